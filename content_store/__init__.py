@@ -1,1 +1,1 @@
-"""content_store"""
+"""Storage: SQLAlchemy models, repositories, migrations, the link fetcher and tracked links."""

@@ -1,0 +1,36 @@
+"""Wiring: settings in, database, caption writer and services out."""
+
+from __future__ import annotations
+
+from content_store.fetcher import FetchPolicy
+from sqlalchemy.engine import make_url
+
+from bot.settings import Settings
+from captions import build_caption_writer
+from content_store.database import Database
+from handlers.context import Services
+
+
+def build_services(settings: Settings, db: Database) -> Services:
+    """The services every handler uses, configured from settings."""
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return Services(
+        db=db,
+        captions=build_caption_writer(
+            api_key=api_key,
+            base_url=settings.openai_base_url,
+            model=settings.openai_model,
+            timeout_seconds=settings.caption_timeout_seconds,
+        ),
+        public_base_url=settings.public_base_url,
+        fetch_policy=FetchPolicy(
+            allow_loopback=settings.fetch_allow_loopback,
+            timeout_seconds=settings.fetch_timeout_seconds,
+        ),
+        picks_per_week=settings.picks_per_week,
+    )
+
+
+def safe_database_url(url: str) -> str:
+    """The database URL with any password hidden, for logs."""
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,58 @@
+"""The one typed Settings object, read only from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var/socialboost.db")
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    public_base_url: str = "http://127.0.0.1:3978"
+    database_url: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    caption_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    picks_per_week: int = Field(default=3, ge=1, le=10)
+    default_timezone: str = "UTC"
+    default_locale: Literal["en", "nl"] = "en"
+    retention_days: int = Field(default=395, ge=1)
+
+    fetch_allow_loopback: bool = False
+    fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file when it is unset."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

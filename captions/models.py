@@ -1,0 +1,52 @@
+"""What a caption writer is asked for and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from domain.networks import Network
+
+CaptionSource = Literal["llm", "template", "editorial"]
+
+
+@dataclass(frozen=True)
+class CaptionRequest:
+    """Everything a writer needs to suggest captions for one piece of content on one network.
+
+    `link` is the tracked link that goes into the post (its length counts on Bluesky);
+    `person_key` is stable per person so each person starts from their own suggestion;
+    `style_examples` are the person's own past captions, passed only with their consent;
+    `disclosure` (e.g. "(I work at Acme)") is appended to every caption when set.
+    """
+
+    title: str
+    description: str
+    link: str
+    topics: tuple[str, ...]
+    network: Network
+    locale: str = "en"
+    person_key: str = ""
+    editorial_caption: str | None = None
+    style_examples: tuple[str, ...] = ()
+    disclosure: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptionSuggestion:
+    """Distinct captions that each fit next to the link, and the one this person starts from.
+
+    `source` tells where `suggested` came from.
+    """
+
+    variants: tuple[str, ...]
+    suggested: str
+    source: CaptionSource
+
+
+class CaptionWriter(Protocol):
+    """Anything that can suggest captions."""
+
+    async def write(self, request: CaptionRequest) -> CaptionSuggestion:
+        """Suggested captions for `request`."""
+        ...

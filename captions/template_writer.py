@@ -1,0 +1,24 @@
+"""The offline caption writer: deterministic, instant, and the fallback for the model."""
+
+from __future__ import annotations
+
+from captions.models import CaptionRequest, CaptionSuggestion
+from captions.suggestions import build_suggestion, require_room
+from captions.templates import template_drafts
+
+
+class TemplateCaptionWriter:
+    """Captions from fixed per-locale templates filled with the content's title and topics."""
+
+    def suggest(self, request: CaptionRequest) -> CaptionSuggestion:
+        """The template suggestion for `request`, computed synchronously."""
+        room = require_room(request)
+        drafts = template_drafts(request, room=room)
+        return build_suggestion(request, [(text, "template") for text in drafts])
+
+    async def write(self, request: CaptionRequest) -> CaptionSuggestion:
+        """The template suggestion for `request`."""
+        return self.suggest(request)
+
+    async def aclose(self) -> None:
+        """Nothing to release; present so callers can close any writer the same way."""

@@ -1,0 +1,356 @@
+"""The database tables of Social Boost as SQLAlchemy 2 typed models."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.networks import Network
+from domain.programme import Cadence, ContentStatus, ProgrammeStatus, Role
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _enum(enum_cls: type[Any]) -> SqlEnum:
+    # Stored as plain strings so adding a member never needs a PostgreSQL ALTER TYPE.
+    return SqlEnum(
+        enum_cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names for migrations."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Workspace(Base):
+    """A Slack workspace or a Teams tenant, with its programme-wide settings."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    guidelines: Mapped[str] = mapped_column(Text, default="")
+    disclosure_line: Mapped[str] = mapped_column(String(200), default="")
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Person(Base):
+    """Someone in a workspace, whether or not they take part."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "external_id"),
+        Index("ix_people_workspace_email", "workspace_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    team: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[ProgrammeStatus] = mapped_column(
+        _enum(ProgrammeStatus), default=ProgrammeStatus.NOT_ASKED
+    )
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    invited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cadence: Mapped[Cadence] = mapped_column(_enum(Cadence), default=Cadence.WEEKLY)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    networks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent_spotlight: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_learn_style: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PersonRole(Base):
+    """A privileged role held by a person."""
+
+    __tablename__ = "person_roles"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role), primary_key=True)
+
+
+class Topic(Base):
+    """A theme content can be about, such as #product."""
+
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("workspace_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(50))
+
+
+class PersonTopic(Base):
+    """A topic a person chose, or one inferred from what they did (weight in [0, 1])."""
+
+    __tablename__ = "person_topics"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    inferred_weight: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ContentItem(Base):
+    """A piece of company content people may share."""
+
+    __tablename__ = "content_items"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "canonical_url"),
+        Index("ix_content_items_workspace_status", "workspace_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    canonical_url: Mapped[str] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    site_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[ContentStatus] = mapped_column(_enum(ContentStatus))
+    publish_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    publish_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    suggested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ContentTopic(Base):
+    """Which topics a content item is about."""
+
+    __tablename__ = "content_topics"
+
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ContentCaption(Base):
+    """The content team's suggested caption for one network."""
+
+    __tablename__ = "content_captions"
+
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    network: Mapped[Network] = mapped_column(_enum(Network), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """One message to one person for one slot; (person, slot) is the idempotency key."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("person_id", "slot"),
+        Index("ix_deliveries_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    slot: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20), default="picks")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DeliveryItem(Base):
+    """A content item shown in a delivery, with the reason it was picked."""
+
+    __tablename__ = "delivery_items"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    reason_kind: Mapped[str] = mapped_column(String(30))
+    reason_topic: Mapped[str | None] = mapped_column(String(50))
+    suggested_caption: Mapped[str] = mapped_column(Text, default="")
+
+
+class Feedback(Base):
+    """'Not for me' or 'more like this' from one person on one item (the latest one counts)."""
+
+    __tablename__ = "feedback"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Link(Base):
+    """A tracked link for one (person, item, network); the code carries no personal data."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("person_id", "content_id", "network"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), index=True
+    )
+    network: Mapped[Network] = mapped_column(_enum(Network))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Share(Base):
+    """A person's share of an item on a network: the intent, their caption, the confirmation."""
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        UniqueConstraint("person_id", "content_id", "network"),
+        Index("ix_shares_content", "content_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    content_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    network: Mapped[Network] = mapped_column(_enum(Network))
+    source: Mapped[str] = mapped_column(String(20))
+    suggested_caption: Mapped[str | None] = mapped_column(Text)
+    final_caption: Mapped[str | None] = mapped_column(Text)
+    rewrite_ratio: Mapped[float] = mapped_column(Float)
+    link_id: Mapped[int] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))
+    intent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Click(Base):
+    """A click on a tracked link by a human visitor; no IP address or user agent is kept."""
+
+    __tablename__ = "clicks"
+    __table_args__ = (Index("ix_clicks_link_time", "link_id", "clicked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))
+    clicked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    referrer_host: Mapped[str | None] = mapped_column(String(255))
+
+
+class Event(Base):
+    """The append-only log of interactions: the raw material for insights."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_person_time", "person_id", "created_at"),
+        Index("ix_events_type_time", "type", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    content_id: Mapped[int | None] = mapped_column(
+        ForeignKey("content_items.id", ondelete="SET NULL")
+    )
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what privileged thing, for accountability."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

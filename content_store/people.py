@@ -1,0 +1,155 @@
+"""Repository for workspaces, people, their roles, topics and preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_store.models import Person, PersonRole, PersonTopic, Topic, Workspace, utcnow
+from content_store.upsert import insert_or_ignore
+from domain.programme import ProgrammeStatus, Role
+
+
+async def get_or_create_workspace(
+    session: AsyncSession, *, platform: str, external_id: str, name: str = ""
+) -> Workspace:
+    """The workspace (Slack team or Teams tenant), created on first sight."""
+    await insert_or_ignore(
+        session,
+        Workspace,
+        {"platform": platform, "external_id": external_id, "name": name, "created_at": utcnow()},
+        conflict_columns=("platform", "external_id"),
+    )
+    query = select(Workspace).filter_by(platform=platform, external_id=external_id)
+    return (await session.execute(query)).scalar_one()
+
+
+async def get_workspace(session: AsyncSession, *, workspace_id: int) -> Workspace:
+    """The workspace with this id."""
+    return (await session.execute(select(Workspace).filter_by(id=workspace_id))).scalar_one()
+
+
+async def get_or_create_person(
+    session: AsyncSession, *, workspace_id: int, external_id: str
+) -> Person:
+    """The person with this platform user id, created (status 'not asked') on first sight."""
+    await insert_or_ignore(
+        session,
+        Person,
+        _new_person_values(workspace_id=workspace_id, external_id=external_id),
+        conflict_columns=("workspace_id", "external_id"),
+    )
+    return await get_person_by_external_id(
+        session, workspace_id=workspace_id, external_id=external_id
+    )
+
+
+def _new_person_values(*, workspace_id: int, external_id: str) -> dict[str, object]:
+    # Defaults are spelled out because a core INSERT does not apply ORM-side defaults.
+    return {
+        "workspace_id": workspace_id,
+        "external_id": external_id,
+        "display_name": "",
+        "team": "",
+        "status": ProgrammeStatus.NOT_ASKED,
+        "cadence": "weekly",
+        "networks": [],
+        "consent_spotlight": False,
+        "consent_learn_style": False,
+        "created_at": utcnow(),
+    }
+
+
+async def get_person_by_external_id(
+    session: AsyncSession, *, workspace_id: int, external_id: str
+) -> Person:
+    """The person with this platform user id (raises NoResultFound when absent)."""
+    query = select(Person).filter_by(workspace_id=workspace_id, external_id=external_id)
+    return (await session.execute(query)).scalar_one()
+
+
+async def find_person_by_email(
+    session: AsyncSession, *, workspace_id: int, email: str
+) -> Person | None:
+    """The person with this e-mail address in the workspace, if any."""
+    query = select(Person).filter_by(workspace_id=workspace_id, email=email.lower())
+    return (await session.execute(query.limit(1))).scalar_one_or_none()
+
+
+async def set_status(
+    session: AsyncSession, *, person: Person, status: ProgrammeStatus, now: datetime
+) -> bool:
+    """Change the programme status; False when it already was that status."""
+    if person.status == status:
+        return False
+    person.status = status
+    person.status_changed_at = now
+    await session.flush()
+    return True
+
+
+async def roles_of(session: AsyncSession, *, person_id: int) -> frozenset[Role]:
+    """The privileged roles a person holds."""
+    query = select(PersonRole.role).filter_by(person_id=person_id)
+    return frozenset((await session.execute(query)).scalars())
+
+
+async def set_roles(session: AsyncSession, *, person_id: int, roles: Iterable[Role]) -> None:
+    """Replace a person's roles with exactly these."""
+    await session.execute(delete(PersonRole).filter_by(person_id=person_id))
+    session.add_all(PersonRole(person_id=person_id, role=role) for role in set(roles))
+    await session.flush()
+
+
+async def topic_ids(
+    session: AsyncSession, *, workspace_id: int, slugs: Iterable[str]
+) -> dict[str, int]:
+    """Ids of these topic slugs, creating the ones the workspace does not have yet."""
+    wanted = list(dict.fromkeys(slugs))
+    for slug in wanted:
+        await insert_or_ignore(
+            session,
+            Topic,
+            {"workspace_id": workspace_id, "slug": slug},
+            conflict_columns=("workspace_id", "slug"),
+        )
+    query = select(Topic.slug, Topic.id).where(
+        Topic.workspace_id == workspace_id, Topic.slug.in_(wanted)
+    )
+    return {slug: topic_id for slug, topic_id in (await session.execute(query)).tuples()}
+
+
+async def workspace_topics(session: AsyncSession, *, workspace_id: int) -> list[str]:
+    """Every topic slug known in the workspace, alphabetically."""
+    query = select(Topic.slug).filter_by(workspace_id=workspace_id).order_by(Topic.slug)
+    return list((await session.execute(query)).scalars())
+
+
+async def set_chosen_topics(session: AsyncSession, *, person: Person, slugs: Iterable[str]) -> None:
+    """Make exactly these the person's chosen topics; inferred weights are kept."""
+    ids = await topic_ids(session, workspace_id=person.workspace_id, slugs=slugs)
+    rows = (await session.execute(select(PersonTopic).filter_by(person_id=person.id))).scalars()
+    existing = {row.topic_id: row for row in rows}
+    for topic_id, row in existing.items():
+        row.chosen = topic_id in ids.values()
+    for topic_id in set(ids.values()) - existing.keys():
+        session.add(PersonTopic(person_id=person.id, topic_id=topic_id, chosen=True))
+    await session.flush()
+
+
+async def person_topics(
+    session: AsyncSession, *, person_id: int
+) -> tuple[frozenset[str], dict[str, float]]:
+    """The person's chosen topic slugs and their inferred topic weights."""
+    query = (
+        select(Topic.slug, PersonTopic.chosen, PersonTopic.inferred_weight)
+        .join(Topic, Topic.id == PersonTopic.topic_id)
+        .where(PersonTopic.person_id == person_id)
+    )
+    rows = (await session.execute(query)).tuples().all()
+    chosen = frozenset(slug for slug, is_chosen, _ in rows if is_chosen)
+    inferred = {slug: weight for slug, _, weight in rows if weight > 0}
+    return chosen, inferred

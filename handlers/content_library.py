@@ -1,0 +1,225 @@
+"""The content team's library: add, list, retire, approve; and employees' suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from content_store.fetcher import PageMetadata, fetch_page_metadata
+from content_store.urls import canonicalise_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_store import content as library
+from content_store.content import NewContent
+from content_store.models import AuditEntry, ContentItem
+from domain.errors import InvalidInput
+from domain.events import EventType
+from domain.networks import Network
+from domain.programme import ContentStatus, Role
+from handlers.context import (
+    Caller,
+    Services,
+    load_caller,
+    record_for,
+    require_participant,
+    require_role,
+)
+from handlers.types import Actor, Reply, Text
+from messages import translate
+
+PAGE_SIZE = 20
+LISTED = (ContentStatus.ACTIVE, ContentStatus.SCHEDULED, ContentStatus.SUGGESTED)
+
+
+@dataclass(frozen=True)
+class AddRequest:
+    """`add <url> [#topic ...] [caption "..."] [until YYYY-MM-DD] [priority N]`."""
+
+    url: str
+    topics: tuple[str, ...] = ()
+    caption: str | None = None
+    until: datetime | None = None
+    starts: datetime | None = None
+    priority: int = 0
+    captions: dict[Network, str] = field(default_factory=dict)
+
+
+async def _fetch(services: Services, url: str) -> PageMetadata:
+    canonical = canonicalise_url(url)
+    return await fetch_page_metadata(canonical, policy=services.fetch_policy)
+
+
+def _new_content(page: PageMetadata, request: AddRequest) -> NewContent:
+    captions = dict(request.captions)
+    if request.caption:
+        captions = {network: request.caption for network in Network} | captions
+    return NewContent(
+        canonical_url=canonicalise_url(page.url),
+        title=page.title,
+        description=page.description,
+        image_url=page.image_url,
+        site_name=page.site_name,
+        topics=request.topics,
+        captions=captions,
+        publish_from=request.starts,
+        publish_until=request.until,
+        priority=request.priority,
+    )
+
+
+async def _audit(
+    session: AsyncSession, caller: Caller, action: str, target: str, **details: object
+) -> None:
+    session.add(
+        AuditEntry(
+            workspace_id=caller.workspace.id,
+            actor_id=caller.person.id,
+            action=action,
+            target=target[:200],
+            details=dict(details),
+        )
+    )
+
+
+async def preview(services: Services, actor: Actor, request: AddRequest) -> NewContent:
+    """Fetch the page and return what would be saved, without saving anything."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_role(caller, Role.CONTENT)
+        canonical = canonicalise_url(request.url)
+        existing = await library.find_by_url(
+            session, workspace_id=caller.workspace.id, canonical_url=canonical
+        )
+        if existing is not None:
+            raise library.duplicate_error(existing)
+    return _new_content(await _fetch(services, request.url), request)
+
+
+async def add(services: Services, actor: Actor, new: NewContent) -> Reply:
+    """Save an item the content team previewed; refuses duplicates."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_role(caller, Role.CONTENT)
+        item = await library.add_content(
+            session,
+            workspace_id=caller.workspace.id,
+            new=new,
+            now=now,
+            created_by_id=caller.person.id,
+        )
+        await _audit(session, caller, "content.add", item.canonical_url, id=item.id)
+    return Reply.text(
+        translate(
+            "content.added", caller.locale, id=item.id, title=item.title, status=item.status.value
+        )
+    )
+
+
+async def suggest(services: Services, actor: Actor, url: str) -> Reply:
+    """An employee suggests a page; it waits for the content team's approval."""
+    page = await _fetch(services, url)
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_participant(caller, while_paused=True)
+        item = await library.add_content(
+            session,
+            workspace_id=caller.workspace.id,
+            new=_new_content(page, AddRequest(url=url)),
+            now=now,
+            suggested_by_id=caller.person.id,
+        )
+        await record_for(session, caller, EventType.CONTENT_SUGGESTED, at=now, content_id=item.id)
+    return Reply.text(translate("content.suggested", caller.locale, title=item.title))
+
+
+def _line(item: ContentItem, topics: Sequence[str]) -> str:
+    tags = " ".join(f"#{slug}" for slug in topics)
+    until = f" → {item.publish_until.date().isoformat()}" if item.publish_until else ""
+    return f"{item.id} · [{item.status.value}] {item.title} {tags}{until}".strip()
+
+
+async def list_items(
+    services: Services, actor: Actor, *, statuses: Sequence[ContentStatus] = LISTED, page: int = 1
+) -> Reply:
+    """One page of the library, newest first."""
+    if page < 1:
+        raise InvalidInput("content.page", "Pages start at 1.")
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_role(caller, Role.CONTENT)
+        items = await library.list_content(
+            session,
+            workspace_id=caller.workspace.id,
+            statuses=statuses,
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+        topics = await library.topics_by_content(session, content_ids=[i.id for i in items])
+    if not items:
+        return Reply.text(translate("content.list.empty", caller.locale))
+    lines = [_line(item, topics.get(item.id, [])) for item in items[:PAGE_SIZE]]
+    blocks = [Text(translate("content.list.title", caller.locale, page=page), heading=True)]
+    blocks.append(Text("\n".join(lines)))
+    if len(items) > PAGE_SIZE:
+        blocks.append(Text(translate("content.list.more", caller.locale, next=page + 1)))
+    return Reply(blocks=tuple(blocks))
+
+
+async def _transition(
+    services: Services,
+    actor: Actor,
+    content_id: int,
+    *,
+    to: ContentStatus,
+    allowed_from: Sequence[ContentStatus],
+    message_key: str,
+) -> Reply:
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_role(caller, Role.CONTENT)
+        item = await library.get_content(
+            session, workspace_id=caller.workspace.id, content_id=content_id
+        )
+        await library.change_status(session, item=item, to=to, allowed_from=allowed_from, now=now)
+        await _audit(session, caller, f"content.{to.value}", str(item.id))
+    return Reply.text(translate(message_key, caller.locale, id=item.id, title=item.title))
+
+
+async def retire(services: Services, actor: Actor, content_id: int) -> Reply:
+    """Stop offering an item; people who already shared it keep their links."""
+    return await _transition(
+        services,
+        actor,
+        content_id,
+        to=ContentStatus.RETIRED,
+        allowed_from=(ContentStatus.ACTIVE, ContentStatus.SCHEDULED, ContentStatus.EXPIRED),
+        message_key="content.retired",
+    )
+
+
+async def approve(services: Services, actor: Actor, content_id: int) -> Reply:
+    """Accept an employee's suggestion into the library."""
+    return await _transition(
+        services,
+        actor,
+        content_id,
+        to=ContentStatus.ACTIVE,
+        allowed_from=(ContentStatus.SUGGESTED,),
+        message_key="content.approved",
+    )
+
+
+async def reject(services: Services, actor: Actor, content_id: int) -> Reply:
+    """Decline an employee's suggestion."""
+    return await _transition(
+        services,
+        actor,
+        content_id,
+        to=ContentStatus.REJECTED,
+        allowed_from=(ContentStatus.SUGGESTED,),
+        message_key="content.rejected",
+    )

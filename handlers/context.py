@@ -1,0 +1,129 @@
+"""What every use case needs: the database, the clock, the caption writer and a few settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from content_store.fetcher import FetchPolicy
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from captions import CaptionWriter
+from content_store.database import Database
+from content_store.events import record_event
+from content_store.models import Person, Workspace
+from content_store.people import get_or_create_person, get_or_create_workspace, roles_of
+from domain.errors import InvalidInput
+from domain.events import EventType
+from domain.programme import ProgrammeStatus, Role
+from handlers.types import Actor
+from messages import normalise_locale
+
+
+class Clock(Protocol):
+    """The time port, so tests can move through weeks."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current time in UTC."""
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Ports and settings shared by all handlers."""
+
+    db: Database
+    captions: CaptionWriter
+    public_base_url: str
+    clock: Clock = field(default_factory=SystemClock)
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
+    picks_per_week: int = 3
+
+    def link_url(self, code: str) -> str:
+        """The public address of a tracked link."""
+        return f"{self.public_base_url}/r/{code}"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person behind an actor, loaded inside the current transaction."""
+
+    workspace: Workspace
+    person: Person
+    roles: frozenset[Role]
+
+    @property
+    def locale(self) -> str:
+        """The person's language, else the workspace's."""
+        return normalise_locale(self.person.locale or self.workspace.locale)
+
+
+async def load_caller(session: AsyncSession, actor: Actor) -> Caller:
+    """Find or create the workspace and person for an actor, refreshing locale and time zone."""
+    workspace = await get_or_create_workspace(
+        session, platform=actor.platform, external_id=actor.workspace_id
+    )
+    person = await get_or_create_person(
+        session, workspace_id=workspace.id, external_id=actor.user_id
+    )
+    if actor.locale:
+        person.locale = normalise_locale(actor.locale)
+    if actor.timezone:
+        person.timezone = actor.timezone
+    if actor.display_name and not person.display_name:
+        person.display_name = actor.display_name[:200]
+    roles = await roles_of(session, person_id=person.id)
+    return Caller(workspace=workspace, person=person, roles=roles)
+
+
+def require_role(caller: Caller, *allowed: Role) -> None:
+    """Refuse unless the caller holds one of `allowed` (admins may do everything)."""
+    if caller.roles & {*allowed, Role.ADMIN}:
+        return
+    raise InvalidInput(
+        "role.missing",
+        "Only people with the {role} role can do that. Ask an admin if you need it.",
+        role=" or ".join(role.value for role in allowed) or Role.ADMIN.value,
+    )
+
+
+async def record_for(
+    session: AsyncSession,
+    caller: Caller,
+    event_type: EventType,
+    *,
+    at: datetime,
+    content_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Append an event about the caller to the interaction log."""
+    await record_event(
+        session,
+        workspace_id=caller.workspace.id,
+        person_id=caller.person.id,
+        content_id=content_id,
+        type=event_type,
+        payload=payload,
+        at=at,
+    )
+
+
+def require_participant(caller: Caller, *, while_paused: bool = False) -> None:
+    """Refuse people not in the programme, and (unless `while_paused`) everyone during a pause."""
+    if caller.person.status is not ProgrammeStatus.IN:
+        raise InvalidInput(
+            "programme.not_in", "You are not taking part yet. Say 'in' to join, whenever you like."
+        )
+    if caller.workspace.paused and not while_paused:
+        raise InvalidInput(
+            "programme.paused", "The programme is paused for the moment. Please check back later."
+        )

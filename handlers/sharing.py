@@ -1,0 +1,200 @@
+"""Sharing an item: save the person's caption, make the tracked link, open the composer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from captions import check_final_caption, rewrite_ratio
+from content_store.content import captions_of, get_content
+from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback
+from content_store.sharing import (
+    ShareIntent,
+    confirm_share,
+    find_share,
+    get_or_create_link,
+    record_share_intent,
+)
+from domain.errors import InvalidInput
+from domain.events import EventType
+from domain.networks import NETWORK_RULES, Network, composer_url
+from domain.programme import ContentStatus
+from handlers.context import Caller, Services, load_caller, record_for, require_participant
+from handlers.types import Actor, Button, Reply, ShareReady
+from messages import translate
+
+SHARE_SOURCES = frozenset({"dm", "home", "channel", "now", "web"})
+FEEDBACK_KINDS = {"not_for_me": EventType.NOT_FOR_ME, "more_like_this": EventType.MORE_LIKE_THIS}
+
+
+@dataclass(frozen=True)
+class ShareRequest:
+    """A press of a network's share button, with the caption as the person left it."""
+
+    content_id: int
+    network: Network
+    caption: str
+    source: str = "dm"
+
+
+async def _shareable(session: AsyncSession, caller: Caller, content_id: int) -> ContentItem:
+    item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
+    if item.status is not ContentStatus.ACTIVE:
+        raise InvalidInput(
+            "share.unavailable", "'{title}' can no longer be shared.", title=item.title[:80]
+        )
+    return item
+
+
+async def suggested_caption(
+    session: AsyncSession, *, person_id: int, content_id: int, network: Network
+) -> str:
+    """The caption we suggested to this person for this item (what their edit is measured by)."""
+    query = (
+        select(DeliveryItem.suggested_caption)
+        .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+        .where(Delivery.person_id == person_id, DeliveryItem.content_id == content_id)
+        .order_by(Delivery.id.desc())
+        .limit(1)
+    )
+    shown = (await session.execute(query)).scalar_one_or_none()
+    if shown is not None:
+        return shown
+    return (await captions_of(session, content_id=content_id)).get(network, "")
+
+
+def _with_disclosure(caption: str, disclosure: str) -> str:
+    if not disclosure or disclosure.casefold() in caption.casefold():
+        return caption
+    return f"{caption}\n{disclosure}"
+
+
+async def share(services: Services, actor: Actor, request: ShareRequest) -> Reply:
+    """Record the intent (once) and answer with the caption to copy and the composer link."""
+    if request.source not in SHARE_SOURCES:
+        raise InvalidInput(
+            "share.source", "Unknown share source '{source}'.", source=request.source
+        )
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_participant(caller)
+        item = await _shareable(session, caller, request.content_id)
+        link = await get_or_create_link(
+            session,
+            person_id=caller.person.id,
+            content_id=item.id,
+            network=request.network,
+            now=now,
+        )
+        url = services.link_url(link.code)
+        text = _with_disclosure(request.caption.strip(), caller.workspace.disclosure_line)
+        final = check_final_caption(text, network=request.network, link=url)
+        suggested = await suggested_caption(
+            session, person_id=caller.person.id, content_id=item.id, network=request.network
+        )
+        intent = ShareIntent(
+            person_id=caller.person.id,
+            content_id=item.id,
+            network=request.network,
+            source=request.source,
+            suggested_caption=suggested,
+            final_caption=final,
+            rewrite_ratio=rewrite_ratio(suggested, final),
+        )
+        before = await find_share(
+            session, person_id=caller.person.id, content_id=item.id, network=request.network
+        )
+        await record_share_intent(session, intent=intent, link=link, now=now)
+        if before is None:
+            await record_for(
+                session,
+                caller,
+                EventType.SHARE_INTENT,
+                at=now,
+                content_id=item.id,
+                payload={
+                    "network": request.network.value,
+                    "source": request.source,
+                    "rewrite_ratio": round(intent.rewrite_ratio, 3),
+                },
+            )
+    return share_ready_reply(caller, item, request.network, final, url)
+
+
+def share_ready_reply(
+    caller: Caller, item: ContentItem, network: Network, caption: str, link: str
+) -> Reply:
+    """The caption ready to copy, the guidelines, the composer button and 'I've posted it'."""
+    locale, rules = caller.locale, NETWORK_RULES[network]
+    hint_key = "share.hint.text" if rules.composer_takes_text else "share.hint.copy"
+    guidelines = caller.workspace.guidelines or translate("share.guidelines.default", locale)
+    value = f"{item.id}:{network.value}"
+    return Reply(
+        blocks=(
+            ShareReady(
+                content_id=item.id,
+                title=item.title,
+                network_label=rules.label,
+                caption=caption,
+                copy_hint=translate(hint_key, locale, network=rules.label),
+                guidelines=guidelines,
+                actions=(
+                    Button(
+                        translate("share.open", locale, network=rules.label),
+                        "share.open",
+                        value,
+                        "primary",
+                        url=composer_url(network, text=caption, link=link),
+                    ),
+                    Button(translate("share.confirm", locale), "share.confirm", value),
+                ),
+            ),
+        )
+    )
+
+
+async def confirm(services: Services, actor: Actor, *, content_id: int, network: Network) -> Reply:
+    """'I've posted it': the share counts as done (once)."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        record = await find_share(
+            session, person_id=caller.person.id, content_id=content_id, network=network
+        )
+        if record is None:
+            raise InvalidInput(
+                "share.not_started", "Press the share button first, then confirm you posted it."
+            )
+        if await confirm_share(session, share=record, now=now):
+            await record_for(
+                session,
+                caller,
+                EventType.SHARE_CONFIRMED,
+                at=now,
+                content_id=content_id,
+                payload={"network": network.value},
+            )
+    return Reply.text(translate("share.confirmed", caller.locale))
+
+
+async def give_feedback(services: Services, actor: Actor, *, content_id: int, kind: str) -> Reply:
+    """'Not for me' or 'more like this' on an item; the latest word counts."""
+    if kind not in FEEDBACK_KINDS:
+        raise InvalidInput("feedback.kind", "Unknown feedback '{kind}'.", kind=kind[:30])
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_participant(caller, while_paused=True)
+        await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
+        row = await session.get(Feedback, (caller.person.id, content_id))
+        if row is not None and row.kind == kind:
+            return Reply.text(translate(f"feedback.{kind}", caller.locale))
+        if row is None:
+            session.add(Feedback(person_id=caller.person.id, content_id=content_id, kind=kind))
+        else:
+            row.kind, row.created_at = kind, now
+        await record_for(session, caller, FEEDBACK_KINDS[kind], at=now, content_id=content_id)
+    return Reply.text(translate(f"feedback.{kind}", caller.locale))

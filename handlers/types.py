@@ -1,0 +1,132 @@
+"""Neutral types at the edge: who acts, what they see, and the messenger port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: platform, workspace (Slack team or Teams tenant) and user id."""
+
+    platform: str
+    workspace_id: str
+    user_id: str
+    locale: str | None = None
+    timezone: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: an action sent back to us, or a link the client opens (`url`)."""
+
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph; `text` is plain user-visible text that renderers escape."""
+
+    text: str
+    heading: bool = False
+
+
+@dataclass(frozen=True)
+class Actions:
+    """A row of buttons."""
+
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class ChoiceOption:
+    """One option of a choice list."""
+
+    label: str
+    value: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A list the person picks one or several options from."""
+
+    action_id: str
+    label: str
+    options: tuple[ChoiceOption, ...]
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class ContentCard:
+    """A pick: the item, why it was picked, an editable caption and its actions."""
+
+    content_id: int
+    title: str
+    url: str
+    description: str
+    image_url: str | None
+    reason: str
+    caption: str
+    caption_label: str
+    caption_max_chars: int
+    actions: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class ShareReady:
+    """After a share press: the caption to copy, the guidelines and the composer link."""
+
+    content_id: int
+    title: str
+    network_label: str
+    caption: str
+    copy_hint: str
+    guidelines: str
+    actions: tuple[Button, ...]
+
+
+Block = Text | Actions | Choice | ContentCard | ShareReady
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to show: blocks in order; `private` replies are seen only by the actor."""
+
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+    private: bool = True
+
+    @classmethod
+    def text(cls, text: str) -> Reply:
+        """A reply of one paragraph."""
+        return cls(blocks=(Text(text),))
+
+
+class Messenger(Protocol):
+    """The port through which handlers and jobs reach people on a platform."""
+
+    async def send_to_user(self, *, workspace_id: str, user_id: str, reply: Reply) -> str:
+        """Send a direct message; returns the platform's message id."""
+        ...
+
+    async def send_to_channel(self, *, workspace_id: str, channel_id: str, reply: Reply) -> str:
+        """Post to a channel; returns the platform's message id."""
+        ...
+
+    async def update(
+        self, *, workspace_id: str, conversation_id: str, message_id: str, reply: Reply
+    ) -> None:
+        """Replace a message the bot sent earlier."""
+        ...
+
+
+def joined(parts: Sequence[str], *, separator: str = ", ") -> str:
+    """Parts joined for display, or an em dash when there are none."""
+    return separator.join(parts) if parts else "—"

@@ -1,0 +1,305 @@
+"""A person's picks: choose them, suggest a caption for each, and record what was shown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from captions import CaptionRequest
+from content_store.content import captions_of, live_content, topics_by_content
+from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback
+from content_store.people import person_topics
+from content_store.sharing import shared_content_ids
+from content_store.upsert import insert_or_ignore
+from domain.events import EventType
+from domain.networks import NETWORK_RULES, Network, caption_budget
+from handlers.context import Caller, Services, load_caller, record_for, require_participant
+from handlers.types import Actor, Button, ContentCard, Reply, Text
+from messages import translate
+from picks import (
+    Candidate,
+    PersonProfile,
+    Pick,
+    PickReason,
+    ReasonKind,
+    choose_picks,
+    reason_key,
+)
+
+# Tracked links are the public base URL plus /r/ and a 12-character code; captions are sized
+# for a link of exactly that length before the real link exists.
+_CODE_PLACEHOLDER = "x" * 12
+
+
+@dataclass(frozen=True)
+class ShownItem:
+    """An item as the person will see it, with its suggested caption."""
+
+    item: ContentItem
+    pick: Pick
+    caption: str
+
+
+def person_networks(caller: Caller) -> tuple[Network, ...]:
+    """The person's networks, or every network when they have not chosen yet."""
+    chosen = tuple(Network(name) for name in caller.person.networks)
+    return chosen or tuple(NETWORK_RULES)
+
+
+def strictest_network(networks: Sequence[Network], *, link: str) -> Network:
+    """The network with the smallest caption budget: a caption that fits it fits them all."""
+    return min(networks, key=lambda network: caption_budget(network, link))
+
+
+async def _excluded(session: AsyncSession, *, person_id: int) -> frozenset[int]:
+    shown = select(DeliveryItem.content_id).join(Delivery).where(Delivery.person_id == person_id)
+    ids = set((await session.execute(shown)).scalars())
+    return frozenset(ids | await shared_content_ids(session, person_id=person_id))
+
+
+async def _feedback(session: AsyncSession, *, person_id: int) -> dict[str, set[int]]:
+    rows = (await session.execute(select(Feedback).filter_by(person_id=person_id))).scalars()
+    by_kind: dict[str, set[int]] = {"not_for_me": set(), "more_like_this": set()}
+    for row in rows:
+        by_kind[row.kind].add(row.content_id)
+    return by_kind
+
+
+def _topic_feedback(
+    feedback: dict[str, set[int]], topics: dict[int, list[str]]
+) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for kind, sign in (("more_like_this", 1.0), ("not_for_me", -1.0)):
+        for content_id in feedback[kind]:
+            for slug in topics.get(content_id, []):
+                scores[slug] = scores.get(slug, 0.0) + sign
+    return scores
+
+
+async def load_profile(
+    session: AsyncSession, *, caller: Caller, chosen: frozenset[str], inferred: dict[str, float]
+) -> PersonProfile:
+    """Everything the ranking needs to know about the person."""
+    feedback = await _feedback(session, person_id=caller.person.id)
+    rated = feedback["not_for_me"] | feedback["more_like_this"]
+    topics = await topics_by_content(session, content_ids=rated)
+    return PersonProfile(
+        chosen_topics=chosen,
+        inferred_topics=inferred,
+        networks=frozenset(Network(name) for name in caller.person.networks),
+        excluded_content_ids=await _excluded(session, person_id=caller.person.id),
+        not_for_me_content_ids=frozenset(feedback["not_for_me"]),
+        more_like_this_content_ids=frozenset(feedback["more_like_this"]),
+        feedback_topics=_topic_feedback(feedback, topics),
+    )
+
+
+async def load_candidates(
+    session: AsyncSession, *, workspace_id: int, services: Services
+) -> dict[int, tuple[ContentItem, Candidate]]:
+    """Every item live now, with what the ranking needs to know about it."""
+    items = await live_content(session, workspace_id=workspace_id, now=services.clock.now())
+    topics = await topics_by_content(session, content_ids=[item.id for item in items])
+    return {
+        item.id: (
+            item,
+            Candidate(
+                content_id=item.id,
+                topics=frozenset(topics.get(item.id, [])),
+                networks=frozenset(),
+                priority=item.priority,
+                published_at=item.publish_from,
+                expires_at=item.publish_until,
+            ),
+        )
+        for item in items
+    }
+
+
+def week_slot(caller: Caller, services: Services) -> str:
+    """The delivery slot of the person's current ISO week, in their own time zone."""
+    local = services.clock.now().astimezone(person_zone(caller))
+    year, week, _ = local.isocalendar()
+    return f"picks:{year}-W{week:02d}"
+
+
+def person_zone(caller: Caller) -> ZoneInfo:
+    """The person's time zone, else the workspace's, else UTC."""
+    for name in (caller.person.timezone, caller.workspace.timezone):
+        try:
+            return ZoneInfo(name or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
+
+
+async def show_picks(services: Services, actor: Actor) -> Reply:
+    """This week's picks for the person: the ones already sent, or new ones chosen now."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor)
+        require_participant(caller)
+        slot = week_slot(caller, services)
+        shown = await _already_shown(session, person_id=caller.person.id, slot=slot)
+        if shown is None:
+            chosen = await _choose(session, caller=caller, services=services, slot=slot)
+    if shown is None:
+        shown = [await _with_caption(services, caller, item, pick) for item, pick in chosen]
+        async with services.db.session() as session:
+            await record_delivery(session, caller=caller, slot=slot, shown=shown, services=services)
+    return picks_reply(caller, shown, services=services)
+
+
+async def _choose(
+    session: AsyncSession, *, caller: Caller, services: Services, slot: str
+) -> list[tuple[ContentItem, Pick]]:
+    chosen, inferred = await person_topics(session, person_id=caller.person.id)
+    profile = await load_profile(session, caller=caller, chosen=chosen, inferred=inferred)
+    candidates = await load_candidates(session, workspace_id=caller.workspace.id, services=services)
+    picks = choose_picks(
+        person=profile,
+        candidates=[candidate for _, candidate in candidates.values()],
+        now=services.clock.now(),
+        limit=services.picks_per_week,
+        seed=f"{caller.person.id}:{slot}",
+    )
+    return [(candidates[pick.content_id][0], pick) for pick in picks]
+
+
+async def _with_caption(
+    services: Services, caller: Caller, item: ContentItem, pick: Pick
+) -> ShownItem:
+    link = services.link_url(_CODE_PLACEHOLDER)
+    network = strictest_network(person_networks(caller), link=link)
+    async with services.db.session() as session:
+        editorial = (await captions_of(session, content_id=item.id)).get(network)
+        topics = (await topics_by_content(session, content_ids=[item.id])).get(item.id, [])
+    request = CaptionRequest(
+        title=item.title,
+        description=item.description,
+        link=link,
+        topics=tuple(topics),
+        network=network,
+        locale=caller.locale,
+        person_key=f"{caller.workspace.id}:{caller.person.id}",
+        editorial_caption=editorial,
+        disclosure=caller.workspace.disclosure_line or None,
+    )
+    suggestion = await services.captions.write(request)
+    return ShownItem(item=item, pick=pick, caption=suggestion.suggested)
+
+
+async def record_delivery(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    slot: str,
+    shown: Sequence[ShownItem],
+    services: Services,
+) -> None:
+    """Remember what was shown in this slot (once, however often it is asked for)."""
+    if not shown:
+        return
+    now = services.clock.now()
+    created = await insert_or_ignore(
+        session,
+        Delivery,
+        {
+            "person_id": caller.person.id,
+            "slot": slot,
+            "kind": "picks",
+            "status": "shown",
+            "due_at": now,
+            "sent_at": now,
+            "attempts": 1,
+        },
+        conflict_columns=("person_id", "slot"),
+    )
+    if not created:
+        return
+    delivery = (
+        await session.execute(select(Delivery).filter_by(person_id=caller.person.id, slot=slot))
+    ).scalar_one()
+    session.add_all(
+        DeliveryItem(
+            delivery_id=delivery.id,
+            content_id=entry.item.id,
+            position=position,
+            reason_kind=entry.pick.reason.kind.value,
+            reason_topic=entry.pick.reason.topic,
+            suggested_caption=entry.caption,
+        )
+        for position, entry in enumerate(shown)
+    )
+    await record_for(
+        session, caller, EventType.PICKS_SHOWN, at=now, payload={"slot": slot, "count": len(shown)}
+    )
+
+
+async def _already_shown(
+    session: AsyncSession, *, person_id: int, slot: str
+) -> list[ShownItem] | None:
+    query = (
+        select(DeliveryItem, ContentItem)
+        .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+        .join(ContentItem, ContentItem.id == DeliveryItem.content_id)
+        .where(Delivery.person_id == person_id, Delivery.slot == slot)
+        .order_by(DeliveryItem.position)
+    )
+    rows = (await session.execute(query)).tuples().all()
+    if not rows:
+        return None
+    return [
+        ShownItem(
+            item=item,
+            pick=Pick(item.id, 0.0, PickReason(ReasonKind(row.reason_kind), row.reason_topic)),
+            caption=row.suggested_caption,
+        )
+        for row, item in rows
+    ]
+
+
+def picks_reply(caller: Caller, shown: Sequence[ShownItem], *, services: Services) -> Reply:
+    """The picks as content cards with an editable caption and their buttons."""
+    locale = caller.locale
+    if not shown:
+        return Reply.text(translate("picks.none", locale))
+    link = services.link_url(_CODE_PLACEHOLDER)
+    networks = person_networks(caller)
+    budget = caption_budget(strictest_network(networks, link=link), link)
+    cards = tuple(_card(entry, networks=networks, locale=locale, budget=budget) for entry in shown)
+    return Reply(blocks=(Text(translate("picks.title", locale), heading=True), *cards))
+
+
+def _card(
+    entry: ShownItem, *, networks: Sequence[Network], locale: str, budget: int
+) -> ContentCard:
+    item, value = entry.item, str(entry.item.id)
+    share_buttons = tuple(
+        Button(
+            translate("picks.share_on", locale, network=NETWORK_RULES[network].label),
+            f"share.{network.value}",
+            value,
+            "primary" if index == 0 else "default",
+        )
+        for index, network in enumerate(networks)
+    )
+    return ContentCard(
+        content_id=item.id,
+        title=item.title,
+        url=item.canonical_url,
+        description=item.description,
+        image_url=item.image_url,
+        reason=translate(reason_key(entry.pick.reason), locale, topic=entry.pick.reason.topic),
+        caption=entry.caption,
+        caption_label=translate("picks.caption_label", locale),
+        caption_max_chars=budget,
+        actions=(
+            *share_buttons,
+            Button(translate("picks.not_for_me", locale), "feedback.not_for_me", value),
+            Button(translate("picks.more_like_this", locale), "feedback.more_like_this", value),
+        ),
+    )

@@ -1,0 +1,78 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, emptied between tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from content_store.database import Database
+from content_store.models import Base
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str:
+    """The PostgreSQL test database (TEST_DATABASE_URL)."""
+    return os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
+
+
+async def _fresh_postgres() -> Database:
+    database = Database(postgres_url())
+    try:
+        async with database.engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    except (OSError, ConnectionError) as error:
+        await database.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL must run under CI: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {postgres_url()}: {error}")
+    return database
+
+
+_databases: dict[str, Database] = {}
+
+
+async def _migrated(backend: str, tmp_dir: Path) -> Database:
+    # Created on first use inside the one session-wide event loop, then reused.
+    if backend not in _databases:
+        if backend == "sqlite":
+            database = Database(f"sqlite+aiosqlite:///{tmp_dir / 'test.db'}")
+        else:
+            database = await _fresh_postgres()
+        await database.upgrade()
+        _databases[backend] = database
+    return _databases[backend]
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _dispose_databases() -> AsyncIterator[None]:
+    yield
+    for database in _databases.values():
+        await database.dispose()
+    _databases.clear()
+
+
+async def empty_tables(database: Database) -> None:
+    """Remove every row so each test starts from nothing."""
+    tables = list(reversed(Base.metadata.sorted_tables))
+    async with database.engine.begin() as connection:
+        if database.is_postgresql:
+            names = ", ".join(table.name for table in tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        for table in tables:
+            await connection.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """An empty migrated database; every test using it runs on SQLite and on PostgreSQL."""
+    tmp_dir = request.getfixturevalue("tmp_path_factory").mktemp("db")
+    database = await _migrated(request.param, tmp_dir)
+    await empty_tables(database)
+    yield database
