@@ -94,7 +94,7 @@ async def erase_person(session: AsyncSession, *, person_id: int) -> None:
         update(Person).where(Person.manager_id == person_id).values(manager_id=None)
     )
     for model in (Event, Feedback, PersonTopic, PersonRole, Delivery):
-        await session.execute(delete(model).where(model.person_id == person_id))  # type: ignore[attr-defined]
+        await session.execute(delete(model).where(model.person_id == person_id))
     await session.execute(delete(Person).where(Person.id == person_id))
 
 

@@ -23,7 +23,7 @@ async def insert_or_ignore(
     Concurrent callers (double clicks, retried events, parallel replicas) race safely here:
     the database, not Python, decides who wins.
     """
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns))

@@ -17,6 +17,7 @@ from content_store.sharing import (
     get_or_create_link,
     record_share_intent,
 )
+from content_store.upsert import insert_or_ignore
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network, composer_url
@@ -189,12 +190,17 @@ async def give_feedback(services: Services, actor: Actor, *, content_id: int, ki
         caller = await load_caller(session, actor)
         require_participant(caller, while_paused=True)
         await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
-        row = await session.get(Feedback, (caller.person.id, content_id))
-        if row is not None and row.kind == kind:
-            return Reply.text(translate(f"feedback.{kind}", caller.locale))
-        if row is None:
-            session.add(Feedback(person_id=caller.person.id, content_id=content_id, kind=kind))
-        else:
+        values = {"person_id": caller.person.id, "content_id": content_id, "kind": kind}
+        created = await insert_or_ignore(
+            session,
+            Feedback,
+            {**values, "created_at": now},
+            conflict_columns=("person_id", "content_id"),
+        )
+        if not created:
+            row = await session.get(Feedback, (caller.person.id, content_id))
+            if row is None or row.kind == kind:
+                return Reply.text(translate(f"feedback.{kind}", caller.locale))
             row.kind, row.created_at = kind, now
         await record_for(session, caller, FEEDBACK_KINDS[kind], at=now, content_id=content_id)
     return Reply.text(translate(f"feedback.{kind}", caller.locale))

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from content_store.fetcher import FetchPolicy
 from sqlalchemy import text
 
+from captions import TemplateCaptionWriter
 from content_store.database import Database
 from content_store.models import Base
+from handlers.context import Services
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -76,3 +80,34 @@ async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     database = await _migrated(request.param, tmp_dir)
     await empty_tables(database)
     yield database
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Monday 2026-11-16 09:00 UTC."""
+    return FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def services(db: Database, clock: FakeClock) -> Services:
+    """Handler services on the test database, with template captions and the fake clock."""
+    return Services(
+        db=db,
+        captions=TemplateCaptionWriter(),
+        public_base_url="https://boost.example.org",
+        clock=clock,
+        fetch_policy=FetchPolicy(allow_loopback=True, timeout_seconds=2.0),
+    )

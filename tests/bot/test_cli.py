@@ -1,0 +1,106 @@
+"""The command line, run as a newcomer would: a real process on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "socialboost"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "OPENAI_"))}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", **extra)
+    return env
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+        [str(BIN), *args],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_seed_list_export_and_retire(tmp_path: Path) -> None:
+    assert "Added 6 demo items" in _run(tmp_path, "seed-demo").stderr
+    assert "Added 0 demo items" in _run(tmp_path, "seed-demo").stderr
+    listing = _run(tmp_path, "content", "list").stdout.splitlines()
+    assert len(listing) == 6 and all("\tactive\t" in line for line in listing)
+    exported = json.loads(_run(tmp_path, "export", "content", "--format", "json").stdout)
+    assert {row["title"] for row in exported} >= {"Our first sustainability report"}
+    first_id = listing[0].split("\t")[0]
+    assert _run(tmp_path, "content", "retire", first_id).returncode == 0
+    again = _run(tmp_path, "content", "retire", first_id)
+    assert again.returncode == 2 and "cannot become retired" in again.stderr
+
+
+def test_people_import_refuses_a_bad_file_and_accepts_a_good_one(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,name,manager_email,team,roles\nnope,X,,T,\n", encoding="utf-8")
+    result = _run(tmp_path, "people", "import", str(bad))
+    assert result.returncode == 2 and "Line 2: 'nope'" in result.stderr
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "email,name,manager_email,team,roles\nm@example.com,M,,T,manager\na@example.com,A,m@example.com,T,\n",
+        encoding="utf-8",
+    )
+    assert "Imported 2 people" in _run(tmp_path, "people", "import", str(good)).stderr
+    people = json.loads(_run(tmp_path, "export", "people", "--format", "json").stdout)
+    assert {p["email"] for p in people} == {"m@example.com", "a@example.com"}
+
+
+def test_bad_export_kind_is_refused(tmp_path: Path) -> None:
+    result = _run(tmp_path, "export", "passwords")
+    assert result.returncode == 2 and "Unknown export 'passwords'" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, dict[str, str]]:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+        return response.status, json.loads(response.read())
+
+
+def test_serve_answers_healthz_on_a_fresh_sqlite_database(tmp_path: Path) -> None:
+    port = _free_port()
+    env = _env(tmp_path, PORT=str(port), LOG_FORMAT="json")
+    env.pop("DATABASE_URL")  # the embedded default: ./var/socialboost.db under the working dir
+    process = subprocess.Popen(  # noqa: S603
+        [str(BIN), "serve"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert _get(f"http://127.0.0.1:{port}/healthz") == (
+                    200,
+                    {"status": "ok", "database": "ok"},
+                )
+                break
+            except (OSError, ConnectionError):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("server did not come up")
+                time.sleep(0.2)
+        assert (tmp_path / "var" / "socialboost.db").exists()
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0].decode()
+    first = json.loads(output.splitlines()[0])
+    assert {"time", "level", "logger", "message"} <= set(first)

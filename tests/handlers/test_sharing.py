@@ -1,0 +1,165 @@
+"""The share flow: caption saved, one tracked link, composer URL, confirmation, feedback."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from content_store.models import Event, Feedback, Link, Share
+from domain.errors import InvalidInput
+from domain.networks import Network
+from handlers import programme, sharing
+from handlers.context import Services
+from handlers.sharing import ShareRequest
+from handlers.types import ShareReady
+from tests.conftest import FakeClock
+from tests.factories import actor, add_item
+
+
+async def _count(services: Services, model: type) -> int:
+    async with services.db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def _joined(services: Services) -> None:
+    await programme.answer_invitation(services, actor(), "in")
+
+
+async def test_share_on_x_puts_caption_and_tracked_link_in_the_composer(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", topics=("product",), now=clock.now())
+    reply = await sharing.share(
+        services, actor(), ShareRequest(item_id, Network.X, "  Proud of this launch!  ")
+    )
+    ready = reply.blocks[0]
+    assert isinstance(ready, ShareReady)
+    assert ready.caption == "Proud of this launch!"
+    composer = next(b.url for b in ready.actions if b.url)
+    query = parse_qs(urlsplit(composer).query)
+    assert query["text"] == ["Proud of this launch!"]
+    assert query["url"][0].startswith("https://boost.example.org/r/")
+    assert [b.action_id for b in ready.actions] == ["share.open", "share.confirm"]
+
+
+async def test_linkedin_takes_only_the_link_so_the_caption_is_shown_to_copy(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    reply = await sharing.share(services, actor(), ShareRequest(item_id, Network.LINKEDIN, "Mine"))
+    ready = reply.blocks[0]
+    assert isinstance(ready, ShareReady)
+    composer = next(b.url for b in ready.actions if b.url) or ""
+    assert composer.startswith("https://www.linkedin.com/sharing/share-offsite/?url=")
+    assert "Mine" not in composer
+    assert "copy your caption" in ready.copy_hint
+
+
+async def test_double_click_makes_one_share_one_link_one_event(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    request = ShareRequest(item_id, Network.BLUESKY, "My words")
+    await asyncio.gather(*(sharing.share(services, actor(), request) for _ in range(2)))
+    await sharing.share(services, actor(), ShareRequest(item_id, Network.BLUESKY, "Better words"))
+    assert await _count(services, Share) == 1
+    assert await _count(services, Link) == 1
+    async with services.db.session() as session:
+        share = (await session.execute(select(Share))).scalar_one()
+        intents = await session.scalar(select(func.count()).where(Event.type == "share_intent"))
+    assert share.final_caption == "Better words"
+    assert intents == 1
+
+
+async def test_rewrite_ratio_compares_with_what_was_suggested(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(
+        services.db, slug="launch", now=clock.now(), captions={Network.X: "Read about our launch"}
+    )
+    await sharing.share(
+        services, actor(), ShareRequest(item_id, Network.X, "Read about our launch")
+    )
+    await sharing.share(services, actor("U2"), ShareRequest(item_id, Network.X, "x"))
+    async with services.db.session() as session:
+        ratios = dict(
+            (await session.execute(select(Share.final_caption, Share.rewrite_ratio))).tuples()
+        )
+    assert ratios["Read about our launch"] == 0.0
+    assert ratios["x"] > 0.9
+
+
+async def test_too_long_caption_for_x_is_refused_and_nothing_is_saved(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    with pytest.raises(InvalidInput) as refused:
+        await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "a" * 300))
+    assert refused.value.code == "caption.too_long"
+    assert await _count(services, Share) == 0
+    assert await _count(services, Link) == 0
+
+
+async def test_disclosure_line_is_appended_once(services: Services, clock: FakeClock) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    async with services.db.session() as session:
+        from content_store.models import Workspace
+
+        ws = (await session.execute(select(Workspace))).scalar_one()
+        ws.disclosure_line = "(I work at Example)"
+    reply = await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "Nice"))
+    assert reply.blocks[0].caption == "Nice\n(I work at Example)"  # type: ignore[union-attr]
+    reply = await sharing.share(
+        services, actor(), ShareRequest(item_id, Network.X, "Nice (I work at Example)")
+    )
+    assert reply.blocks[0].caption == "Nice (I work at Example)"  # type: ignore[union-attr]
+
+
+async def test_confirm_needs_a_share_and_counts_once(services: Services, clock: FakeClock) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    with pytest.raises(InvalidInput, match="share button first"):
+        await sharing.confirm(services, actor(), content_id=item_id, network=Network.X)
+    await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "Mine"))
+    await sharing.confirm(services, actor(), content_id=item_id, network=Network.X)
+    first = clock.now()
+    clock.advance(minutes=5)
+    await sharing.confirm(services, actor(), content_id=item_id, network=Network.X)
+    async with services.db.session() as session:
+        share = (await session.execute(select(Share))).scalar_one()
+    assert share.confirmed_at == first
+
+
+async def test_people_who_are_not_in_cannot_share(services: Services, clock: FakeClock) -> None:
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    with pytest.raises(InvalidInput) as refused:
+        await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "Mine"))
+    assert refused.value.code == "programme.not_in"
+
+
+async def test_unknown_item_is_refused(services: Services) -> None:
+    await _joined(services)
+    with pytest.raises(InvalidInput, match="no content item 999"):
+        await sharing.share(services, actor(), ShareRequest(999, Network.X, "Mine"))
+
+
+async def test_feedback_keeps_the_latest_word(services: Services, clock: FakeClock) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    await sharing.give_feedback(services, actor(), content_id=item_id, kind="not_for_me")
+    await sharing.give_feedback(services, actor(), content_id=item_id, kind="not_for_me")
+    await sharing.give_feedback(services, actor(), content_id=item_id, kind="more_like_this")
+    async with services.db.session() as session:
+        kinds = list((await session.execute(select(Feedback.kind))).scalars())
+    assert kinds == ["more_like_this"]
+    with pytest.raises(InvalidInput):
+        await sharing.give_feedback(services, actor(), content_id=item_id, kind="love it")

@@ -1,0 +1,118 @@
+"""Picks through the handler: topics respected, nothing offered twice, captions that fit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from content_store.models import Workspace
+from domain.errors import InvalidInput
+from domain.networks import Network, caption_budget
+from handlers import programme, sharing, weekly_picks
+from handlers.context import Services
+from handlers.types import ContentCard, Reply
+from tests.conftest import FakeClock
+from tests.factories import actor, add_item
+
+
+def _cards(reply: Reply) -> list[ContentCard]:
+    return [block for block in reply.blocks if isinstance(block, ContentCard)]
+
+
+async def _join(services: Services, *topics: str, networks: tuple[str, ...] = ("x",)) -> None:
+    await programme.answer_invitation(services, actor(), "in")
+    await programme.set_topics(services, actor(), list(topics))
+    await programme.set_networks(services, actor(), list(networks))
+
+
+async def test_picks_follow_chosen_topics_and_say_why(services: Services, clock: FakeClock) -> None:
+    for n in range(3):
+        await add_item(services.db, slug=f"product-{n}", topics=("product",), now=clock.now())
+    await add_item(services.db, slug="party", topics=("culture",), now=clock.now())
+    await _join(services, "#product")
+    cards = _cards(await weekly_picks.show_picks(services, actor()))
+    assert len(cards) == 3
+    assert all("product" in card.url for card in cards)
+    assert all(card.reason == "You follow #product" for card in cards)
+
+
+async def test_same_week_shows_the_same_picks(services: Services, clock: FakeClock) -> None:
+    for n in range(6):
+        await add_item(services.db, slug=f"item-{n}", topics=("product",), now=clock.now())
+    await _join(services, "#product")
+    first = await weekly_picks.show_picks(services, actor())
+    clock.advance(hours=3)
+    again = await weekly_picks.show_picks(services, actor())
+    assert [c.content_id for c in _cards(first)] == [c.content_id for c in _cards(again)]
+    assert [c.caption for c in _cards(first)] == [c.caption for c in _cards(again)]
+
+
+async def test_no_item_is_ever_offered_twice_over_the_weeks(
+    services: Services, clock: FakeClock
+) -> None:
+    for n in range(10):
+        await add_item(services.db, slug=f"item-{n}", topics=("product",), now=clock.now())
+    await _join(services, "#product")
+    seen: list[int] = []
+    for _ in range(5):
+        seen += [
+            card.content_id for card in _cards(await weekly_picks.show_picks(services, actor()))
+        ]
+        clock.advance(days=7)
+    assert len(seen) == 10
+    assert len(set(seen)) == 10
+
+
+async def test_not_for_me_and_shared_items_never_come_back(
+    services: Services, clock: FakeClock
+) -> None:
+    ids = [
+        await add_item(services.db, slug=f"i{n}", topics=("product",), now=clock.now())
+        for n in range(3)
+    ]
+    await _join(services, "#product")
+    await sharing.give_feedback(services, actor(), content_id=ids[0], kind="not_for_me")
+    await sharing.share(services, actor(), sharing.ShareRequest(ids[1], Network.X, "mine"))
+    cards = _cards(await weekly_picks.show_picks(services, actor()))
+    assert [card.content_id for card in cards] == [ids[2]]
+
+
+async def test_suggested_caption_fits_the_strictest_network(
+    services: Services, clock: FakeClock
+) -> None:
+    await add_item(services.db, slug="long", topics=("product",), now=clock.now())
+    await _join(services, "#product", networks=("linkedin", "x"))
+    card = _cards(await weekly_picks.show_picks(services, actor()))[0]
+    budget = caption_budget(Network.X, "https://boost.example.org/r/" + "x" * 12)
+    assert card.caption_max_chars == budget
+    assert 0 < len(card.caption) <= budget
+    assert [b.action_id for b in card.actions] == [
+        "share.linkedin",
+        "share.x",
+        "feedback.not_for_me",
+        "feedback.more_like_this",
+    ]
+
+
+async def test_nothing_left_says_so_and_records_nothing(
+    services: Services, clock: FakeClock
+) -> None:
+    await _join(services, "#product")
+    reply = await weekly_picks.show_picks(services, actor())
+    assert _cards(reply) == []
+    assert "Nothing new" in reply.blocks[0].text  # type: ignore[union-attr]
+
+
+async def test_paused_programme_and_non_participants_get_no_picks(
+    services: Services, clock: FakeClock
+) -> None:
+    await add_item(services.db, slug="a", topics=("product",), now=clock.now())
+    with pytest.raises(InvalidInput) as refused:
+        await weekly_picks.show_picks(services, actor())
+    assert refused.value.code == "programme.not_in"
+    await _join(services, "#product")
+    async with services.db.session() as session:
+        (await session.execute(select(Workspace))).scalar_one().paused = True
+    with pytest.raises(InvalidInput) as paused:
+        await weekly_picks.show_picks(services, actor())
+    assert paused.value.code == "programme.paused"
