@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from content_store.fetcher import FetchPolicy
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 from captions import build_caption_writer
 from content_store.database import Database
+from content_store.fetcher import FetchPolicy
 from handlers.context import Services
 
 
@@ -28,6 +28,8 @@ def build_services(settings: Settings, db: Database) -> Services:
             timeout_seconds=settings.fetch_timeout_seconds,
         ),
         picks_per_week=settings.picks_per_week,
+        default_timezone=settings.default_timezone,
+        default_locale=settings.default_locale,
     )
 
 

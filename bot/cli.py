@@ -11,8 +11,6 @@ from typing import Annotated, TypeVar
 
 import typer
 from aiohttp import web
-from content_store.fetcher import fetch_page_metadata
-from content_store.urls import canonicalise_url
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
@@ -27,9 +25,11 @@ from content_store.content import NewContent
 from content_store.database import Database
 from content_store.demo import seed_demo_content
 from content_store.exports import FORMATS, KINDS, export_rows, render_export
+from content_store.fetcher import fetch_page_metadata
 from content_store.models import Workspace
 from content_store.people import get_or_create_workspace
 from content_store.people_import import import_people, parse_people_csv
+from content_store.urls import canonicalise_url
 from domain.errors import InvalidInput
 from domain.programme import ContentStatus
 from domain.topics import parse_topics

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from captions.factory import build_caption_writer
 from captions.fitting import (
+    MIN_CAPTION_ROOM,
     caption_fits,
     caption_length,
     caption_room,
@@ -13,7 +14,7 @@ from captions.fitting import (
 from captions.models import CaptionRequest, CaptionSource, CaptionSuggestion, CaptionWriter
 from captions.openai_writer import OpenAICaptionWriter
 from captions.rewrite import rewrite_ratio
-from captions.suggestions import MIN_CAPTION_ROOM, MIN_VARIANTS
+from captions.suggestions import MIN_VARIANTS
 from captions.template_writer import TemplateCaptionWriter
 
 __all__ = [

@@ -14,6 +14,8 @@ from domain.errors import InvalidInput
 from domain.networks import NETWORK_RULES, Network, caption_budget
 
 ELLIPSIS = "…"
+# Below this, caption writers cannot offer distinct variants that fit untrimmed.
+MIN_CAPTION_ROOM = 20
 # Punctuation that reads badly right before the ellipsis of a cut sentence.
 _DANGLING = " \t\r\n,;:-–—/(["
 
@@ -48,7 +50,7 @@ def fit_caption(text: str, *, network: Network, link: str, disclosure: str | Non
     """
     room = caption_room(network=network, link=link, disclosure=disclosure)
     if room < 0:
-        raise _no_room(network, room)
+        raise no_room_error(network=network, room=room)
     ending = _clean_disclosure(disclosure)
     words = _without_ending(normalize(text).strip(), ending)
     return " ".join(part for part in (trim_to(words, room), ending) if part)
@@ -98,10 +100,13 @@ def _without_ending(text: str, ending: str) -> str:
     return text
 
 
-def _no_room(network: Network, room: int) -> InvalidInput:
+def no_room_error(*, network: Network, room: int) -> InvalidInput:
+    """InvalidInput 'caption.no_room': the link and disclosure leave too little for words."""
     return InvalidInput(
         "caption.no_room",
-        "The link and disclosure leave {room} characters for a caption on {network}.",
+        "The link and disclosure leave {room} characters for a caption on {network}; "
+        "at least {minimum} are needed.",
         room=max(room, 0),
         network=NETWORK_RULES[network].label,
+        minimum=MIN_CAPTION_ROOM,
     )

@@ -5,15 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from captions.fitting import caption_room, fit_caption
+from captions.fitting import MIN_CAPTION_ROOM, caption_room, fit_caption, no_room_error
 from captions.models import CaptionRequest, CaptionSource, CaptionSuggestion
 from captions.templates import short_drafts, template_drafts
-from domain.errors import InvalidInput
-from domain.networks import NETWORK_RULES
 
 MIN_VARIANTS = 3
-# Below this, the short drafts no longer fit untrimmed and variants could not stay distinct.
-MIN_CAPTION_ROOM = 20
 
 Draft = tuple[str, CaptionSource]
 
@@ -21,15 +17,9 @@ Draft = tuple[str, CaptionSource]
 def require_room(request: CaptionRequest) -> int:
     """Characters left for the caption's words; InvalidInput 'caption.no_room' when too few."""
     room = caption_room(network=request.network, link=request.link, disclosure=request.disclosure)
+    # The short drafts must fit untrimmed, or the variants could not stay distinct.
     if room < MIN_CAPTION_ROOM:
-        raise InvalidInput(
-            "caption.no_room",
-            "The link and disclosure leave {room} characters for a caption on {network}; "
-            "at least {minimum} are needed.",
-            room=max(room, 0),
-            network=NETWORK_RULES[request.network].label,
-            minimum=MIN_CAPTION_ROOM,
-        )
+        raise no_room_error(network=request.network, room=room)
     return room
 
 

@@ -201,7 +201,7 @@ async def topics_by_content(
         .order_by(Topic.slug)
     )
     topics: dict[int, list[str]] = defaultdict(list)
-    for content_id, slug in (await session.execute(query)).tuples():
+    for content_id, slug in await session.execute(query):
         topics[content_id].append(slug)
     return dict(topics)
 

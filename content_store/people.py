@@ -14,15 +14,27 @@ from domain.programme import ProgrammeStatus, Role
 
 
 async def get_or_create_workspace(
-    session: AsyncSession, *, platform: str, external_id: str, name: str = ""
+    session: AsyncSession,
+    *,
+    platform: str,
+    external_id: str,
+    name: str = "",
+    timezone: str = "UTC",
+    locale: str = "en",
 ) -> Workspace:
-    """The workspace (Slack team or Teams tenant), created on first sight."""
-    await insert_or_ignore(
-        session,
-        Workspace,
-        {"platform": platform, "external_id": external_id, "name": name, "created_at": utcnow()},
-        conflict_columns=("platform", "external_id"),
-    )
+    """The workspace (Slack team or Teams tenant), created on first sight with these defaults."""
+    values = {
+        "platform": platform,
+        "external_id": external_id,
+        "name": name,
+        "timezone": timezone,
+        "locale": locale,
+        "guidelines": "",
+        "disclosure_line": "",
+        "paused": False,
+        "created_at": utcnow(),
+    }
+    await insert_or_ignore(session, Workspace, values, conflict_columns=("platform", "external_id"))
     query = select(Workspace).filter_by(platform=platform, external_id=external_id)
     return (await session.execute(query)).scalar_one()
 
@@ -119,7 +131,7 @@ async def topic_ids(
     query = select(Topic.slug, Topic.id).where(
         Topic.workspace_id == workspace_id, Topic.slug.in_(wanted)
     )
-    return {slug: topic_id for slug, topic_id in (await session.execute(query)).tuples()}
+    return {slug: topic_id for slug, topic_id in (await session.execute(query)).all()}
 
 
 async def workspace_topics(session: AsyncSession, *, workspace_id: int) -> list[str]:
@@ -149,7 +161,7 @@ async def person_topics(
         .join(Topic, Topic.id == PersonTopic.topic_id)
         .where(PersonTopic.person_id == person_id)
     )
-    rows = (await session.execute(query)).tuples().all()
+    rows = (await session.execute(query)).all()
     chosen = frozenset(slug for slug, is_chosen, _ in rows if is_chosen)
     inferred = {slug: weight for slug, _, weight in rows if weight > 0}
     return chosen, inferred

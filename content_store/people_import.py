@@ -75,7 +75,18 @@ def _row(record: dict[str, str | None], *, line: int) -> ImportRow:
 
 def parse_people_csv(text: str) -> list[ImportRow]:
     """Validate the whole file first; any bad line refuses the file, naming line and column."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        rows = _read_rows(reader)
+    except csv.Error as error:
+        raise InvalidInput(
+            "import.malformed", "Line {line}: {problem}.", line=reader.line_num, problem=str(error)
+        ) from None
+    _check_unique_and_managers(rows)
+    return rows
+
+
+def _read_rows(reader: csv.DictReader[str]) -> list[ImportRow]:
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
@@ -84,18 +95,10 @@ def parse_people_csv(text: str) -> list[ImportRow]:
         )
     reader.fieldnames = header
     rows: list[ImportRow] = []
-    try:
-        for record in reader:
-            if len(rows) >= MAX_ROWS:
-                raise InvalidInput(
-                    "import.too_many", "At most {max} people per file.", max=MAX_ROWS
-                )
-            rows.append(_row(record, line=reader.line_num))
-    except csv.Error as error:
-        raise InvalidInput(
-            "import.malformed", "Line {line}: {problem}.", line=reader.line_num, problem=str(error)
-        ) from None
-    _check_unique_and_managers(rows)
+    for record in reader:
+        if len(rows) >= MAX_ROWS:
+            raise InvalidInput("import.too_many", "At most {max} people per file.", max=MAX_ROWS)
+        rows.append(_row(record, line=reader.line_num))
     return rows
 
 

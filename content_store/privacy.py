@@ -54,7 +54,7 @@ async def export_person(session: AsyncSession, *, person_id: int) -> dict[str, A
         ],
         "topics": [
             {"topic": slug, "chosen": chosen, "inferred_weight": weight}
-            for slug, chosen, weight in topics.tuples()
+            for slug, chosen, weight in topics
         ],
         "deliveries": await _rows(session, Delivery, Delivery.person_id == person_id),
         "delivered_items": await _rows(

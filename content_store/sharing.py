@@ -101,7 +101,7 @@ async def resolve_link(session: AsyncSession, *, code: str) -> tuple[Link, Conte
         .join(ContentItem, ContentItem.id == Link.content_id)
         .where(Link.code == code)
     )
-    row = (await session.execute(query)).tuples().first()
+    row = (await session.execute(query)).first()
     return (row[0], row[1]) if row else None
 
 

@@ -37,8 +37,9 @@ _QUERY_SAFE = _PATH_SAFE | frozenset("?")
 _ESCAPE_OR_CHAR = re.compile(r"%[0-9A-Fa-f]{2}|.", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}")
-_DECIMAL = re.compile(r"[0-9]+")
-_OCTAL = re.compile(r"0[0-7]*")
+_DIGITS = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_OCTAL = re.compile(r"0[0-7]+")
 _HEX = re.compile(r"0x[0-9a-f]*")
 
 
@@ -235,7 +236,7 @@ def _legacy_ipv4(host: str, *, original: str) -> ipaddress.IPv4Address | None:
 
 
 def _is_number(part: str) -> bool:
-    return bool(_DECIMAL.fullmatch(part) or _HEX.fullmatch(part))
+    return bool(_DIGITS.fullmatch(part) or _HEX.fullmatch(part))
 
 
 def _ipv4_number(part: str, *, original: str) -> int:
@@ -253,7 +254,9 @@ def _normalise_escapes(text: str, *, safe: frozenset[str]) -> str:
 
     A `%` that doesn't start a valid escape becomes %25, so nothing is ever double-encoded.
     """
-    return "".join(_normalise_token(match.group(), safe) for match in _ESCAPE_OR_CHAR.finditer(text))
+    return "".join(
+        _normalise_token(match.group(), safe) for match in _ESCAPE_OR_CHAR.finditer(text)
+    )
 
 
 def _normalise_token(token: str, safe: frozenset[str]) -> str:

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from content_store.fetcher import PageMetadata, fetch_page_metadata
-from content_store.urls import canonicalise_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store import content as library
 from content_store.content import NewContent
+from content_store.fetcher import PageMetadata, fetch_page_metadata
 from content_store.models import AuditEntry, ContentItem
+from content_store.urls import canonicalise_url
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import Network
@@ -85,7 +85,7 @@ async def _audit(
 async def preview(services: Services, actor: Actor, request: AddRequest) -> NewContent:
     """Fetch the page and return what would be saved, without saving anything."""
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
         canonical = canonicalise_url(request.url)
         existing = await library.find_by_url(
@@ -100,7 +100,7 @@ async def add(services: Services, actor: Actor, new: NewContent) -> Reply:
     """Save an item the content team previewed; refuses duplicates."""
     now = services.clock.now()
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
         item = await library.add_content(
             session,
@@ -122,7 +122,7 @@ async def suggest(services: Services, actor: Actor, url: str) -> Reply:
     page = await _fetch(services, url)
     now = services.clock.now()
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
         item = await library.add_content(
             session,
@@ -148,7 +148,7 @@ async def list_items(
     if page < 1:
         raise InvalidInput("content.page", "Pages start at 1.")
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
         items = await library.list_content(
             session,
@@ -179,7 +179,7 @@ async def _transition(
 ) -> Reply:
     now = services.clock.now()
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
         item = await library.get_content(
             session, workspace_id=caller.workspace.id, content_id=content_id

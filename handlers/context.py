@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from content_store.fetcher import FetchPolicy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import CaptionWriter
 from content_store.database import Database
 from content_store.events import record_event
+from content_store.fetcher import FetchPolicy
 from content_store.models import Person, Workspace
 from content_store.people import get_or_create_person, get_or_create_workspace, roles_of
 from domain.errors import InvalidInput
@@ -47,6 +47,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     picks_per_week: int = 3
+    default_timezone: str = "UTC"
+    default_locale: str = "en"
 
     def link_url(self, code: str) -> str:
         """The public address of a tracked link."""
@@ -67,10 +69,14 @@ class Caller:
         return normalise_locale(self.person.locale or self.workspace.locale)
 
 
-async def load_caller(session: AsyncSession, actor: Actor) -> Caller:
+async def load_caller(session: AsyncSession, actor: Actor, services: Services) -> Caller:
     """Find or create the workspace and person for an actor, refreshing locale and time zone."""
     workspace = await get_or_create_workspace(
-        session, platform=actor.platform, external_id=actor.workspace_id
+        session,
+        platform=actor.platform,
+        external_id=actor.workspace_id,
+        timezone=services.default_timezone,
+        locale=services.default_locale,
     )
     person = await get_or_create_person(
         session, workspace_id=workspace.id, external_id=actor.user_id

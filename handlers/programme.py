@@ -25,7 +25,7 @@ _ANSWERS = {
 async def welcome(services: Services, actor: Actor) -> Reply:
     """The first message: what the programme is, what is recorded, and the three answers."""
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         if caller.person.invited_at is None:
             caller.person.invited_at = services.clock.now()
             await record_for(
@@ -63,7 +63,7 @@ async def answer_invitation(services: Services, actor: Actor, answer: str) -> Re
         )
     status, event = _ANSWERS[answer]
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         prompted = caller.person.reminded_at is not None
         if await set_status(session, person=caller.person, status=status, now=services.clock.now()):
             await record_for(
@@ -102,7 +102,7 @@ async def set_networks(services: Services, actor: Actor, names: Sequence[str]) -
     """Choose the networks picks are prepared for."""
     networks = sorted({parse_network(name) for name in names}, key=list(Network).index)
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
         caller.person.networks = [network.value for network in networks]
         await record_for(
@@ -120,7 +120,7 @@ async def set_topics(services: Services, actor: Actor, texts: Sequence[str]) -> 
     """Choose the topics the person wants picks about."""
     slugs = parse_topics(texts)
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
         await set_chosen_topics(session, person=caller.person, slugs=slugs)
         await record_for(
@@ -156,7 +156,7 @@ async def set_cadence(
             "cadence.snooze", "A snooze needs the cadence 'paused' and a date in the future."
         )
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
         caller.person.cadence = cadence
         caller.person.paused_until = paused_until
@@ -173,7 +173,7 @@ async def set_cadence(
 async def set_consent(services: Services, actor: Actor, consent: Consent, *, given: bool) -> Reply:
     """Give or withdraw a consent; nothing is assumed until the person says so."""
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         if consent is Consent.SPOTLIGHT:
             caller.person.consent_spotlight = given
         else:
@@ -192,7 +192,7 @@ async def set_consent(services: Services, actor: Actor, consent: Consent, *, giv
 async def show_preferences(services: Services, actor: Actor) -> Reply:
     """The person's status, cadence, networks, topics and consents."""
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         chosen, _ = await person_topics(session, person_id=caller.person.id)
     person, locale = caller.person, caller.locale
     yes, no = translate("word.yes", locale), translate("word.no", locale)

@@ -80,7 +80,7 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
         )
     now = services.clock.now()
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_participant(caller)
         item = await _shareable(session, caller, request.content_id)
         link = await get_or_create_link(
@@ -161,7 +161,7 @@ async def confirm(services: Services, actor: Actor, *, content_id: int, network:
     """'I've posted it': the share counts as done (once)."""
     now = services.clock.now()
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         record = await find_share(
             session, person_id=caller.person.id, content_id=content_id, network=network
         )
@@ -187,7 +187,7 @@ async def give_feedback(services: Services, actor: Actor, *, content_id: int, ki
         raise InvalidInput("feedback.kind", "Unknown feedback '{kind}'.", kind=kind[:30])
     now = services.clock.now()
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
         await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
         values = {"person_id": caller.person.id, "content_id": content_id, "kind": kind}

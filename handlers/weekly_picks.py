@@ -140,7 +140,7 @@ def person_zone(caller: Caller) -> ZoneInfo:
 async def show_picks(services: Services, actor: Actor) -> Reply:
     """This week's picks for the person: the ones already sent, or new ones chosen now."""
     async with services.db.session() as session:
-        caller = await load_caller(session, actor)
+        caller = await load_caller(session, actor, services)
         require_participant(caller)
         slot = week_slot(caller, services)
         shown = await _already_shown(session, person_id=caller.person.id, slot=slot)
@@ -249,7 +249,7 @@ async def _already_shown(
         .where(Delivery.person_id == person_id, Delivery.slot == slot)
         .order_by(DeliveryItem.position)
     )
-    rows = (await session.execute(query)).tuples().all()
+    rows = (await session.execute(query)).all()
     if not rows:
         return None
     return [

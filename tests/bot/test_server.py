@@ -48,12 +48,13 @@ async def test_healthz_is_503_when_the_database_is_unreachable(services: Service
         response = await test_client.get("/healthz")
         body = await response.json()
         redirect = await test_client.get("/r/AAAAAAAAAAAA", allow_redirects=False)
+        redirect_text = await redirect.text()
         metrics = await test_client.get("/metrics")
     await broken.dispose()
     assert response.status == 503
     assert body["status"] == "unavailable" and body["database"].startswith("error")
     assert redirect.status == 503
-    assert "temporarily unavailable" in await redirect.text()
+    assert "temporarily unavailable" in redirect_text
     assert metrics.status == 200
 
 

@@ -17,7 +17,7 @@ from captions import (
     fit_caption,
 )
 from captions.fitting import normalize
-from captions.templates import hashtags
+from captions.templates import hashtags, short_drafts
 from domain.errors import InvalidInput
 from domain.networks import Network
 from tests.captions.strategies import requests
@@ -145,3 +145,11 @@ def test_hashtags_are_few_camel_cased_and_sensible() -> None:
     topics = ("cloud computing", "#FinOps", "c++", "2024", "", "Cloud Computing", "ai", "extra")
     assert hashtags(topics) == ["#CloudComputing", "#FinOps"]
     assert hashtags(("c++", "2024", "ai", "data-driven design")) == ["#Ai", "#DataDrivenDesign"]
+
+
+def test_short_drafts_fit_the_smallest_room_untrimmed() -> None:
+    # The guarantee of distinct variants in a tight room rests on this.
+    for locale in ("en", "nl"):
+        drafts = short_drafts(locale)
+        assert len(set(drafts)) == MIN_VARIANTS
+        assert all(len(draft) < MIN_CAPTION_ROOM for draft in drafts)

@@ -87,10 +87,11 @@ async def test_rewrite_ratio_compares_with_what_was_suggested(
     await sharing.share(
         services, actor(), ShareRequest(item_id, Network.X, "Read about our launch")
     )
+    await programme.answer_invitation(services, actor("U2"), "in")
     await sharing.share(services, actor("U2"), ShareRequest(item_id, Network.X, "x"))
     async with services.db.session() as session:
         ratios = dict(
-            (await session.execute(select(Share.final_caption, Share.rewrite_ratio))).tuples()
+            (await session.execute(select(Share.final_caption, Share.rewrite_ratio))).all()
         )
     assert ratios["Read about our launch"] == 0.0
     assert ratios["x"] > 0.9
