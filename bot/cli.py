@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from content_store.urls import canonicalise_url
 from domain.errors import InvalidInput
 from domain.programme import ContentStatus
 from domain.topics import parse_topics
+from scheduler.maintenance import build_scheduler
 
 log = logging.getLogger("socialboost")
 app = typer.Typer(
@@ -105,12 +107,26 @@ def serve() -> None:
         db = Database(settings.effective_database_url)
         await db.upgrade()
         log.info("database ready: %s", safe_database_url(settings.effective_database_url))
-        application = create_app(build_services(settings, db))
-        application.on_cleanup.append(lambda _: db.dispose())
+        services = build_services(settings, db)
+        application = create_app(services)
+        scheduler = build_scheduler(
+            db=db, clock=services.clock, retention_days=settings.retention_days
+        )
+        application.on_startup.append(lambda _: _start(scheduler))
+        application.on_cleanup.append(lambda _: _stop(scheduler, db))
         return application
 
     log.info("Social Boost listening on http://%s:%d", settings.host, settings.port)
     web.run_app(start(), host=settings.host, port=settings.port, print=None)
+
+
+async def _start(scheduler: AsyncIOScheduler) -> None:
+    scheduler.start()
+
+
+async def _stop(scheduler: AsyncIOScheduler, db: Database) -> None:
+    scheduler.shutdown(wait=False)
+    await db.dispose()
 
 
 @db_app.command("upgrade")

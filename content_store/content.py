@@ -252,11 +252,19 @@ async def refresh_statuses(session: AsyncSession, *, now: datetime) -> None:
 async def live_content(
     session: AsyncSession, *, workspace_id: int, now: datetime
 ) -> list[ContentItem]:
-    """Active items whose publish window contains `now`."""
+    """Items whose publish window contains `now` (scheduled ones whose window just opened too)."""
     query = select(ContentItem).where(
         ContentItem.workspace_id == workspace_id,
-        ContentItem.status == ContentStatus.ACTIVE,
+        ContentItem.status.in_([ContentStatus.ACTIVE, ContentStatus.SCHEDULED]),
         ContentItem.publish_from <= now,
         or_(ContentItem.publish_until.is_(None), ContentItem.publish_until > now),
     )
     return list((await session.execute(query)).scalars())
+
+
+def is_live(item: ContentItem, *, now: datetime) -> bool:
+    """True when the item may be offered and shared at `now`."""
+    if item.status not in (ContentStatus.ACTIVE, ContentStatus.SCHEDULED):
+        return False
+    window = status_for(publish_from=item.publish_from, publish_until=item.publish_until, now=now)
+    return window is ContentStatus.ACTIVE

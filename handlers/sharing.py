@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import check_final_caption, rewrite_ratio
-from content_store.content import captions_of, get_content
+from content_store.content import captions_of, get_content, is_live
 from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback
 from content_store.sharing import (
     ShareIntent,
@@ -21,7 +22,6 @@ from content_store.upsert import insert_or_ignore
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network, composer_url
-from domain.programme import ContentStatus
 from handlers.context import Caller, Services, load_caller, record_for, require_participant
 from handlers.types import Actor, Button, Reply, ShareReady
 from messages import translate
@@ -40,9 +40,11 @@ class ShareRequest:
     source: str = "dm"
 
 
-async def _shareable(session: AsyncSession, caller: Caller, content_id: int) -> ContentItem:
+async def _shareable(
+    session: AsyncSession, caller: Caller, content_id: int, *, now: datetime
+) -> ContentItem:
     item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
-    if item.status is not ContentStatus.ACTIVE:
+    if not is_live(item, now=now):
         raise InvalidInput(
             "share.unavailable", "'{title}' can no longer be shared.", title=item.title[:80]
         )
@@ -82,7 +84,7 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller)
-        item = await _shareable(session, caller, request.content_id)
+        item = await _shareable(session, caller, request.content_id, now=now)
         link = await get_or_create_link(
             session,
             person_id=caller.person.id,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import CaptionRequest
 from content_store.content import captions_of, live_content, topics_by_content
-from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback
+from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback, Share
 from content_store.people import person_topics
 from content_store.sharing import shared_content_ids
 from content_store.upsert import insert_or_ignore
@@ -177,6 +177,7 @@ async def _with_caption(
     async with services.db.session() as session:
         editorial = (await captions_of(session, content_id=item.id)).get(network)
         topics = (await topics_by_content(session, content_ids=[item.id])).get(item.id, [])
+        style = await style_examples(session, caller=caller)
     request = CaptionRequest(
         title=item.title,
         description=item.description,
@@ -186,10 +187,26 @@ async def _with_caption(
         locale=caller.locale,
         person_key=f"{caller.workspace.id}:{caller.person.id}",
         editorial_caption=editorial,
+        style_examples=style,
         disclosure=caller.workspace.disclosure_line or None,
     )
     suggestion = await services.captions.write(request)
     return ShownItem(item=item, pick=pick, caption=suggestion.suggested)
+
+
+async def style_examples(
+    session: AsyncSession, *, caller: Caller, limit: int = 3
+) -> tuple[str, ...]:
+    """The person's own recent captions, only when they allowed us to learn their style."""
+    if not caller.person.consent_learn_style:
+        return ()
+    query = (
+        select(Share.final_caption)
+        .where(Share.person_id == caller.person.id, Share.final_caption.is_not(None))
+        .order_by(Share.intent_at.desc())
+        .limit(limit)
+    )
+    return tuple(text for text in (await session.execute(query)).scalars() if text)
 
 
 async def record_delivery(

@@ -1,1 +1,1 @@
-"""scheduler"""
+"""Background jobs: retention, content status upkeep (and, later, weekly deliveries)."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
+from captions import CaptionRequest, CaptionSuggestion
 from content_store.models import Workspace
 from domain.errors import InvalidInput
 from domain.networks import Network, caption_budget
+from domain.programme import Consent
 from handlers import programme, sharing, weekly_picks
 from handlers.context import Services
 from handlers.types import ContentCard, Reply
@@ -116,3 +120,34 @@ async def test_paused_programme_and_non_participants_get_no_picks(
     with pytest.raises(InvalidInput) as paused:
         await weekly_picks.show_picks(services, actor())
     assert paused.value.code == "programme.paused"
+
+
+class RecordingWriter:
+    """A caption-writer fake that remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.requests: list[CaptionRequest] = []
+
+    async def write(self, request: CaptionRequest) -> CaptionSuggestion:
+        self.requests.append(request)
+        return CaptionSuggestion(variants=("a", "b", "c"), suggested="a", source="template")
+
+
+async def test_own_past_captions_guide_suggestions_only_with_consent(
+    services: Services, clock: FakeClock
+) -> None:
+    writer = RecordingWriter()
+    recording = dataclasses.replace(services, captions=writer)
+    ids = [
+        await add_item(services.db, slug=f"i{n}", topics=("product",), now=clock.now())
+        for n in range(7)
+    ]
+    await _join(services, "#product")
+    await sharing.share(services, actor(), sharing.ShareRequest(ids[0], Network.X, "My own voice"))
+    await weekly_picks.show_picks(recording, actor())
+    assert writer.requests and all(r.style_examples == () for r in writer.requests)
+    await programme.set_consent(services, actor(), Consent.LEARN_STYLE, given=True)
+    clock.advance(days=7)
+    writer.requests.clear()
+    await weekly_picks.show_picks(recording, actor())
+    assert writer.requests and all(r.style_examples == ("My own voice",) for r in writer.requests)

@@ -1,0 +1,55 @@
+"""Nightly retention and the regular upkeep of content statuses."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from content_store.content import refresh_statuses
+from content_store.database import Database
+from content_store.privacy import purge_expired_detail
+from handlers.context import Clock
+
+log = logging.getLogger(__name__)
+
+
+async def run_retention(*, db: Database, clock: Clock, retention_days: int) -> int:
+    """Delete click and event detail older than the retention period; returns rows removed."""
+    async with db.session() as session:
+        removed = await purge_expired_detail(
+            session, now=clock.now(), retention_days=retention_days
+        )
+    log.info("retention: removed %d rows older than %d days", removed, retention_days)
+    return removed
+
+
+async def run_status_upkeep(*, db: Database, clock: Clock) -> None:
+    """Start scheduled items whose window opened; expire those whose window closed."""
+    async with db.session() as session:
+        await refresh_statuses(session, now=clock.now())
+
+
+def build_scheduler(*, db: Database, clock: Clock, retention_days: int) -> AsyncIOScheduler:
+    """The in-process scheduler with the maintenance jobs (started by the server)."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        run_retention,
+        CronTrigger(hour=3, minute=30),
+        kwargs={"db": db, "clock": clock, "retention_days": retention_days},
+        id="retention",
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+    )
+    scheduler.add_job(
+        run_status_upkeep,
+        IntervalTrigger(minutes=5),
+        kwargs={"db": db, "clock": clock},
+        id="content-status",
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
+    return scheduler
