@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from content_store.fetcher import FetchPolicy
 from sqlalchemy import text
 
 from captions import TemplateCaptionWriter
 from content_store.database import Database
+from content_store.fetcher import FetchPolicy
 from content_store.models import Base
 from handlers.context import Services
 
