@@ -7,7 +7,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp import ClientRequest, ClientTimeout, TCPConnector, hdrs
@@ -64,10 +64,18 @@ class FetchPolicy:
     """Limits for one fetch; the defaults are the production settings."""
 
     allow_loopback: bool = False  # tests only: allows 127.0.0.0/8 and ::1, nothing else
+    # Tests only, with allow_loopback: the loopback ports that may be reached (empty: any).
+    # Lets a test server on one port prove that redirects to other loopback ports are refused.
+    loopback_ports: frozenset[int] = frozenset()
     timeout_seconds: float = 5.0  # the whole fetch, redirects included
     max_bytes: int = 2 * 1024 * 1024
     max_redirects: int = 5
     user_agent: str = "SocialBoostBot/0.1 (+link preview)"
+
+
+def loopback_allowed(policy: FetchPolicy, port: int) -> bool:
+    """Whether the policy lets loopback addresses through on this port."""
+    return policy.allow_loopback and (not policy.loopback_ports or port in policy.loopback_ports)
 
 
 def is_forbidden_address(ip: IPAddress, *, allow_loopback: bool) -> bool:
@@ -145,9 +153,9 @@ class VettingResolver(AbstractResolver):
     connection (DNS rebinding) still can't lead anywhere private.
     """
 
-    def __init__(self, inner: AbstractResolver, *, allow_loopback: bool) -> None:
+    def __init__(self, inner: AbstractResolver, *, policy: FetchPolicy) -> None:
         self._inner = inner
-        self._allow_loopback = allow_loopback
+        self._policy = policy
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -159,7 +167,7 @@ class VettingResolver(AbstractResolver):
         for result in results:
             address = _parse_address(result["host"])
             if address is None or is_forbidden_address(
-                address, allow_loopback=self._allow_loopback
+                address, allow_loopback=loopback_allowed(self._policy, port)
             ):
                 raise _private_host(host, result["host"])
         return results
@@ -175,9 +183,9 @@ class VettingConnector(TCPConnector):
     the address actually connected to is checked here too, before any request is sent.
     """
 
-    def __init__(self, *, resolver: AbstractResolver, allow_loopback: bool) -> None:
+    def __init__(self, *, resolver: AbstractResolver, policy: FetchPolicy) -> None:
         super().__init__(resolver=resolver, use_dns_cache=False)
-        self._allow_loopback = allow_loopback
+        self._policy = policy
 
     # The `timeout` parameter name is aiohttp's; an override must keep the signature.
     async def connect(
@@ -188,8 +196,9 @@ class VettingConnector(TCPConnector):
     ) -> Connection:
         """Open (or reuse) a connection, refusing it if the peer is a forbidden address."""
         connection = await super().connect(req, traces, timeout)
-        address = _peer_address(connection)
-        if address is None or is_forbidden_address(address, allow_loopback=self._allow_loopback):
+        address, port = _peer(connection)
+        allow_loopback = loopback_allowed(self._policy, port)
+        if address is None or is_forbidden_address(address, allow_loopback=allow_loopback):
             connection.close()
             if address is None:
                 raise OSError("the connected peer's address is unknown")
@@ -197,12 +206,12 @@ class VettingConnector(TCPConnector):
         return connection
 
 
-def _peer_address(connection: Connection) -> IPAddress | None:
+def _peer(connection: Connection) -> tuple[IPAddress | None, int]:
     transport = connection.transport
     peer = transport.get_extra_info("peername") if transport is not None else None
-    if isinstance(peer, tuple) and peer and isinstance(peer[0], str):
-        return _parse_address(peer[0])
-    return None
+    if isinstance(peer, tuple) and len(peer) >= 2 and isinstance(peer[0], str):
+        return _parse_address(peer[0]), int(peer[1])
+    return None, 0
 
 
 async def fetch_page_metadata(
@@ -230,8 +239,8 @@ async def fetch_page_metadata(
 
 
 async def _fetch(start: str, *, policy: FetchPolicy, resolver: AbstractResolver) -> PageMetadata:
-    vetting = VettingResolver(resolver, allow_loopback=policy.allow_loopback)
-    connector = VettingConnector(resolver=vetting, allow_loopback=policy.allow_loopback)
+    vetting = VettingResolver(resolver, policy=policy)
+    connector = VettingConnector(resolver=vetting, policy=policy)
     headers = {hdrs.USER_AGENT: policy.user_agent, hdrs.ACCEPT: _ACCEPT}
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         return await _follow(session, start, policy=policy)
@@ -252,7 +261,7 @@ async def _follow(
 ) -> PageMetadata:
     url = start
     for _ in range(policy.max_redirects + 1):
-        _refuse_forbidden_literal(url, allow_loopback=policy.allow_loopback)
+        _refuse_forbidden_literal(url, policy=policy)
         outcome = await _request(session, url, policy=policy)
         if isinstance(outcome, _Page):
             # Parsing up to max_bytes of HTML is CPU work; keep it off the event loop.
@@ -265,11 +274,17 @@ async def _follow(
     )
 
 
-def _refuse_forbidden_literal(url: str, *, allow_loopback: bool) -> None:
+def _refuse_forbidden_literal(url: str, *, policy: FetchPolicy) -> None:
     """Refuse an IP-literal host before connecting; names are vetted by VettingResolver."""
     address = _parse_address(host_of(url))
+    allow_loopback = loopback_allowed(policy, _port_of(url))
     if address is not None and is_forbidden_address(address, allow_loopback=allow_loopback):
         raise _private_address(address)
+
+
+def _port_of(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
 
 
 async def _request(

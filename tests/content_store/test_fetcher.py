@@ -285,6 +285,28 @@ async def test_redirects_into_private_networks_are_refused_without_connecting(
     assert connect_log == ["127.0.0.1"]  # only the first hop, on the test server
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "localhost", "2130706433", "127.1"])
+async def test_redirects_to_other_loopback_services_are_refused_without_connecting(
+    server: TestServer, connect_log: list[str], host: str
+) -> None:
+    # Only the test server's own port is allowed: the redirect aims at another local service.
+    only_this_server = FetchPolicy(
+        allow_loopback=True, loopback_ports=frozenset({server.port or 0}), timeout_seconds=3
+    )
+    target = f"http://{host}:{(server.port or 0) + 1}/admin"
+    error = await _refusal(_url(server, f"/to?target={target}"), only_this_server)
+    assert error.code in {"url.private_address", "url.private_host"}
+    assert connect_log == ["127.0.0.1"]  # only the first hop, on the test server
+
+
+async def test_the_allowed_loopback_port_still_works(server: TestServer) -> None:
+    only_this_server = FetchPolicy(
+        allow_loopback=True, loopback_ports=frozenset({server.port or 0}), timeout_seconds=3
+    )
+    page = await fetch_page_metadata(_url(server, "/page"), policy=only_this_server)
+    assert page.title
+
+
 @pytest.mark.parametrize(
     ("target", "code"),
     [
@@ -355,7 +377,7 @@ async def test_redirect_to_a_name_resolving_to_metadata_service(
 async def test_connector_checks_the_connected_peer(server: TestServer) -> None:
     # This resolver does no vetting at all, so only the peer check stands in the way.
     dns = FakeDNS({"public.example.com": ["127.0.0.1"]})
-    connector = VettingConnector(resolver=dns, allow_loopback=False)
+    connector = VettingConnector(resolver=dns, policy=FetchPolicy())
     async with aiohttp.ClientSession(connector=connector) as session:
         with pytest.raises(InvalidInput) as caught:
             await session.get(_url(server, "/page", host="public.example.com"))
@@ -364,7 +386,7 @@ async def test_connector_checks_the_connected_peer(server: TestServer) -> None:
 
 
 async def test_connector_lets_allowed_peers_through(server: TestServer) -> None:
-    connector = VettingConnector(resolver=FakeDNS({}), allow_loopback=True)
+    connector = VettingConnector(resolver=FakeDNS({}), policy=LOOPBACK)
     async with (
         aiohttp.ClientSession(connector=connector) as session,
         session.get(_url(server, "/page")) as response,
