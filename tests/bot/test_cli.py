@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -104,3 +106,41 @@ def test_serve_answers_healthz_on_a_fresh_sqlite_database(tmp_path: Path) -> Non
         output = process.communicate(timeout=30)[0].decode()
     first = json.loads(output.splitlines()[0])
     assert {"time", "level", "logger", "message"} <= set(first)
+
+
+class _Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'<html><head><meta property="og:title" content="CLI page"></head></html>'
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_content_add_fetches_the_page_and_refuses_private_addresses(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/post?utm_source=mail"
+    try:
+        refused = _run(tmp_path, "content", "add", url)
+        assert refused.returncode == 2 and "private network address" in refused.stderr
+        env = _env(tmp_path, FETCH_ALLOW_LOOPBACK="true")
+        added = subprocess.run(  # noqa: S603
+            [str(BIN), "content", "add", url, "--topic", "#Product", "--until", "2099-01-01"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+    assert added.returncode == 0, added.stderr
+    assert "Added item 1: CLI page (active)" in added.stderr
+    listing = _run(tmp_path, "content", "list").stdout
+    assert f"http://127.0.0.1:{server.server_address[1]}/post\n" in listing
