@@ -25,7 +25,7 @@ from handlers.context import (
     require_participant,
     require_role,
 )
-from handlers.types import Actor, Reply, Text
+from handlers.types import Actions, Actor, Button, Reply, Text
 from messages import translate
 
 PAGE_SIZE = 20
@@ -223,3 +223,90 @@ async def reject(services: Services, actor: Actor, content_id: int) -> Reply:
         allowed_from=(ContentStatus.SUGGESTED,),
         message_key="content.rejected",
     )
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """Changes to an item; fields left None stay as they are."""
+
+    content_id: int
+    topics: tuple[str, ...] = ()
+    caption: str | None = None
+    title: str | None = None
+    until: datetime | None = None
+    priority: int | None = None
+
+
+async def edit(services: Services, actor: Actor, request: EditRequest) -> Reply:
+    """Change an item's title, topics, caption (all networks), end date or priority."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        item = await library.get_content(
+            session, workspace_id=caller.workspace.id, content_id=request.content_id
+        )
+        _apply_edit(item, request, now=now)
+        if request.topics:
+            await library.set_topics(session, item=item, slugs=request.topics)
+        if request.caption:
+            captions = {network: request.caption for network in Network}
+            await library.set_captions(session, content_id=item.id, captions=captions)
+        await _audit(session, caller, "content.edit", str(item.id))
+    return Reply.text(translate("content.edited", caller.locale, id=item.id, title=item.title))
+
+
+def _apply_edit(item: ContentItem, request: EditRequest, *, now: datetime) -> None:
+    if request.until is not None:
+        if request.until <= item.publish_from:
+            raise InvalidInput(
+                "content.window", "The end date must come after the start of publication."
+            )
+        item.publish_until = request.until
+        if item.status is ContentStatus.EXPIRED and request.until > now:
+            item.status = ContentStatus.ACTIVE
+    if request.title is not None:
+        item.title = request.title[:300]
+    if request.priority is not None:
+        item.priority = request.priority
+    item.updated_at = now
+
+
+async def pending_suggestions(services: Services, actor: Actor) -> Reply:
+    """Employees' suggestions waiting for approval, each with approve and reject buttons."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        items = await library.list_content(
+            session,
+            workspace_id=caller.workspace.id,
+            statuses=[ContentStatus.SUGGESTED],
+            limit=PAGE_SIZE,
+        )
+    locale = caller.locale
+    if not items:
+        return Reply.text(translate("content.suggestions.none", locale))
+    blocks: list[Text | Actions] = [
+        Text(translate("content.suggestions.title", locale), heading=True)
+    ]
+    for item in items:
+        blocks.append(Text(f"{item.id} · {item.title}\n{item.canonical_url}"))
+        blocks.append(
+            Actions(
+                (
+                    Button(
+                        translate("content.approve", locale),
+                        "content.approve",
+                        str(item.id),
+                        "primary",
+                    ),
+                    Button(
+                        translate("content.reject", locale),
+                        "content.reject",
+                        str(item.id),
+                        "danger",
+                    ),
+                )
+            )
+        )
+    return Reply(blocks=tuple(blocks))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -97,16 +96,35 @@ Block = Text | Actions | Choice | ContentCard | ShareReady
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent along with a reply (an export, a chart)."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """What to show: blocks in order; `private` replies are seen only by the actor."""
 
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     private: bool = True
+    files: tuple[Attachment, ...] = ()
 
     @classmethod
     def text(cls, text: str) -> Reply:
         """A reply of one paragraph."""
         return cls(blocks=(Text(text),))
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; `permanent` when retrying cannot help."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
 
 
 class Messenger(Protocol):
@@ -125,8 +143,3 @@ class Messenger(Protocol):
     ) -> None:
         """Replace a message the bot sent earlier."""
         ...
-
-
-def joined(parts: Sequence[str], *, separator: str = ", ") -> str:
-    """Parts joined for display, or an em dash when there are none."""
-    return separator.join(parts) if parts else "—"

@@ -137,20 +137,40 @@ def person_zone(caller: Caller) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-async def show_picks(services: Services, actor: Actor) -> Reply:
-    """This week's picks for the person: the ones already sent, or new ones chosen now."""
+@dataclass(frozen=True)
+class PreparedPicks:
+    """A person's picks for their current week; `fresh` when not recorded before."""
+
+    caller: Caller
+    slot: str
+    shown: list[ShownItem]
+    fresh: bool
+
+
+async def prepare_picks(services: Services, actor: Actor) -> PreparedPicks:
+    """This week's picks: the ones already recorded for the slot, or new ones with captions."""
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller)
         slot = week_slot(caller, services)
         shown = await _already_shown(session, person_id=caller.person.id, slot=slot)
-        if shown is None:
-            chosen = await _choose(session, caller=caller, services=services, slot=slot)
-    if shown is None:
-        shown = [await _with_caption(services, caller, item, pick) for item, pick in chosen]
+        if shown is not None:
+            return PreparedPicks(caller=caller, slot=slot, shown=shown, fresh=False)
+        chosen = await _choose(session, caller=caller, services=services, slot=slot)
+    # Captions may come from a model: never hold a transaction open while waiting for it.
+    shown = [await _with_caption(services, caller, item, pick) for item, pick in chosen]
+    return PreparedPicks(caller=caller, slot=slot, shown=shown, fresh=True)
+
+
+async def show_picks(services: Services, actor: Actor, *, source: str = "now") -> Reply:
+    """This week's picks for the person who asked: recorded as shown, once per week."""
+    prepared = await prepare_picks(services, actor)
+    if prepared.fresh:
         async with services.db.session() as session:
-            await record_delivery(session, caller=caller, slot=slot, shown=shown, services=services)
-    return picks_reply(caller, shown, services=services)
+            await record_delivery(
+                session, prepared=prepared, services=services, status="shown", source=source
+            )
+    return picks_reply(prepared.caller, prepared.shown, services=services, source=source)
 
 
 async def _choose(
@@ -212,48 +232,44 @@ async def style_examples(
 async def record_delivery(
     session: AsyncSession,
     *,
-    caller: Caller,
-    slot: str,
-    shown: Sequence[ShownItem],
+    prepared: PreparedPicks,
     services: Services,
-) -> None:
-    """Remember what was shown in this slot (once, however often it is asked for)."""
-    if not shown:
-        return
-    now = services.clock.now()
-    created = await insert_or_ignore(
-        session,
-        Delivery,
-        {
-            "person_id": caller.person.id,
-            "slot": slot,
-            "kind": "picks",
-            "status": "shown",
-            "due_at": now,
-            "sent_at": now,
-            "attempts": 1,
-        },
-        conflict_columns=("person_id", "slot"),
-    )
-    if not created:
-        return
-    delivery = (
-        await session.execute(select(Delivery).filter_by(person_id=caller.person.id, slot=slot))
-    ).scalar_one()
+    status: str,
+    source: str,
+) -> int | None:
+    """Record what the slot shows (once, however often asked); the delivery id if new."""
+    if not prepared.shown:
+        return None
+    now, caller = services.clock.now(), prepared.caller
+    values = {
+        "person_id": caller.person.id,
+        "slot": prepared.slot,
+        "kind": "picks",
+        "status": status,
+        "due_at": now,
+        "sent_at": now if status == "shown" else None,
+        "attempts": 0,
+    }
+    if not await insert_or_ignore(
+        session, Delivery, values, conflict_columns=("person_id", "slot")
+    ):
+        return None
+    query = select(Delivery.id).filter_by(person_id=caller.person.id, slot=prepared.slot)
+    delivery_id = (await session.execute(query)).scalar_one()
     session.add_all(
         DeliveryItem(
-            delivery_id=delivery.id,
+            delivery_id=delivery_id,
             content_id=entry.item.id,
             position=position,
             reason_kind=entry.pick.reason.kind.value,
             reason_topic=entry.pick.reason.topic,
             suggested_caption=entry.caption,
         )
-        for position, entry in enumerate(shown)
+        for position, entry in enumerate(prepared.shown)
     )
-    await record_for(
-        session, caller, EventType.PICKS_SHOWN, at=now, payload={"slot": slot, "count": len(shown)}
-    )
+    payload = {"slot": prepared.slot, "count": len(prepared.shown), "source": source}
+    await record_for(session, caller, EventType.PICKS_SHOWN, at=now, payload=payload)
+    return delivery_id
 
 
 async def _already_shown(
@@ -279,7 +295,9 @@ async def _already_shown(
     ]
 
 
-def picks_reply(caller: Caller, shown: Sequence[ShownItem], *, services: Services) -> Reply:
+def picks_reply(
+    caller: Caller, shown: Sequence[ShownItem], *, services: Services, source: str = "dm"
+) -> Reply:
     """The picks as content cards with an editable caption and their buttons."""
     locale = caller.locale
     if not shown:
@@ -287,14 +305,17 @@ def picks_reply(caller: Caller, shown: Sequence[ShownItem], *, services: Service
     link = services.link_url(_CODE_PLACEHOLDER)
     networks = person_networks(caller)
     budget = caption_budget(strictest_network(networks, link=link), link)
-    cards = tuple(_card(entry, networks=networks, locale=locale, budget=budget) for entry in shown)
+    cards = tuple(
+        _card(entry, networks=networks, locale=locale, budget=budget, source=source)
+        for entry in shown
+    )
     return Reply(blocks=(Text(translate("picks.title", locale), heading=True), *cards))
 
 
 def _card(
-    entry: ShownItem, *, networks: Sequence[Network], locale: str, budget: int
+    entry: ShownItem, *, networks: Sequence[Network], locale: str, budget: int, source: str
 ) -> ContentCard:
-    item, value = entry.item, str(entry.item.id)
+    item, value = entry.item, f"{entry.item.id}:{source}"
     share_buttons = tuple(
         Button(
             translate("picks.share_on", locale, network=NETWORK_RULES[network].label),

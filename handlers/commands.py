@@ -1,0 +1,242 @@
+"""One entry point for every command, on every platform: parse, check the role, run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from content_store.content import NewContent
+from content_store.exports import export_rows, render_export
+from content_store.statistics import item_figures, programme_figures
+from domain.errors import InvalidInput
+from domain.programme import Role
+from handlers import content_library, deliveries, my_data, programme, weekly_picks, workspace_admin
+from handlers.command_parser import ADMIN, CONTENT_TEAM, EVERYONE, Command, parse_command
+from handlers.content_library import AddRequest, EditRequest
+from handlers.context import Caller, Services, load_caller, require_role
+from handlers.types import Actions, Actor, Attachment, Button, Messenger, Reply, Text
+from messages import describe_error, translate
+
+
+@dataclass(frozen=True)
+class ContentPreview:
+    """What `add` found at the URL; the platform asks for confirmation, then saves `new`."""
+
+    new: NewContent
+    reply: Reply
+
+
+Outcome = Reply | ContentPreview
+
+
+async def run_command(
+    services: Services, actor: Actor, text: str, *, messenger: Messenger
+) -> Outcome:
+    """Parse and run a command line; InvalidInput says what was wrong or refused."""
+    command = parse_command(text)
+    if command.name in ("help", "add", "list", "stats", "export", "send-now", "role"):
+        return await _run_special(services, actor, command, messenger=messenger)
+    return await _run_simple(services, actor, command)
+
+
+async def _run_simple(services: Services, actor: Actor, command: Command) -> Reply:
+    name, item = command.name, command.content_id or 0
+    if name == "picks":
+        return await weekly_picks.show_picks(services, actor, source="now")
+    if name == "prefs":
+        return await programme.show_preferences(services, actor)
+    if name in ("in", "out", "later"):
+        answer = {"in": "in", "out": "no", "later": "later"}[name]
+        return await programme.answer_invitation(services, actor, answer)
+    if name == "suggest":
+        return await content_library.suggest(services, actor, command.url or "")
+    if name == "my-data":
+        return await _my_data(services, actor)
+    if name == "forget-me":
+        return await _confirm_forget(services, actor)
+    if name == "edit":
+        request = EditRequest(
+            content_id=item,
+            topics=command.topics,
+            caption=command.caption,
+            title=command.title,
+            until=command.until,
+            priority=command.priority,
+        )
+        return await content_library.edit(services, actor, request)
+    if name == "retire":
+        return await content_library.retire(services, actor, item)
+    if name == "approve":
+        return (
+            await content_library.approve(services, actor, item)
+            if item
+            else (await content_library.pending_suggestions(services, actor))
+        )
+    if name == "reject":
+        return await content_library.reject(services, actor, item)
+    if name in ("pause", "resume"):
+        return await workspace_admin.set_paused(services, actor, paused=name == "pause")
+    if name == "guidelines":
+        return await workspace_admin.set_guidelines(services, actor, command.text)
+    return await workspace_admin.set_disclosure(services, actor, command.text)
+
+
+async def _run_special(
+    services: Services, actor: Actor, command: Command, *, messenger: Messenger
+) -> Outcome:
+    name = command.name
+    if name == "help":
+        return await help_reply(services, actor, command.topic_or_kind)
+    if name == "add":
+        request = AddRequest(
+            url=command.url or "",
+            topics=command.topics,
+            caption=command.caption,
+            until=command.until,
+            priority=command.priority or 0,
+        )
+        new = await content_library.preview(services, actor, request)
+        return ContentPreview(new=new, reply=preview_reply(new, await _locale(services, actor)))
+    if name == "list":
+        return await content_library.list_items(services, actor, page=command.page)
+    if name == "stats":
+        return await stats_reply(services, actor, command.content_id)
+    if name == "export":
+        return await export_reply(services, actor, command.topic_or_kind or "content")
+    if name == "send-now":
+        return await deliveries.send_now(services, messenger, actor)
+    return await workspace_admin.set_person_roles(
+        services, actor, user_id=command.user_id or "", roles=command.roles
+    )
+
+
+async def _caller(services: Services, actor: Actor) -> Caller:
+    async with services.db.session() as session:
+        return await load_caller(session, actor, services)
+
+
+async def _locale(services: Services, actor: Actor) -> str:
+    return (await _caller(services, actor)).locale
+
+
+async def error_reply(services: Services, actor: Actor, error: InvalidInput) -> Reply:
+    """The refusal in the person's own language."""
+    locale = await _locale(services, actor)
+    return Reply.text(describe_error(error.code, error.message, locale, **error.params))
+
+
+def preview_reply(new: NewContent, locale: str) -> Reply:
+    """What will be saved, for the content team to confirm."""
+    until = new.publish_until.date().isoformat() if new.publish_until else "—"
+    details = translate(
+        "content.preview",
+        locale,
+        url=new.canonical_url,
+        description=new.description or "—",
+        topics=" ".join(f"#{t}" for t in new.topics) or "—",
+        until=until,
+        priority=new.priority,
+        caption=next(iter(new.captions.values()), "—"),
+    )
+    return Reply(blocks=(Text(new.title, heading=True), Text(details)))
+
+
+async def _my_data(services: Services, actor: Actor) -> Reply:
+    data = await my_data.export_my_data(services, actor)
+    locale = await _locale(services, actor)
+    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    attachment = Attachment(
+        "my-social-boost-data.json", content, translate("privacy.export", locale)
+    )
+    return Reply(blocks=(Text(translate("privacy.export.ready", locale)),), files=(attachment,))
+
+
+async def _confirm_forget(services: Services, actor: Actor) -> Reply:
+    locale = await _locale(services, actor)
+    return Reply(
+        blocks=(
+            Text(translate("privacy.forget.confirm", locale)),
+            Actions(
+                (Button(translate("privacy.forget.yes", locale), "privacy.erase", "yes", "danger"),)
+            ),
+        )
+    )
+
+
+async def stats_reply(services: Services, actor: Actor, content_id: int | None) -> Reply:
+    """Figures for one item, or for the whole programme."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        if content_id is None:
+            figures = await programme_figures(session, workspace_id=caller.workspace.id)
+            return Reply.text(
+                translate(
+                    "stats.programme",
+                    caller.locale,
+                    joined=figures.people_by_status.get("in", 0),
+                    sharers=figures.sharers,
+                    intents=figures.share_intents,
+                    confirmed=figures.confirmed_shares,
+                    clicks=figures.clicks,
+                )
+            )
+        try:
+            item = await item_figures(
+                session, workspace_id=caller.workspace.id, content_id=content_id
+            )
+        except LookupError:
+            raise InvalidInput(
+                "content.unknown", "There is no content item {id}.", id=content_id
+            ) from None
+    per_network = ", ".join(f"{n} {c}" for n, c in sorted(item.confirmed.items())) or "—"
+    rewrite = f"{item.average_rewrite:.0%}" if item.average_rewrite is not None else "—"
+    return Reply(
+        blocks=(
+            Text(item.title, heading=True),
+            Text(
+                translate(
+                    "stats.item",
+                    caller.locale,
+                    shown=item.shown,
+                    intents=item.share_intents,
+                    confirmed=per_network,
+                    rewrite=rewrite,
+                    clicks=item.clicks,
+                )
+            ),
+        )
+    )
+
+
+async def export_reply(services: Services, actor: Actor, kind: str) -> Reply:
+    """A CSV export as a file; people's details only for admins."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.ADMIN if kind == "people" else Role.CONTENT)
+        columns, rows = await export_rows(session, workspace_id=caller.workspace.id, kind=kind)
+    content = render_export(columns, rows, fmt="csv").encode()
+    title = translate("export.title", caller.locale, kind=kind, count=len(rows))
+    return Reply(
+        blocks=(Text(title),), files=(Attachment(f"socialboost-{kind}.csv", content, title),)
+    )
+
+
+async def help_reply(services: Services, actor: Actor, topic: str | None) -> Reply:
+    """The commands this person may use, or the usage of one."""
+    caller = await _caller(services, actor)
+    allowed = list(EVERYONE)
+    if caller.roles & {Role.CONTENT, Role.ADMIN}:
+        allowed += CONTENT_TEAM
+    if Role.ADMIN in caller.roles:
+        allowed += ADMIN
+    if topic:
+        if topic not in (*EVERYONE, *CONTENT_TEAM, *ADMIN):
+            raise InvalidInput(
+                "command.unknown", "I don't know the command '{word}'. Try 'help'.", word=topic[:40]
+            )
+        return Reply.text(translate(f"help.{topic}", caller.locale))
+    lines = [translate(f"help.{name}", caller.locale) for name in allowed]
+    return Reply(
+        blocks=(Text(translate("help.title", caller.locale), heading=True), Text("\n".join(lines)))
+    )

@@ -1,0 +1,96 @@
+"""Programme-wide switches and texts: the crisis pause, guidelines, disclosure line, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from content_store.models import AuditEntry
+from content_store.people import get_or_create_person, roles_of, set_roles
+from domain.errors import InvalidInput
+from domain.programme import Role
+from handlers.context import Caller, Services, load_caller, require_role
+from handlers.types import Actor, Reply
+from messages import translate
+
+MAX_DISCLOSURE = 100
+MAX_GUIDELINES = 1000
+
+
+def _audit(caller: Caller, action: str, target: str = "") -> AuditEntry:
+    return AuditEntry(
+        workspace_id=caller.workspace.id, actor_id=caller.person.id, action=action, target=target
+    )
+
+
+async def set_paused(services: Services, actor: Actor, *, paused: bool) -> Reply:
+    """The crisis switch: stop (or restart) every nudge in the workspace at once."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        changed = caller.workspace.paused != paused
+        caller.workspace.paused = paused
+        if changed:
+            session.add(_audit(caller, "programme.pause" if paused else "programme.resume"))
+    key = "admin.paused" if paused else "admin.resumed"
+    return Reply.text(translate(key if changed else f"{key}.already", caller.locale))
+
+
+async def set_guidelines(services: Services, actor: Actor, text: str | None) -> Reply:
+    """Show the sharing guidelines, or (admins) replace them."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        if text is None:
+            current = caller.workspace.guidelines or translate(
+                "share.guidelines.default", caller.locale
+            )
+            return Reply.text(current)
+        require_role(caller, Role.ADMIN)
+        if len(text) > MAX_GUIDELINES:
+            raise InvalidInput(
+                "admin.guidelines_long",
+                "Guidelines can be at most {max} characters.",
+                max=MAX_GUIDELINES,
+            )
+        caller.workspace.guidelines = "" if text.lower() == "default" else text
+        session.add(_audit(caller, "programme.guidelines"))
+    return Reply.text(translate("admin.guidelines.saved", caller.locale))
+
+
+async def set_disclosure(services: Services, actor: Actor, text: str | None) -> Reply:
+    """Show the disclosure line, or (admins) set it; 'none' removes it."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        if text is None:
+            line = caller.workspace.disclosure_line or "—"
+            return Reply.text(translate("admin.disclosure.current", caller.locale, line=line))
+        require_role(caller, Role.ADMIN)
+        if len(text) > MAX_DISCLOSURE:
+            raise InvalidInput(
+                "admin.disclosure_long",
+                "The disclosure line can be at most {max} characters.",
+                max=MAX_DISCLOSURE,
+            )
+        caller.workspace.disclosure_line = "" if text.lower() == "none" else text
+        session.add(_audit(caller, "programme.disclosure"))
+    return Reply.text(translate("admin.disclosure.saved", caller.locale))
+
+
+async def set_person_roles(
+    services: Services, actor: Actor, *, user_id: str, roles: Sequence[Role]
+) -> Reply:
+    """Admins give or take roles; an admin cannot take away their own admin role."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.ADMIN)
+        target = await get_or_create_person(
+            session, workspace_id=caller.workspace.id, external_id=user_id
+        )
+        if target.id == caller.person.id and Role.ADMIN not in roles:
+            raise InvalidInput(
+                "admin.self_demote", "You cannot remove your own admin role; ask another admin."
+            )
+        await set_roles(session, person_id=target.id, roles=roles)
+        session.add(_audit(caller, "role.set", f"{user_id}:{','.join(sorted(roles))}"))
+        now_held = await roles_of(session, person_id=target.id)
+    names = ", ".join(sorted(role.value for role in now_held)) or "—"
+    return Reply.text(translate("admin.roles.saved", caller.locale, roles=names))

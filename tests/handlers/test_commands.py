@@ -1,0 +1,239 @@
+"""Commands through the one dispatcher: roles checked on every call, refusals say why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+
+from content_store.models import Delivery, Person, Workspace
+from domain.errors import InvalidInput
+from domain.programme import Role
+from handlers import content_library, programme
+from handlers.commands import ContentPreview, error_reply, run_command
+from handlers.context import Services
+from handlers.types import DeliveryError, Reply
+from tests.conftest import FakeClock
+from tests.factories import actor, add_item, grant
+
+
+class FakeMessenger:
+    """Records what would be sent; can be told to fail for some users."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Reply]] = []
+        self.failing: dict[str, bool] = {}
+
+    async def send_to_user(self, *, workspace_id: str, user_id: str, reply: Reply) -> str:
+        if user_id in self.failing:
+            raise DeliveryError("user_not_found", permanent=self.failing[user_id])
+        self.sent.append((user_id, reply))
+        return f"D{user_id}:{len(self.sent)}"
+
+    async def send_to_channel(self, *, workspace_id: str, channel_id: str, reply: Reply) -> str:
+        raise NotImplementedError
+
+    async def update(
+        self, *, workspace_id: str, conversation_id: str, message_id: str, reply: Reply
+    ) -> None:
+        raise NotImplementedError
+
+
+@pytest.fixture
+def messenger() -> FakeMessenger:
+    return FakeMessenger()
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[str]:
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text="<title>A page</title>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{name}", page)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}"
+    await server.close()
+
+
+def _text(reply: Reply) -> str:
+    return "\n".join(getattr(block, "text", "") for block in reply.blocks)
+
+
+CONTENT_COMMANDS = [
+    "list",
+    "edit 1 priority 1",
+    "retire 1",
+    "approve",
+    "pause",
+    "resume",
+    "stats",
+    "stats 1",
+    "export",
+    "send-now",
+]
+ADMIN_COMMANDS = [
+    "role <@U2> content",
+    "guidelines Be kind",
+    "disclosure (I work here)",
+    "export people",
+]
+
+
+@pytest.mark.parametrize(
+    "text", [*CONTENT_COMMANDS, *ADMIN_COMMANDS, "add https://x.example", "reject 1"]
+)
+async def test_employees_are_refused_privileged_commands(
+    services: Services, messenger: FakeMessenger, text: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await run_command(services, actor("U-EMP"), text, messenger=messenger)
+    assert refused.value.code == "role.missing"
+
+
+@pytest.mark.parametrize("text", ADMIN_COMMANDS)
+async def test_content_team_is_refused_admin_commands(
+    services: Services, messenger: FakeMessenger, text: str
+) -> None:
+    await grant(services.db, "U-CT", Role.CONTENT)
+    with pytest.raises(InvalidInput) as refused:
+        await run_command(services, actor("U-CT"), text, messenger=messenger)
+    assert refused.value.code == "role.missing"
+
+
+@pytest.mark.parametrize("text", CONTENT_COMMANDS)
+async def test_content_team_may_run_content_commands(
+    services: Services, messenger: FakeMessenger, clock: FakeClock, text: str
+) -> None:
+    await grant(services.db, "U-CT", Role.CONTENT)
+    await add_item(services.db, slug="a", now=clock.now())
+    outcome = await run_command(services, actor("U-CT"), text, messenger=messenger)
+    assert isinstance(outcome, Reply) and outcome.blocks
+
+
+async def test_admin_sets_roles_texts_and_cannot_demote_themselves(
+    services: Services, messenger: FakeMessenger
+) -> None:
+    await grant(services.db, "UADM", Role.ADMIN)
+    reply = await run_command(
+        services, actor("UADM"), "role <@U2|bo> content manager", messenger=messenger
+    )
+    assert "content, manager" in _text(reply)
+    await run_command(
+        services, actor("UADM"), "disclosure (I work at Example)", messenger=messenger
+    )
+    await run_command(
+        services, actor("UADM"), 'guidelines "Be kind. Share nothing secret."', messenger=messenger
+    )
+    async with services.db.session() as session:
+        ws = (await session.execute(select(Workspace))).scalar_one()
+    assert (ws.disclosure_line, ws.guidelines) == (
+        "(I work at Example)",
+        "Be kind. Share nothing secret.",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await run_command(services, actor("UADM"), "role <@UADM> content", messenger=messenger)
+    assert refused.value.code == "admin.self_demote"
+
+
+async def test_add_previews_first_and_saves_only_on_confirmation(
+    services: Services, messenger: FakeMessenger, site: str
+) -> None:
+    await grant(services.db, "U-CT", Role.CONTENT)
+    outcome = await run_command(
+        services,
+        actor("U-CT"),
+        f'add {site}/post #news caption "Read this" until 2030-01-01',
+        messenger=messenger,
+    )
+    assert isinstance(outcome, ContentPreview)
+    assert outcome.new.title == "A page" and outcome.new.topics == ("news",)
+    assert "Read this" in _text(outcome.reply)
+    listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
+    assert "library has no items" in _text(listing)
+    await content_library.add(services, actor("U-CT"), outcome.new)
+    listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
+    assert "A page" in _text(listing)
+
+
+async def test_pause_stops_send_now_and_resume_restarts(
+    services: Services, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    await grant(services.db, "U-CT", Role.CONTENT)
+    await add_item(services.db, slug="a", topics=("product",), now=clock.now())
+    for user in ("U1", "U2", "U3"):
+        await programme.answer_invitation(services, actor(user), "in")
+    await programme.answer_invitation(services, actor("U-NO"), "no")
+    await run_command(services, actor("U-CT"), "pause", messenger=messenger)
+    with pytest.raises(InvalidInput) as refused:
+        await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
+    assert refused.value.code == "programme.paused"
+    assert messenger.sent == []
+    await run_command(services, actor("U-CT"), "resume", messenger=messenger)
+    reply = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
+    again = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
+    assert sorted(user for user, _ in messenger.sent) == ["U1", "U2", "U3"]
+    assert "sent to 3 people" in _text(reply) and "sent to 0 people" in _text(again)
+
+
+async def test_failed_deliveries_are_recorded_and_retried_only_when_transient(
+    services: Services, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    await grant(services.db, "U-CT", Role.CONTENT)
+    await add_item(services.db, slug="a", topics=("product",), now=clock.now())
+    for user in ("U-GONE", "U-FLAKY"):
+        await programme.answer_invitation(services, actor(user), "in")
+    messenger.failing.update({"U-GONE": True, "U-FLAKY": False})
+    reply = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
+    assert "2 failed" in _text(reply)
+    messenger.failing.clear()
+    await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
+    assert [user for user, _ in messenger.sent] == ["U-FLAKY"]
+    async with services.db.session() as session:
+        rows = (
+            await session.execute(select(Person.external_id, Delivery.status).join(Delivery))
+        ).all()
+    assert dict(rows) == {"U-GONE": "failed", "U-FLAKY": "sent"}
+
+
+async def test_my_data_comes_as_a_json_file(services: Services, messenger: FakeMessenger) -> None:
+    await programme.answer_invitation(services, actor(), "in")
+    reply = await run_command(services, actor(), "my-data", messenger=messenger)
+    (attachment,) = reply.files  # type: ignore[union-attr]
+    assert json.loads(attachment.content)["person"]["external_id"] == "U1"
+
+
+async def test_forget_me_asks_for_confirmation_first(
+    services: Services, messenger: FakeMessenger
+) -> None:
+    await programme.answer_invitation(services, actor(), "in")
+    reply = await run_command(services, actor(), "forget-me", messenger=messenger)
+    assert "Are you sure" in _text(reply)
+    async with services.db.session() as session:
+        assert (await session.execute(select(Person))).scalar_one()
+
+
+async def test_help_lists_only_what_the_person_may_do(
+    services: Services, messenger: FakeMessenger
+) -> None:
+    employee = _text(await run_command(services, actor("U-E"), "help", messenger=messenger))
+    await grant(services.db, "UADM", Role.ADMIN)
+    admin = _text(await run_command(services, actor("UADM"), "help", messenger=messenger))
+    assert "/boost add" not in employee and "/boost role" not in employee
+    assert "/boost add" in admin and "/boost role" in admin
+    one = _text(await run_command(services, actor("U-E"), "help suggest", messenger=messenger))
+    assert one.startswith("/boost suggest")
+
+
+async def test_errors_are_explained_in_the_persons_language(services: Services) -> None:
+    await programme.welcome(services, actor(locale="nl-NL"))
+    error = InvalidInput(
+        "command.unknown", "I don't know the command '{word}'. Try 'help'.", word="dans"
+    )
+    reply = await error_reply(services, actor(), error)
+    assert _text(reply) == "Ik ken de opdracht 'dans' niet. Probeer 'help'."
