@@ -21,6 +21,7 @@ from bot.app import build_services, safe_database_url
 from bot.logging_setup import configure_logging
 from bot.server import create_app
 from bot.settings import Settings, get_settings
+from bot.slack import setup as slack_setup
 from content_store import content as library
 from content_store.content import NewContent
 from content_store.database import Database
@@ -109,6 +110,7 @@ def serve() -> None:
         log.info("database ready: %s", safe_database_url(settings.effective_database_url))
         services = build_services(settings, db)
         application = create_app(services)
+        slack_setup.register(application, settings=settings, services=services)
         scheduler = build_scheduler(
             db=db, clock=services.clock, retention_days=settings.retention_days
         )

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "nl"] = "en"
     retention_days: int = Field(default=395, ge=1)
 
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+
     fetch_allow_loopback: bool = False
     fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.models import Event, utcnow
+from content_store.models import Event, ProcessedEvent, utcnow
+from content_store.upsert import insert_or_ignore
 from domain.events import EventType
 
 
@@ -32,3 +34,23 @@ async def record_event(
             created_at=at or utcnow(),
         )
     )
+
+
+async def first_delivery(
+    session: AsyncSession, *, platform: str, event_id: str, now: datetime
+) -> bool:
+    """True the first time a platform event id is seen; False for its retries."""
+    return await insert_or_ignore(
+        session,
+        ProcessedEvent,
+        {"platform": platform, "event_id": event_id[:100], "received_at": now},
+        conflict_columns=("platform", "event_id"),
+    )
+
+
+async def forget_processed_events(session: AsyncSession, *, before: datetime) -> int:
+    """Drop event ids older than any retry could be (platforms retry within minutes)."""
+    result = await session.execute(
+        delete(ProcessedEvent).where(ProcessedEvent.received_at < before)
+    )
+    return int(getattr(result, "rowcount", 0))

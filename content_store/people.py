@@ -12,6 +12,9 @@ from content_store.models import Person, PersonRole, PersonTopic, Topic, Workspa
 from content_store.upsert import insert_or_ignore
 from domain.programme import ProgrammeStatus, Role
 
+# People imported from the org chart before they ever used chat are keyed by e-mail.
+IMPORTED_PREFIX = "email:"
+
 
 async def get_or_create_workspace(
     session: AsyncSession,
@@ -73,6 +76,14 @@ def _new_person_values(*, workspace_id: int, external_id: str) -> dict[str, obje
         "consent_learn_style": False,
         "created_at": utcnow(),
     }
+
+
+async def find_person(
+    session: AsyncSession, *, workspace_id: int, external_id: str
+) -> Person | None:
+    """The person with this platform user id, if known."""
+    query = select(Person).filter_by(workspace_id=workspace_id, external_id=external_id)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def get_person_by_external_id(

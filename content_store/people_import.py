@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.models import Person
-from content_store.people import find_person_by_email, get_or_create_person, set_roles
+from content_store.people import (
+    IMPORTED_PREFIX,
+    find_person_by_email,
+    get_or_create_person,
+    set_roles,
+)
 from domain.errors import InvalidInput
 from domain.programme import Role
 
@@ -136,7 +141,7 @@ async def import_people(
         person = await find_person_by_email(session, workspace_id=workspace_id, email=row.email)
         if person is None:
             person = await get_or_create_person(
-                session, workspace_id=workspace_id, external_id=f"email:{row.email}"
+                session, workspace_id=workspace_id, external_id=f"{IMPORTED_PREFIX}{row.email}"
             )
             person.email = row.email
         person.display_name, person.team = row.name, row.team

@@ -13,7 +13,14 @@ from content_store.database import Database
 from content_store.events import record_event
 from content_store.fetcher import FetchPolicy
 from content_store.models import Person, Workspace
-from content_store.people import get_or_create_person, get_or_create_workspace, roles_of
+from content_store.people import (
+    IMPORTED_PREFIX,
+    find_person,
+    find_person_by_email,
+    get_or_create_person,
+    get_or_create_workspace,
+    roles_of,
+)
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.programme import ProgrammeStatus, Role
@@ -78,6 +85,7 @@ async def load_caller(session: AsyncSession, actor: Actor, services: Services) -
         timezone=services.default_timezone,
         locale=services.default_locale,
     )
+    await _adopt_imported(session, workspace_id=workspace.id, actor=actor)
     person = await get_or_create_person(
         session, workspace_id=workspace.id, external_id=actor.user_id
     )
@@ -89,6 +97,19 @@ async def load_caller(session: AsyncSession, actor: Actor, services: Services) -
         person.display_name = actor.display_name[:200]
     roles = await roles_of(session, person_id=person.id)
     return Caller(workspace=workspace, person=person, roles=roles)
+
+
+async def _adopt_imported(session: AsyncSession, *, workspace_id: int, actor: Actor) -> None:
+    """Link a person imported from the org chart (by e-mail) to their chat account, once."""
+    if not actor.email:
+        return
+    known = await find_person(session, workspace_id=workspace_id, external_id=actor.user_id)
+    if known is not None:
+        return
+    imported = await find_person_by_email(session, workspace_id=workspace_id, email=actor.email)
+    if imported is not None and imported.external_id.startswith(IMPORTED_PREFIX):
+        imported.external_id = actor.user_id
+        await session.flush()
 
 
 def require_role(caller: Caller, *allowed: Role) -> None:

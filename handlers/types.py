@@ -16,6 +16,7 @@ class Actor:
     locale: str | None = None
     timezone: str | None = None
     display_name: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)

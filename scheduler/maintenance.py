@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -11,6 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from content_store.content import refresh_statuses
 from content_store.database import Database
+from content_store.events import forget_processed_events
 from content_store.privacy import purge_expired_detail
 from handlers.context import Clock
 
@@ -23,6 +24,7 @@ async def run_retention(*, db: Database, clock: Clock, retention_days: int) -> i
         removed = await purge_expired_detail(
             session, now=clock.now(), retention_days=retention_days
         )
+        await forget_processed_events(session, before=clock.now() - timedelta(days=2))
     log.info("retention: removed %d rows older than %d days", removed, retention_days)
     return removed
 

@@ -1,0 +1,1 @@
+"""Slack adapter: Bolt app, Block Kit rendering and the Slack messenger."""

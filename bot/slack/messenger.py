@@ -1,0 +1,223 @@
+"""Slack side of the Messenger port: direct messages, channel posts and edits via the Web API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from handlers.types import Attachment, DeliveryError, Reply
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[Reply], tuple[str, list[dict[str, Any]]]]
+
+# Errors no retry can fix: the person, channel or installation is gone or not allowed,
+# or the message itself is malformed (retrying it would only repeat the refusal).
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "channel_not_found",
+        "account_inactive",
+        "is_archived",
+        "not_in_channel",
+        "cannot_dm_bot",
+        "invalid_auth",
+        "token_revoked",
+        "missing_scope",
+        "user_disabled",
+        "invalid_blocks",
+        "no_text",
+        "msg_too_long",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+
+# Bounds the DM-channel cache; a bot-user DM channel never changes, so entries never go stale.
+_DM_CACHE_LIMIT = 10_000
+
+
+class DeliveryFailed(DeliveryError):
+    """A Slack call failed after the client's retries; `permanent` when retrying cannot help.
+
+    `error` is Slack's error code (e.g. `channel_not_found`); `retry_after` carries Slack's
+    Retry-After seconds when the failure was a rate limit that outlasted the retries.
+    """
+
+    def __init__(self, error: str, permanent: bool, *, retry_after: float | None = None) -> None:
+        super().__init__(error, permanent=permanent)
+        self.error = error
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    """What Slack knows about a person that sets their language, time zone and greeting."""
+
+    locale: str | None
+    tz: str | None
+    name: str
+    email: str | None
+
+
+def build_web_client(
+    *, token: str, base_url: str | None = None, max_retries: int = 5
+) -> AsyncWebClient:
+    """An AsyncWebClient that waits out 429s and retries server and connection errors."""
+    url = base_url or AsyncWebClient.BASE_URL
+    # urljoin drops the last path segment of a base URL without a trailing slash.
+    url = url if url.endswith("/") else f"{url}/"
+    return AsyncWebClient(token=token, base_url=url, retry_handlers=_retry_handlers(max_retries))
+
+
+def _retry_handlers(max_retries: int) -> list[AsyncRetryHandler]:
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
+        AsyncServerErrorRetryHandler(max_retry_count=max_retries),
+        AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
+    ]
+
+
+def message_id(*, channel: str, ts: str) -> str:
+    """The id `send_*` return: `channel:ts`, since a Slack ts is unique only per channel."""
+    return f"{channel}:{ts}"
+
+
+def split_message_id(message_id: str, *, conversation_id: str) -> tuple[str, str]:
+    """(channel, ts) from a `channel:ts` id, or from a bare ts plus its conversation id."""
+    channel, separator, ts = message_id.partition(":")
+    if separator:
+        # The id records where the message really went; a DM's conversation id may be a user.
+        return channel, ts
+    if not conversation_id:
+        raise ValueError(f"message id {message_id!r} names no channel")
+    return conversation_id, message_id
+
+
+class SlackMessenger:
+    """Delivers neutral Replies to Slack people and channels (single-workspace install)."""
+
+    def __init__(self, *, client: AsyncWebClient, render: Render) -> None:
+        self._client = client
+        self._render = render
+        self._dm_channels: dict[str, str] = {}
+
+    async def send_to_user(self, *, workspace_id: str, user_id: str, reply: Reply) -> str:
+        """Send a direct message; returns `channel:ts`."""
+        channel = await self._dm_channel(workspace_id=workspace_id, user_id=user_id)
+        return await self._post(workspace_id=workspace_id, channel=channel, reply=reply)
+
+    async def send_to_channel(self, *, workspace_id: str, channel_id: str, reply: Reply) -> str:
+        """Post to a channel the bot is in; returns `channel:ts`."""
+        return await self._post(workspace_id=workspace_id, channel=channel_id, reply=reply)
+
+    async def update(
+        self, *, workspace_id: str, conversation_id: str, message_id: str, reply: Reply
+    ) -> None:
+        """Replace the text and blocks of a message the bot sent earlier."""
+        channel, ts = split_message_id(message_id, conversation_id=conversation_id)
+        text, blocks = self._render(reply)
+        # Blocks are always sent, even empty, so the edit replaces the old ones.
+        call = self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        await _call(call, method="chat.update", workspace_id=workspace_id)
+
+    async def _dm_channel(self, *, workspace_id: str, user_id: str) -> str:
+        cached = self._dm_channels.get(user_id)
+        if cached is not None:
+            return cached
+        call = self._client.conversations_open(users=user_id)
+        response = await _call(call, method="conversations.open", workspace_id=workspace_id)
+        channel = str(response["channel"]["id"])
+        if len(self._dm_channels) >= _DM_CACHE_LIMIT:
+            self._dm_channels.clear()
+        self._dm_channels[user_id] = channel
+        return channel
+
+    async def _post(self, *, workspace_id: str, channel: str, reply: Reply) -> str:
+        text, blocks = self._render(reply)
+        call = self._client.chat_postMessage(channel=channel, text=text, blocks=blocks or None)
+        response = await _call(call, method="chat.postMessage", workspace_id=workspace_id)
+        posted_in = str(response["channel"])
+        if reply.files:
+            await self._upload(workspace_id=workspace_id, channel=posted_in, files=reply.files)
+        return message_id(channel=posted_in, ts=str(response["ts"]))
+
+    async def _upload(
+        self, *, workspace_id: str, channel: str, files: tuple[Attachment, ...]
+    ) -> None:
+        uploads = [{"content": f.content, "filename": f.filename, "title": f.title} for f in files]
+        call = self._client.files_upload_v2(file_uploads=uploads, channel=channel)
+        await _call(call, method="files.upload_v2", workspace_id=workspace_id)
+
+
+async def user_profile(client: AsyncWebClient, user_id: str) -> SlackProfile:
+    """A person's Slack locale, time zone, display name and email (None when not shared)."""
+    call = client.users_info(user=user_id, include_locale=True)
+    response = await _call(call, method="users.info", workspace_id=None)
+    return _profile(response["user"])
+
+
+def _profile(user: dict[str, Any]) -> SlackProfile:
+    profile = user.get("profile") or {}
+    names = (profile.get("display_name"), profile.get("real_name"), user.get("real_name"))
+    return SlackProfile(
+        locale=user.get("locale") or None,
+        tz=user.get("tz") or None,
+        name=next((n for n in names if n), str(user.get("name") or user.get("id") or "")),
+        email=profile.get("email") or None,
+    )
+
+
+async def _call(
+    call: Awaitable[AsyncSlackResponse], *, method: str, workspace_id: str | None
+) -> AsyncSlackResponse:
+    """Await a Web API call; whatever the client's retries could not fix becomes DeliveryFailed."""
+    try:
+        return await call
+    except SlackApiError as error:
+        raise _logged(_api_failure(error), method=method, workspace_id=workspace_id) from error
+    except (SlackClientError, ClientError, TimeoutError) as error:
+        failure = DeliveryFailed(f"connection_error:{type(error).__name__}", False)
+        raise _logged(failure, method=method, workspace_id=workspace_id) from error
+
+
+def _logged(failure: DeliveryFailed, *, method: str, workspace_id: str | None) -> DeliveryFailed:
+    # Only Slack's error code and our ids are logged: never the request, which holds the token.
+    log.warning(
+        "Slack %s failed in team %s: %s (%s)",
+        method,
+        workspace_id or "-",
+        failure.error,
+        "permanent" if failure.permanent else "transient",
+    )
+    return failure
+
+
+def _api_failure(error: SlackApiError) -> DeliveryFailed:
+    response = error.response
+    status = int(response.status_code)
+    data = response.data if isinstance(response.data, dict) else {}
+    code = str(data.get("error") or f"http_{status}")
+    retry_after = _retry_after(response.headers) if status == 429 else None
+    return DeliveryFailed(code, code in PERMANENT_ERRORS, retry_after=retry_after)
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        return float(headers.get("Retry-After"))
+    except (TypeError, ValueError):
+        return None

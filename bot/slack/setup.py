@@ -1,0 +1,49 @@
+"""Plugging Slack into the server: HTTP route or Socket Mode, from settings."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.settings import Settings
+from bot.slack.app import SlackAdapter
+from bot.slack.messenger import build_web_client
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+SLACK_ADAPTER = web.AppKey("slack_adapter", SlackAdapter)
+
+
+def register(web_app: web.Application, *, settings: Settings, services: Services) -> None:
+    """Serve Slack on `web_app` when a bot token is set: POST /slack/events, or Socket Mode."""
+    if settings.slack_bot_token is None:
+        log.info("Slack is off: SLACK_BOT_TOKEN is not set")
+        return
+    token = settings.slack_bot_token.get_secret_value()
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    if not secret and settings.slack_app_token is None:
+        raise ValueError("SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN)")
+    client = build_web_client(token=token, base_url=settings.slack_api_url)
+    adapter = SlackAdapter(services=services, client=client, signing_secret=secret or "socket-mode")
+    web_app[SLACK_ADAPTER] = adapter
+    web_app.router.add_post("/slack/events", adapter.handle)
+    if settings.slack_app_token is not None:
+        _socket_mode(web_app, adapter, settings.slack_app_token.get_secret_value())
+    log.info("Slack is on (%s)", "Socket Mode" if settings.slack_app_token else "HTTP mode")
+
+
+def _socket_mode(web_app: web.Application, adapter: SlackAdapter, app_token: str) -> None:
+    handler = AsyncSocketModeHandler(adapter.bolt, app_token, web_client=adapter.client)
+
+    async def start(_: web.Application) -> None:
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+
+    async def stop(_: web.Application) -> None:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+    web_app.on_startup.append(start)
+    web_app.on_cleanup.append(stop)

@@ -1,0 +1,129 @@
+"""A person's own page (Slack's Home tab, Teams' personal chat): status, choices, picks, history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_store.models import ContentItem, Share
+from content_store.people import person_topics, workspace_topics
+from domain.errors import InvalidInput
+from domain.networks import NETWORK_RULES, Network
+from domain.programme import Cadence, Consent, ProgrammeStatus
+from handlers.context import Caller, Services, load_caller
+from handlers.programme import welcome_reply
+from handlers.types import Actions, Actor, Block, Button, Choice, ChoiceOption, Reply, Text
+from handlers.weekly_picks import show_picks
+from messages import translate
+
+HISTORY_LENGTH = 10
+
+
+async def home(services: Services, actor: Actor) -> Reply:
+    """Everything a person can see and change about their own participation."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        chosen, _ = await person_topics(session, person_id=caller.person.id)
+        topics = await workspace_topics(session, workspace_id=caller.workspace.id)
+        history = await _history(session, caller)
+    locale = caller.locale
+    blocks: list[Block] = [Text(translate("home.title", locale), heading=True)]
+    if caller.person.status is not ProgrammeStatus.IN:
+        blocks += welcome_reply(locale).blocks[1:]
+        return Reply(blocks=tuple(blocks))
+    blocks += _choices(caller, chosen, topics)
+    blocks += await _picks(services, actor)
+    blocks += _history_blocks(history, locale)
+    blocks.append(_data_actions(locale))
+    return Reply(blocks=tuple(blocks))
+
+
+def _choices(caller: Caller, chosen: frozenset[str], topics: list[str]) -> list[Block]:
+    person, locale = caller.person, caller.locale
+    networks = set(person.networks)
+    consents = {
+        Consent.SPOTLIGHT: person.consent_spotlight,
+        Consent.LEARN_STYLE: person.consent_learn_style,
+    }
+    return [
+        Text(translate("home.status.in", locale)),
+        Choice(
+            "prefs.cadence",
+            translate("home.cadence", locale),
+            tuple(
+                ChoiceOption(translate(f"cadence.{c.value}", locale), c.value, c is person.cadence)
+                for c in Cadence
+            ),
+        ),
+        Choice(
+            "prefs.networks",
+            translate("prefs.networks", locale),
+            tuple(
+                ChoiceOption(rules.label, n.value, n.value in networks)
+                for n, rules in NETWORK_RULES.items()
+            ),
+            multiple=True,
+        ),
+        Choice(
+            "prefs.topics",
+            translate("prefs.topics", locale),
+            tuple(
+                ChoiceOption(f"#{slug}", slug, slug in chosen)
+                for slug in sorted({*topics, *chosen})
+            ),
+            multiple=True,
+        ),
+        Choice(
+            "prefs.consents",
+            translate("home.consents", locale),
+            tuple(
+                ChoiceOption(translate(f"consent.{c.value}", locale), c.value, given)
+                for c, given in consents.items()
+            ),
+            multiple=True,
+        ),
+        Actions((Button(translate("home.leave", locale), "programme.answer", "no", "danger"),)),
+    ]
+
+
+async def _picks(services: Services, actor: Actor) -> list[Block]:
+    try:
+        return list((await show_picks(services, actor, source="home")).blocks)
+    except InvalidInput as error:  # paused programme: say so instead of picks
+        return [Text(error.message)]
+
+
+async def _history(session: AsyncSession, caller: Caller) -> list[tuple[str, str, str, bool]]:
+    query = (
+        select(ContentItem.title, Share.network, Share.intent_at, Share.confirmed_at)
+        .join(ContentItem, ContentItem.id == Share.content_id)
+        .where(Share.person_id == caller.person.id)
+        .order_by(Share.intent_at.desc())
+        .limit(HISTORY_LENGTH)
+    )
+    rows = (await session.execute(query)).all()
+    return [
+        (title, NETWORK_RULES[Network(net)].label, at.date().isoformat(), confirmed is not None)
+        for title, net, at, confirmed in rows
+    ]
+
+
+def _history_blocks(history: list[tuple[str, str, str, bool]], locale: str) -> list[Block]:
+    heading = Text(translate("home.history", locale), heading=True)
+    if not history:
+        return [heading, Text(translate("home.history.none", locale))]
+    posted = translate("home.history.posted", locale)
+    lines = [
+        f"{day} · {network} · {title}" + (f" ({posted})" if done else "")
+        for title, network, day, done in history
+    ]
+    return [heading, Text("\n".join(lines))]
+
+
+def _data_actions(locale: str) -> Actions:
+    return Actions(
+        (
+            Button(translate("home.my_data", locale), "privacy.export", "json"),
+            Button(translate("home.forget_me", locale), "privacy.forget", "ask", "danger"),
+        )
+    )

@@ -1,0 +1,66 @@
+"""Who is acting: imported people are linked to their chat account by e-mail, roles checked."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from content_store.models import Person
+from content_store.people import get_or_create_workspace, roles_of
+from content_store.people_import import import_people, parse_people_csv
+from domain.errors import InvalidInput
+from domain.programme import Role
+from handlers.context import Services, load_caller, require_role
+from handlers.types import Actor
+from tests.factories import WORKSPACE
+
+CSV = (
+    "email,name,manager_email,team,roles\n"
+    "boss@example.com,Boss,,Lead,manager\n"
+    "ann@example.com,Ann,boss@example.com,Sales,content\n"
+)
+
+
+async def test_imported_person_is_linked_on_first_contact(services: Services) -> None:
+    async with services.db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+        await import_people(session, workspace_id=ws.id, rows=parse_people_csv(CSV))
+    ann = Actor("slack", WORKSPACE, "UANN", email="Ann@Example.com")
+    async with services.db.session() as session:
+        caller = await load_caller(session, ann, services)
+        assert caller.roles == {Role.CONTENT}
+        manager = await session.get(Person, caller.person.manager_id)
+    assert manager is not None and manager.email == "boss@example.com"
+    async with services.db.session() as session:
+        people = list((await session.execute(select(Person.external_id))).scalars())
+        again = await load_caller(session, ann, services)
+        assert await roles_of(session, person_id=again.person.id) == {Role.CONTENT}
+    assert sorted(people) == ["UANN", "email:boss@example.com"]
+
+
+async def test_a_second_account_with_the_same_email_does_not_steal_the_first(
+    services: Services,
+) -> None:
+    async with services.db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+        await import_people(session, workspace_id=ws.id, rows=parse_people_csv(CSV))
+    async with services.db.session() as session:
+        await load_caller(
+            session, Actor("slack", WORKSPACE, "UANN", email="ann@example.com"), services
+        )
+    async with services.db.session() as session:
+        other = await load_caller(
+            session, Actor("slack", WORKSPACE, "UOTHER", email="ann@example.com"), services
+        )
+        assert other.roles == frozenset()
+
+
+async def test_require_role_lets_admins_do_everything(services: Services) -> None:
+    async with services.db.session() as session:
+        caller = await load_caller(session, Actor("slack", WORKSPACE, "U1"), services)
+    with pytest.raises(InvalidInput, match="content role"):
+        require_role(caller, Role.CONTENT)
+    admin = type(caller)(
+        workspace=caller.workspace, person=caller.person, roles=frozenset({Role.ADMIN})
+    )
+    require_role(admin, Role.CONTENT)
