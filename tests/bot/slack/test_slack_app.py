@@ -34,6 +34,8 @@ async def slack() -> AsyncIterator[FakeSlack]:
         fake.add_user("U2", locale="nl-NL", tz="Europe/Amsterdam")
         fake.add_user("UCT", locale="en-GB", tz="Europe/London")
         yield fake
+        # Every message, view and response the app sent in the test was valid Block Kit.
+        assert fake.problems == []
 
 
 @pytest.fixture
@@ -295,6 +297,59 @@ async def test_the_same_event_three_times_has_one_effect(
     assert invited == 1
     assert (person.locale, person.timezone) == ("nl", "Europe/Amsterdam")
     assert "vrijwillig" in _texts(slack.calls_to("chat.postMessage")[0].args["blocks"])
+
+
+async def test_home_tab_shows_choices_and_saves_them(
+    client: TestClient, slack: FakeSlack, services: Services, clock: FakeClock
+) -> None:
+    await add_item(services.db, slug="a", topics=("product",), now=clock.now())
+    await slash(client, slack, "in", name="in")
+    await until(lambda: slack.responses("in"))
+    opened = _event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
+    await _post(client, opened, "application/json")
+    view = (await until(lambda: slack.calls_to("views.publish")))[0].args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    action_ids = {e.get("action_id", "") for b in view["blocks"] for e in b.get("elements", [])}
+    assert {"prefs.networks", "prefs.cadence", "prefs.consents", "privacy.export"} <= {
+        a.split(":")[0] for a in action_ids
+    }
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": WORKSPACE},
+        "api_app_id": "A1",
+        "trigger_id": "t",
+        "container": {"type": "view", "view_id": "V1"},
+        "view": {
+            "id": "V1",
+            "type": "home",
+            "state": {
+                "values": {
+                    "b1": {
+                        "prefs.networks": {
+                            "type": "checkboxes",
+                            "selected_options": [{"value": "x"}, {"value": "bluesky"}],
+                        }
+                    }
+                }
+            },
+        },
+        "actions": [
+            {
+                "action_id": "prefs.networks",
+                "block_id": "b1",
+                "type": "checkboxes",
+                "selected_options": [{"value": "x"}, {"value": "bluesky"}],
+            }
+        ],
+    }
+    await _post(
+        client, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    )
+    await until(lambda: len(slack.calls_to("views.publish")) >= 2)
+    async with services.db.session() as session:
+        person = (await session.execute(select(Person).filter_by(external_id="U1"))).scalar_one()
+    assert person.networks == ["x", "bluesky"]
 
 
 async def test_privileged_commands_are_refused_with_a_reason(
