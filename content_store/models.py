@@ -92,6 +92,7 @@ class Workspace(Base):
     guidelines: Mapped[str] = mapped_column(Text, default="")
     disclosure_line: Mapped[str] = mapped_column(String(200), default="")
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    picks_channel: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -364,3 +365,17 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class ChannelPost(Base):
+    """The week's picks posted to a workspace's channel: once per (workspace, slot)."""
+
+    __tablename__ = "channel_posts"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

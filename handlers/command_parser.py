@@ -35,7 +35,7 @@ CONTENT_TEAM = (
     "export",
     "send-now",
 )
-ADMIN = ("role", "guidelines", "disclosure")
+ADMIN = ("role", "guidelines", "disclosure", "channel")
 ALIASES = {
     "": "picks",
     "now": "picks",
@@ -255,7 +255,7 @@ def parse_command(text: str) -> Command:
     if name == "role":
         _require(rest, 2, name=name)
         return Command(name=name, user_id=parse_user(rest[0]), roles=_roles(rest[1:]))
-    if name in ("guidelines", "disclosure"):
+    if name in ("guidelines", "disclosure", "channel"):
         return Command(name=name, text=_free_text(rest, name=name) if rest else None)
     if name in ("help", "export"):
         return Command(name=name, topic_or_kind=rest[0].lower() if rest else None)

@@ -10,7 +10,15 @@ from content_store.exports import export_rows, render_export
 from content_store.statistics import item_figures, programme_figures
 from domain.errors import InvalidInput
 from domain.programme import Role
-from handlers import content_library, deliveries, my_data, programme, weekly_picks, workspace_admin
+from handlers import (
+    channel_mode,
+    content_library,
+    deliveries,
+    my_data,
+    programme,
+    weekly_picks,
+    workspace_admin,
+)
 from handlers.command_parser import ADMIN, CONTENT_TEAM, EVERYONE, Command, parse_command
 from handlers.content_library import AddRequest, EditRequest
 from handlers.context import Caller, Services, load_caller, require_role
@@ -78,6 +86,8 @@ async def _run_simple(services: Services, actor: Actor, command: Command) -> Rep
         return await workspace_admin.set_paused(services, actor, paused=name == "pause")
     if name == "guidelines":
         return await workspace_admin.set_guidelines(services, actor, command.text)
+    if name == "channel":
+        return await channel_mode.set_channel(services, actor, command.text)
     return await workspace_admin.set_disclosure(services, actor, command.text)
 
 

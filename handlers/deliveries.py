@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from content_store.models import Delivery, Person, Workspace
 from domain.errors import InvalidInput
 from domain.programme import Cadence, ProgrammeStatus, Role
+from handlers import channel_mode
 from handlers.context import Services, load_caller, require_role
 from handlers.types import Actor, DeliveryError, Messenger, Reply
 from handlers.weekly_picks import PreparedPicks, picks_reply, prepare_picks, record_delivery
@@ -149,6 +150,7 @@ async def send_now(services: Services, messenger: Messenger, actor: Actor) -> Re
             "programme.paused", "The programme is paused for the moment. Please check back later."
         )
     report = await deliver_workspace(services, messenger, workspace=caller.workspace)
+    await channel_mode.post_channel_picks(services, messenger, workspace=caller.workspace)
     log.info("send-now: %d sent, %d skipped, %d failed", report.sent, report.skipped, report.failed)
     return Reply.text(
         translate(

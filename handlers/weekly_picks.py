@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -122,19 +123,22 @@ async def load_candidates(
 
 def week_slot(caller: Caller, services: Services) -> str:
     """The delivery slot of the person's current ISO week, in their own time zone."""
-    local = services.clock.now().astimezone(person_zone(caller))
-    year, week, _ = local.isocalendar()
-    return f"picks:{year}-W{week:02d}"
+    return "picks:" + week_of(
+        services.clock.now(), caller.person.timezone or caller.workspace.timezone
+    )
 
 
-def person_zone(caller: Caller) -> ZoneInfo:
-    """The person's time zone, else the workspace's, else UTC."""
-    for name in (caller.person.timezone, caller.workspace.timezone):
-        try:
-            return ZoneInfo(name or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo("UTC")
+def week_of(moment: datetime, zone_name: str | None) -> str:
+    """The ISO week ('2026-W47') of a moment in a time zone (UTC when unknown)."""
+    year, week, _ = moment.astimezone(_zone(zone_name)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ async def prepare_picks(services: Services, actor: Actor) -> PreparedPicks:
             return PreparedPicks(caller=caller, slot=slot, shown=shown, fresh=False)
         chosen = await _choose(session, caller=caller, services=services, slot=slot)
     # Captions may come from a model: never hold a transaction open while waiting for it.
-    shown = [await _with_caption(services, caller, item, pick) for item, pick in chosen]
+    shown = [await with_caption(services, caller, item, pick) for item, pick in chosen]
     return PreparedPicks(caller=caller, slot=slot, shown=shown, fresh=True)
 
 
@@ -189,9 +193,10 @@ async def _choose(
     return [(candidates[pick.content_id][0], pick) for pick in picks]
 
 
-async def _with_caption(
+async def with_caption(
     services: Services, caller: Caller, item: ContentItem, pick: Pick
 ) -> ShownItem:
+    """The item with a caption suggested for this person, sized for their strictest network."""
     link = services.link_url(_CODE_PLACEHOLDER)
     network = strictest_network(person_networks(caller), link=link)
     async with services.db.session() as session:

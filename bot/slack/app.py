@@ -23,16 +23,17 @@ from content_store.events import first_delivery
 from domain.errors import InvalidInput
 from domain.networks import Network
 from domain.programme import Consent
-from handlers import content_library, home, my_data, programme, sharing
+from handlers import channel_mode, content_library, home, my_data, programme, sharing
 from handlers.command_parser import parse_command
 from handlers.commands import ContentPreview, error_reply, run_command
 from handlers.context import Services, load_caller
-from handlers.types import Actor, Reply
+from handlers.types import Actor, ContentCard, Reply
 from messages import translate
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 ADD_CALLBACK = "content.add"
+PERSONAL_CALLBACK = "picks.personal"
 _PROFILE_CACHE_LIMIT = 10_000
 
 
@@ -119,6 +120,8 @@ def register(adapter: SlackAdapter) -> None:
     app = adapter.bolt
     app.command("/boost")(_on_command(adapter))
     app.view(ADD_CALLBACK)(_on_add_submitted(adapter))
+    app.view(PERSONAL_CALLBACK)(_ack_only)
+    app.action(re.compile(r"^picks\.personal(:\d+)?$"))(_on_personal_version(adapter))
     app.event("app_home_opened")(_on_home_opened(adapter))
     app.event("message")(_on_direct_message(adapter))
     for pattern, make in _ACTIONS.items():
@@ -329,6 +332,9 @@ def _action(run: Run, *, replace: bool) -> Callable[[SlackAdapter], Listener]:
             if _from_home(body):
                 await publish_home(adapter, actor)
                 return
+            if _from_modal(body) and isinstance(reply, Reply):
+                await _update_modal(adapter, actor, body, reply)
+                return
             if reply is not None:
                 await adapter.show(respond, reply, replace=replace and not refused)
 
@@ -342,6 +348,57 @@ def _from_home(body: dict[str, Any]) -> bool:
     return isinstance(view, dict) and view.get("type") == "home"
 
 
+def _from_modal(body: dict[str, Any]) -> bool:
+    view = body.get("view")
+    return isinstance(view, dict) and view.get("type") == "modal"
+
+
+def _state_values(body: dict[str, Any]) -> dict[str, Any]:
+    """What the person typed: in the message's state, or in the modal's or Home view's."""
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    state = body.get("state") or (view or {}).get("state") or {}
+    values = state.get("values", {})
+    return values if isinstance(values, dict) else {}
+
+
+async def _update_modal(
+    adapter: SlackAdapter, actor: Actor, body: dict[str, Any], reply: Reply
+) -> None:
+    view = render_modal(
+        reply,
+        title=translate("slack.personal.title", actor.locale),
+        callback_id=PERSONAL_CALLBACK,
+        submit=_submit_label(reply, actor),
+    )
+    await adapter.client.views_update(view_id=str(body["view"]["id"]), view=view)
+
+
+def _submit_label(reply: Reply, actor: Actor) -> str | None:
+    # Slack requires a submit button on modals that hold an input (the editable caption).
+    has_input = any(isinstance(block, ContentCard) for block in reply.blocks)
+    return translate("slack.personal.close", actor.locale) if has_input else None
+
+
+def _on_personal_version(adapter: SlackAdapter) -> Listener:
+    async def on_personal(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        actor = await adapter.actor(body)
+        try:
+            content_id, _ = payloads.item_value(str(action.get("value", "")))
+            reply = await channel_mode.personal_version(adapter.services, actor, content_id)
+        except InvalidInput as error:
+            reply = await adapter.refusal(actor, error)
+        view = render_modal(
+            reply,
+            title=translate("slack.personal.title", actor.locale),
+            callback_id=PERSONAL_CALLBACK,
+            submit=_submit_label(reply, actor),
+        )
+        await adapter.client.views_open(trigger_id=str(body["trigger_id"]), view=view)
+
+    return on_personal
+
+
 async def _answer(
     adapter: SlackAdapter, actor: Actor, body: dict[str, Any], action: dict[str, Any]
 ) -> Reply:
@@ -353,10 +410,10 @@ async def _share(
 ) -> Shown:
     content_id, source = payloads.item_value(str(action.get("value", "")))
     network = Network(str(action["action_id"]).split(":")[0].removeprefix("share."))
-    caption = read_caption(body.get("state", {}).get("values", {}), content_id) or ""
+    caption = read_caption(_state_values(body), content_id) or ""
     request = sharing.ShareRequest(content_id, network, caption, source=source)
     ready = await sharing.share(adapter.services, actor, request)
-    return _replaced(body, content_id, ready)
+    return ready if _from_modal(body) else _replaced(body, content_id, ready)
 
 
 def _replaced(body: dict[str, Any], content_id: int, reply: Reply) -> Replacement:
@@ -374,7 +431,7 @@ async def _confirm(
 ) -> Shown:
     content_id, network = payloads.share_value(str(action.get("value", "")))
     done = await sharing.confirm(adapter.services, actor, content_id=content_id, network=network)
-    return _replaced(body, content_id, done)
+    return done if _from_modal(body) else _replaced(body, content_id, done)
 
 
 async def _feedback(

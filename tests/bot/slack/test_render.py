@@ -690,7 +690,11 @@ BUTTONS = st.builds(
 OPTIONS = st.builds(
     ChoiceOption,
     label=TEXTS,
-    value=st.one_of(st.text(max_size=5), st.builds(lambda n: "o" * n, st.integers(140, 160))),
+    value=st.one_of(
+        st.integers(min_value=0, max_value=99).map(str),
+        st.text(max_size=3),
+        st.builds(lambda n: "o" * n, st.integers(140, 160)),
+    ),
     selected=st.booleans(),
 )
 BLOCKS = st.one_of(
@@ -727,10 +731,15 @@ BLOCKS = st.one_of(
         actions=st.lists(BUTTONS, max_size=4).map(tuple),
     ),
 )
-REPLIES = st.builds(Reply, blocks=st.lists(BLOCKS, max_size=10).map(tuple))
+# Repeating a few blocks makes replies long enough to page and truncate, cheaply.
+REPLIES = st.builds(
+    lambda blocks, times: Reply(blocks=tuple(blocks) * times),
+    st.lists(BLOCKS, max_size=8),
+    st.sampled_from([1, 1, 1, 5, 30]),
+)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(reply=REPLIES, title=TEXTS, more=TEXTS)
 def test_any_reply_renders_valid_within_limits_everywhere(
     reply: Reply, title: str, more: str

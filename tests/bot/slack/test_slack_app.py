@@ -401,3 +401,71 @@ def _mrkdwn(node: Any) -> list[str]:
         return []
     own = [node["text"]] if node.get("type") == "mrkdwn" else []
     return own + [text for value in node.values() for text in _mrkdwn(value)]
+
+
+async def test_channel_mode_posts_picks_and_opens_a_personal_version(
+    client: TestClient, slack: FakeSlack, services: Services, clock: FakeClock
+) -> None:
+    await add_item(services.db, slug="launch", topics=("product",), now=clock.now())
+    await grant(services.db, "UCT", Role.CONTENT, Role.ADMIN)
+    await slash(client, slack, "channel <#C0BOOST|social-boost>", user="UCT", name="channel")
+    await until(lambda: slack.responses("channel"))
+    await slash(client, slack, "in", name="in")
+    await until(lambda: slack.responses("in"))
+    await slash(client, slack, "send-now", user="UCT", name="send")
+    await until(lambda: slack.responses("send"))
+    posts = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0BOOST"]
+    assert len(posts) == 1
+    blocks = posts[0].args["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    mine = next(e for b in blocks if b["type"] == "actions" for e in b["elements"])
+    assert mine["action_id"].startswith("picks.personal")
+
+    await press(client, slack, mine["action_id"], mine["value"], name="mine")
+    opened = (await until(lambda: slack.calls_to("views.open")))[0].args["view"]
+    opened = json.loads(opened) if isinstance(opened, str) else opened
+    caption = next(b for b in opened["blocks"] if b["block_id"].startswith("caption:"))
+    content_id = int(caption["block_id"].split(":")[1])
+    view_id = list(slack.views)[-1]
+    share = next(
+        e
+        for b in opened["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("share.")
+    )
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": WORKSPACE},
+        "api_app_id": "A1",
+        "trigger_id": "t3",
+        "container": {"type": "view", "view_id": view_id},
+        "view": {
+            "id": "V9",
+            "type": "modal",
+            "state": {
+                "values": {
+                    f"caption:{content_id}": {
+                        "caption": {"type": "plain_text_input", "value": "Mine, really"}
+                    }
+                }
+            },
+        },
+        "actions": [
+            {
+                "action_id": share["action_id"],
+                "block_id": "b",
+                "value": share["value"],
+                "type": "button",
+            }
+        ],
+    }
+    await _post(
+        client, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    )
+    updated = (await until(lambda: slack.calls_to("views.update")))[0].args
+    assert "Mine, really" in json.dumps(updated["view"])
+    async with services.db.session() as session:
+        record = (await session.execute(select(Share))).scalar_one()
+    assert (record.source, record.final_caption) == ("channel", "Mine, really")

@@ -1,0 +1,181 @@
+"""Channel mode: the week's picks in a shared channel, with a personal version for each reader."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_store.content import get_content, is_live
+from content_store.models import AuditEntry, ChannelPost, Workspace
+from content_store.people import person_topics
+from content_store.upsert import insert_or_ignore
+from domain.errors import InvalidInput
+from domain.programme import Role
+from handlers.context import Caller, Services, load_caller, require_participant, require_role
+from handlers.types import Actions, Actor, Block, Button, Messenger, Reply, Text
+from handlers.weekly_picks import (
+    PreparedPicks,
+    load_candidates,
+    load_profile,
+    picks_reply,
+    record_delivery,
+    week_of,
+    with_caption,
+)
+from messages import translate
+from picks import PersonProfile, Pick, PickReason, ReasonKind, choose_picks, reason_key
+
+_CHANNEL = re.compile(r"^(?:<#)?([CG][A-Z0-9]{2,40})(?:\|[^>]*)?>?$")
+
+
+def parse_channel(text: str) -> str:
+    """A channel id from a Slack channel mention (<#C123|name>) or a bare id."""
+    match = _CHANNEL.match(text.strip())
+    if not match:
+        raise InvalidInput(
+            "channel.invalid", "'{text}' is not a channel; mention it with #.", text=text[:60]
+        )
+    return match.group(1)
+
+
+async def set_channel(services: Services, actor: Actor, text: str | None) -> Reply:
+    """Show the picks channel, or (admins) set it; 'none' turns channel mode off."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        if text is None:
+            current = caller.workspace.picks_channel or "—"
+            return Reply.text(translate("channel.current", caller.locale, channel=current))
+        require_role(caller, Role.ADMIN)
+        channel = "" if text.strip().lower() == "none" else parse_channel(text)
+        caller.workspace.picks_channel = channel
+        session.add(
+            AuditEntry(
+                workspace_id=caller.workspace.id,
+                actor_id=caller.person.id,
+                action="programme.channel",
+                target=channel,
+            )
+        )
+    key = "channel.saved" if channel else "channel.off"
+    return Reply.text(translate(key, caller.locale))
+
+
+async def post_channel_picks(
+    services: Services, messenger: Messenger, *, workspace: Workspace
+) -> bool:
+    """Post this week's picks to the workspace's channel, once a week; True if posted now."""
+    if not workspace.picks_channel or workspace.paused:
+        return False
+    slot = "channel:" + week_of(services.clock.now(), workspace.timezone)
+    async with services.db.session() as session:
+        candidates = await load_candidates(session, workspace_id=workspace.id, services=services)
+        claimed = await insert_or_ignore(
+            session,
+            ChannelPost,
+            {
+                "workspace_id": workspace.id,
+                "slot": slot,
+                "status": "pending",
+                "created_at": services.clock.now(),
+            },
+            conflict_columns=("workspace_id", "slot"),
+        )
+    picks = choose_picks(
+        person=_nobody(),
+        candidates=[c for _, c in candidates.values()],
+        now=services.clock.now(),
+        limit=services.picks_per_week,
+        seed=slot,
+    )
+    if not claimed or not picks:
+        return False
+    reply = channel_reply(
+        [
+            (candidates[p.content_id][0].title, candidates[p.content_id][0].canonical_url, p)
+            for p in picks
+        ],
+        locale=workspace.locale,
+    )
+    message_id = await messenger.send_to_channel(
+        workspace_id=workspace.external_id, channel_id=workspace.picks_channel, reply=reply
+    )
+    async with services.db.session() as session:
+        await session.execute(
+            update(ChannelPost)
+            .where(ChannelPost.workspace_id == workspace.id, ChannelPost.slot == slot)
+            .values(status="sent", platform_message_id=message_id)
+        )
+    return True
+
+
+def _nobody() -> PersonProfile:
+    return PersonProfile()
+
+
+def channel_reply(items: list[tuple[str, str, Pick]], *, locale: str) -> Reply:
+    """The channel post: each pick's title and link, and a 'Get my version' button."""
+    blocks: list[Block] = [Text(translate("channel.title", locale), heading=True)]
+    for title, url, pick in items:
+        reason = translate(reason_key(pick.reason), locale, topic=pick.reason.topic)
+        blocks.append(Text(f"{title}\n{url}\n{reason}"))
+        blocks.append(
+            Actions(
+                (
+                    Button(
+                        translate("channel.mine", locale),
+                        "picks.personal",
+                        str(pick.content_id),
+                        "primary",
+                    ),
+                )
+            )
+        )
+    return Reply(blocks=tuple(blocks), private=False)
+
+
+async def personal_version(services: Services, actor: Actor, content_id: int) -> Reply:
+    """One channel pick as the person's own card: their caption, their networks, their reason."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_participant(caller)
+        item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
+        if not is_live(item, now=now):
+            raise InvalidInput(
+                "share.unavailable", "'{title}' can no longer be shared.", title=item.title[:80]
+            )
+        pick = await _personal_pick(session, caller, services, content_id)
+    shown = [await with_caption(services, caller, item, pick)]
+    slot = (
+        f"channel:{week_of(now, caller.person.timezone or caller.workspace.timezone)}:{content_id}"
+    )
+    prepared = PreparedPicks(caller=caller, slot=slot, shown=shown, fresh=True)
+    async with services.db.session() as session:
+        await record_delivery(
+            session, prepared=prepared, services=services, status="shown", source="channel"
+        )
+    return picks_reply(caller, shown, services=services, source="channel")
+
+
+async def _personal_pick(
+    session: AsyncSession, caller: Caller, services: Services, content_id: int
+) -> Pick:
+    chosen, inferred = await person_topics(session, person_id=caller.person.id)
+    profile = await load_profile(session, caller=caller, chosen=chosen, inferred=inferred)
+    # The person asked for this very item, so what they saw or shared before does not hide it.
+    open_profile = dataclasses.replace(
+        profile, excluded_content_ids=frozenset(), not_for_me_content_ids=frozenset()
+    )
+    candidates = await load_candidates(session, workspace_id=caller.workspace.id, services=services)
+    candidate = candidates[content_id][1]
+    found = choose_picks(
+        person=open_profile,
+        candidates=[candidate],
+        now=services.clock.now(),
+        limit=1,
+        seed=str(caller.person.id),
+    )
+    return found[0] if found else Pick(content_id, 0.0, PickReason(ReasonKind.DISCOVER))
