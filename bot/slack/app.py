@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import payloads
@@ -146,11 +147,16 @@ def _on_command(adapter: SlackAdapter) -> Listener:
                 await _add_with_preview(adapter, actor, text, trigger_id=str(body["trigger_id"]))
                 return
             outcome = await run_command(adapter.services, actor, text, messenger=adapter.messenger)
+            assert isinstance(outcome, Reply)
+            await _deliver_reply(adapter, actor, respond, outcome)
         except InvalidInput as error:
             await adapter.show(respond, await adapter.refusal(actor, error))
-            return
-        assert isinstance(outcome, Reply)
-        await _deliver_reply(adapter, actor, respond, outcome)
+        except (DeliveryFailed, SlackApiError) as failure:
+            # Slack refused a call we made: say so plainly instead of going quiet.
+            log.warning(
+                "/boost failed at Slack: %s", getattr(failure, "error", type(failure).__name__)
+            )
+            await adapter.show(respond, Reply.text(translate("slack.failed", actor.locale)))
 
     return on_command
 
@@ -327,6 +333,11 @@ def _action(run: Run, *, replace: bool) -> Callable[[SlackAdapter], Listener]:
                 reply = await run(adapter, actor, body, action)
             except InvalidInput as error:
                 reply, refused = await adapter.refusal(actor, error), True
+            except (DeliveryFailed, SlackApiError) as failure:
+                log.warning(
+                    "action failed at Slack: %s", getattr(failure, "error", type(failure).__name__)
+                )
+                reply, refused = Reply.text(translate("slack.failed", actor.locale)), True
             else:
                 refused = False
             if _from_home(body):

@@ -469,3 +469,14 @@ async def test_channel_mode_posts_picks_and_opens_a_personal_version(
     async with services.db.session() as session:
         record = (await session.execute(select(Share))).scalar_one()
     assert (record.source, record.final_caption) == ("channel", "Mine, really")
+
+
+async def test_a_slack_failure_is_reported_in_plain_words(
+    client: TestClient, slack: FakeSlack, services: Services
+) -> None:
+    await slash(client, slack, "in", name="in")
+    await until(lambda: slack.responses("in"))
+    slack.fail_next("conversations.open", "account_inactive")
+    await slash(client, slack, "my-data", name="data")
+    answer = (await until(lambda: slack.responses("data")))[0]
+    assert "Slack did not accept that" in json.dumps(answer["blocks"])
