@@ -45,12 +45,15 @@ def status_for(
     return ContentStatus.SCHEDULED if publish_from > now else ContentStatus.ACTIVE
 
 
+def window_error() -> InvalidInput:
+    """The refusal for a publication window that ends before it starts."""
+    return InvalidInput("content.window", "The end date must come after the start of publication.")
+
+
 def _check_window(new: NewContent, *, now: datetime) -> datetime:
     publish_from = new.publish_from or now
     if new.publish_until is not None and new.publish_until <= publish_from:
-        raise InvalidInput(
-            "content.window", "The end date must come after the start of publication."
-        )
+        raise window_error()
     if not 0 <= new.priority <= MAX_PRIORITY:
         raise InvalidInput(
             "content.priority", "Priority must be between 0 and {max}.", max=MAX_PRIORITY

@@ -8,13 +8,14 @@ import re
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.content import get_content, is_live
+from content_store.content import get_content
 from content_store.models import AuditEntry, ChannelPost, Workspace
 from content_store.people import person_topics
 from content_store.upsert import insert_or_ignore
 from domain.errors import InvalidInput
 from domain.programme import Role
 from handlers.context import Caller, Services, load_caller, require_participant, require_role
+from handlers.sharing import require_live
 from handlers.types import Actions, Actor, Block, Button, Messenger, Reply, Text
 from handlers.weekly_picks import (
     PreparedPicks,
@@ -143,10 +144,7 @@ async def personal_version(services: Services, actor: Actor, content_id: int) ->
         caller = await load_caller(session, actor, services)
         require_participant(caller)
         item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
-        if not is_live(item, now=now):
-            raise InvalidInput(
-                "share.unavailable", "'{title}' can no longer be shared.", title=item.title[:80]
-            )
+        require_live(item, now=now)
         pick = await _personal_pick(session, caller, services, content_id)
     shown = [await with_caption(services, caller, item, pick)]
     slot = (

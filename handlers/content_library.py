@@ -259,9 +259,7 @@ async def edit(services: Services, actor: Actor, request: EditRequest) -> Reply:
 def _apply_edit(item: ContentItem, request: EditRequest, *, now: datetime) -> None:
     if request.until is not None:
         if request.until <= item.publish_from:
-            raise InvalidInput(
-                "content.window", "The end date must come after the start of publication."
-            )
+            raise library.window_error()
         item.publish_until = request.until
         if item.status is ContentStatus.EXPIRED and request.until > now:
             item.status = ContentStatus.ACTIVE

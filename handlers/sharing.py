@@ -44,11 +44,16 @@ async def _shareable(
     session: AsyncSession, caller: Caller, content_id: int, *, now: datetime
 ) -> ContentItem:
     item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
+    require_live(item, now=now)
+    return item
+
+
+def require_live(item: ContentItem, *, now: datetime) -> None:
+    """Refuse items that were retired or whose publication window is over."""
     if not is_live(item, now=now):
         raise InvalidInput(
             "share.unavailable", "'{title}' can no longer be shared.", title=item.title[:80]
         )
-    return item
 
 
 async def suggested_caption(
