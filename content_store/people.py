@@ -42,11 +42,6 @@ async def get_or_create_workspace(
     return (await session.execute(query)).scalar_one()
 
 
-async def get_workspace(session: AsyncSession, *, workspace_id: int) -> Workspace:
-    """The workspace with this id."""
-    return (await session.execute(select(Workspace).filter_by(id=workspace_id))).scalar_one()
-
-
 async def get_or_create_person(
     session: AsyncSession, *, workspace_id: int, external_id: str
 ) -> Person:

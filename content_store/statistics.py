@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.models import Click, ContentItem, Delivery, DeliveryItem, Link, Person, Share
+from content_store.models import Click, ContentItem, DeliveryItem, Link, Person, Share
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,3 @@ async def programme_figures(session: AsyncSession, *, workspace_id: int) -> Prog
         confirmed_shares=int(shares[1]),
         clicks=int(clicks or 0),
     )
-
-
-async def deliveries_in_slot(session: AsyncSession, *, slot: str) -> int:
-    """How many deliveries a slot has (any status)."""
-    query = select(func.count()).select_from(Delivery).where(Delivery.slot == slot)
-    return int(await session.scalar(query) or 0)

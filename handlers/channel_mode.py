@@ -9,12 +9,19 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.content import get_content
-from content_store.models import AuditEntry, ChannelPost, Workspace
+from content_store.models import ChannelPost, Workspace
 from content_store.people import person_topics
 from content_store.upsert import insert_or_ignore
 from domain.errors import InvalidInput
 from domain.programme import Role
-from handlers.context import Caller, Services, load_caller, require_participant, require_role
+from handlers.context import (
+    Caller,
+    Services,
+    audit,
+    load_caller,
+    require_participant,
+    require_role,
+)
 from handlers.sharing import require_live
 from handlers.types import Actions, Actor, Block, Button, Messenger, Reply, Text
 from handlers.weekly_picks import (
@@ -52,14 +59,7 @@ async def set_channel(services: Services, actor: Actor, text: str | None) -> Rep
         require_role(caller, Role.ADMIN)
         channel = "" if text.strip().lower() == "none" else parse_channel(text)
         caller.workspace.picks_channel = channel
-        session.add(
-            AuditEntry(
-                workspace_id=caller.workspace.id,
-                actor_id=caller.person.id,
-                action="programme.channel",
-                target=channel,
-            )
-        )
+        audit(session, caller, "programme.channel", channel)
     key = "channel.saved" if channel else "channel.off"
     return Reply.text(translate(key, caller.locale))
 
@@ -85,7 +85,7 @@ async def post_channel_picks(
             conflict_columns=("workspace_id", "slot"),
         )
     picks = choose_picks(
-        person=_nobody(),
+        person=PersonProfile(),
         candidates=[c for _, c in candidates.values()],
         now=services.clock.now(),
         limit=services.picks_per_week,
@@ -110,10 +110,6 @@ async def post_channel_picks(
             .values(status="sent", platform_message_id=message_id)
         )
     return True
-
-
-def _nobody() -> PersonProfile:
-    return PersonProfile()
 
 
 def channel_reply(items: list[tuple[str, str, Pick]], *, locale: str) -> Reply:

@@ -6,20 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from content_store import content as library
 from content_store.content import NewContent
 from content_store.fetcher import PageMetadata, fetch_page_metadata
-from content_store.models import AuditEntry, ContentItem
+from content_store.models import ContentItem
 from content_store.urls import canonicalise_url
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import Network
 from domain.programme import ContentStatus, Role
 from handlers.context import (
-    Caller,
     Services,
+    audit,
     load_caller,
     record_for,
     require_participant,
@@ -68,20 +66,6 @@ def _new_content(page: PageMetadata, request: AddRequest) -> NewContent:
     )
 
 
-async def _audit(
-    session: AsyncSession, caller: Caller, action: str, target: str, **details: object
-) -> None:
-    session.add(
-        AuditEntry(
-            workspace_id=caller.workspace.id,
-            actor_id=caller.person.id,
-            action=action,
-            target=target[:200],
-            details=dict(details),
-        )
-    )
-
-
 async def preview(services: Services, actor: Actor, request: AddRequest) -> NewContent:
     """Fetch the page and return what would be saved, without saving anything."""
     async with services.db.session() as session:
@@ -109,7 +93,7 @@ async def add(services: Services, actor: Actor, new: NewContent) -> Reply:
             now=now,
             created_by_id=caller.person.id,
         )
-        await _audit(session, caller, "content.add", item.canonical_url, id=item.id)
+        audit(session, caller, "content.add", item.canonical_url, id=item.id)
     return Reply.text(
         translate(
             "content.added", caller.locale, id=item.id, title=item.title, status=item.status.value
@@ -185,7 +169,7 @@ async def _transition(
             session, workspace_id=caller.workspace.id, content_id=content_id
         )
         await library.change_status(session, item=item, to=to, allowed_from=allowed_from, now=now)
-        await _audit(session, caller, f"content.{to.value}", str(item.id))
+        audit(session, caller, f"content.{to.value}", str(item.id))
     return Reply.text(translate(message_key, caller.locale, id=item.id, title=item.title))
 
 
@@ -252,7 +236,7 @@ async def edit(services: Services, actor: Actor, request: EditRequest) -> Reply:
         if request.caption:
             captions = {network: request.caption for network in Network}
             await library.set_captions(session, content_id=item.id, captions=captions)
-        await _audit(session, caller, "content.edit", str(item.id))
+        audit(session, caller, "content.edit", str(item.id))
     return Reply.text(translate("content.edited", caller.locale, id=item.id, title=item.title))
 
 

@@ -12,7 +12,7 @@ from captions import CaptionWriter
 from content_store.database import Database
 from content_store.events import record_event
 from content_store.fetcher import FetchPolicy
-from content_store.models import Person, Workspace
+from content_store.models import AuditEntry, Person, Workspace
 from content_store.people import (
     IMPORTED_PREFIX,
     find_person,
@@ -154,3 +154,18 @@ def require_participant(caller: Caller, *, while_paused: bool = False) -> None:
         raise InvalidInput(
             "programme.paused", "The programme is paused for the moment. Please check back later."
         )
+
+
+def audit(
+    session: AsyncSession, caller: Caller, action: str, target: str = "", **details: Any
+) -> None:
+    """Record a privileged action by the caller in the audit log (same transaction)."""
+    session.add(
+        AuditEntry(
+            workspace_id=caller.workspace.id,
+            actor_id=caller.person.id,
+            action=action,
+            target=target[:200],
+            details=dict(details),
+        )
+    )

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from content_store.models import AuditEntry
 from content_store.people import get_or_create_person, roles_of, set_roles
 from domain.errors import InvalidInput
 from domain.programme import Role
-from handlers.context import Caller, Services, load_caller, require_role
+from handlers.context import Services, audit, load_caller, require_role
 from handlers.types import Actor, Reply
 from messages import translate
 
 MAX_DISCLOSURE = 100
 MAX_GUIDELINES = 1000
-
-
-def _audit(caller: Caller, action: str, target: str = "") -> AuditEntry:
-    return AuditEntry(
-        workspace_id=caller.workspace.id, actor_id=caller.person.id, action=action, target=target
-    )
 
 
 async def set_paused(services: Services, actor: Actor, *, paused: bool) -> Reply:
@@ -30,7 +23,7 @@ async def set_paused(services: Services, actor: Actor, *, paused: bool) -> Reply
         changed = caller.workspace.paused != paused
         caller.workspace.paused = paused
         if changed:
-            session.add(_audit(caller, "programme.pause" if paused else "programme.resume"))
+            audit(session, caller, "programme.pause" if paused else "programme.resume")
     key = "admin.paused" if paused else "admin.resumed"
     return Reply.text(translate(key if changed else f"{key}.already", caller.locale))
 
@@ -52,7 +45,7 @@ async def set_guidelines(services: Services, actor: Actor, text: str | None) -> 
                 max=MAX_GUIDELINES,
             )
         caller.workspace.guidelines = "" if text.lower() == "default" else text
-        session.add(_audit(caller, "programme.guidelines"))
+        audit(session, caller, "programme.guidelines")
     return Reply.text(translate("admin.guidelines.saved", caller.locale))
 
 
@@ -71,7 +64,7 @@ async def set_disclosure(services: Services, actor: Actor, text: str | None) -> 
                 max=MAX_DISCLOSURE,
             )
         caller.workspace.disclosure_line = "" if text.lower() == "none" else text
-        session.add(_audit(caller, "programme.disclosure"))
+        audit(session, caller, "programme.disclosure")
     return Reply.text(translate("admin.disclosure.saved", caller.locale))
 
 
@@ -90,7 +83,7 @@ async def set_person_roles(
                 "admin.self_demote", "You cannot remove your own admin role; ask another admin."
             )
         await set_roles(session, person_id=target.id, roles=roles)
-        session.add(_audit(caller, "role.set", f"{user_id}:{','.join(sorted(roles))}"))
+        audit(session, caller, "role.set", f"{user_id}:{','.join(sorted(roles))}")
         now_held = await roles_of(session, person_id=target.id)
     names = ", ".join(sorted(role.value for role in now_held)) or "—"
     return Reply.text(translate("admin.roles.saved", caller.locale, roles=names))
