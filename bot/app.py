@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
@@ -30,6 +32,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         picks_per_week=settings.picks_per_week,
         default_timezone=settings.default_timezone,
         default_locale=settings.default_locale,
+        slot_grace=timedelta(hours=settings.schedule_grace_hours),
     )
 
 

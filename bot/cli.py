@@ -11,17 +11,20 @@ from typing import Annotated, TypeVar
 
 import typer
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import runtime
 from bot.app import build_services, safe_database_url
 from bot.logging_setup import configure_logging
 from bot.server import create_app
 from bot.settings import Settings, get_settings
 from bot.slack import setup as slack_setup
+from bot.teams import demo as teams_demo
+from bot.teams import package as teams_package_module
+from bot.teams import setup as teams_setup
 from content_store import content as library
 from content_store.content import NewContent
 from content_store.database import Database
@@ -35,7 +38,10 @@ from content_store.urls import canonicalise_url
 from domain.errors import InvalidInput
 from domain.programme import ContentStatus
 from domain.topics import parse_topics
-from scheduler.maintenance import build_scheduler
+from handlers import channel_mode
+from handlers.context import Services
+from handlers.deliveries import plan_picks
+from handlers.types import Messenger
 
 log = logging.getLogger("socialboost")
 app = typer.Typer(
@@ -100,7 +106,12 @@ async def _workspace(
 
 
 @app.command()
-def serve() -> None:
+def serve(
+    playground: Annotated[
+        bool, typer.Option(help="Without Teams credentials, also start the Teams Playground.")
+    ] = False,
+    playground_port: Annotated[int, typer.Option(min=1, max=65535)] = teams_demo.DEFAULT_PORT,
+) -> None:
     """Start the server (migrating the database first)."""
     settings = _settings()
 
@@ -111,24 +122,68 @@ def serve() -> None:
         services = build_services(settings, db)
         application = create_app(services)
         slack_setup.register(application, settings=settings, services=services)
-        scheduler = build_scheduler(
-            db=db, clock=services.clock, retention_days=settings.retention_days
-        )
-        application.on_startup.append(lambda _: _start(scheduler))
-        application.on_cleanup.append(lambda _: _stop(scheduler, db))
+        teams = teams_setup.register(application, settings=settings, services=services)
+        if playground and teams.anonymous:
+            _with_playground(application, settings, services, playground_port)
+        messengers = platform_messengers(application)
+        runtime.attach(application, settings=settings, services=services, messengers=messengers)
+        application.on_cleanup.append(lambda _: db.dispose())
         return application
 
     log.info("Social Boost listening on http://%s:%d", settings.host, settings.port)
     web.run_app(start(), host=settings.host, port=settings.port, print=None)
 
 
-async def _start(scheduler: AsyncIOScheduler) -> None:
-    scheduler.start()
+def platform_messengers(application: web.Application) -> dict[str, Messenger]:
+    """The messenger of each chat platform registered on the app."""
+    messengers: dict[str, Messenger] = {}
+    if slack_setup.SLACK_ADAPTER in application:
+        messengers["slack"] = application[slack_setup.SLACK_ADAPTER].messenger
+    if teams_setup.TEAMS_ADAPTER in application:
+        messengers["teams"] = application[teams_setup.TEAMS_ADAPTER].messenger
+    return messengers
 
 
-async def _stop(scheduler: AsyncIOScheduler, db: Database) -> None:
-    scheduler.shutdown(wait=False)
-    await db.dispose()
+def _with_playground(
+    application: web.Application, settings: Settings, services: Services, port: int
+) -> None:
+    """The zero-account demo: the Teams Playground runs (and stops) with the server."""
+    demo = teams_demo.PlaygroundDemo(
+        services=services,
+        bot_url=f"http://127.0.0.1:{settings.port}/api/messages",
+        port=port,
+        root=Path.cwd(),
+    )
+    application.on_startup.append(demo.start)
+    application.on_cleanup.append(demo.stop)
+
+
+@app.command("teams-package")
+def teams_package(
+    output: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("teams-app.zip"),
+    privacy_url: Annotated[
+        str | None, typer.Option(help="Your privacy statement (default: PUBLIC_BASE_URL).")
+    ] = None,
+    terms_url: Annotated[
+        str | None, typer.Option(help="Your terms of use (default: PUBLIC_BASE_URL).")
+    ] = None,
+    developer: Annotated[str, typer.Option(help="Publisher name shown in Teams.")] = "Social Boost",
+) -> None:
+    """Write teams-app.zip (manifest v1.19 and icons) to upload to Teams."""
+    settings = _settings()
+    package = teams_package_module.PackageSettings(
+        app_id=settings.teams_app_id,
+        public_base_url=settings.public_base_url,
+        privacy_url=privacy_url or settings.public_base_url,
+        terms_url=terms_url or settings.public_base_url,
+        developer=developer,
+    )
+    try:
+        teams_package_module.write_package(output, package)
+    except InvalidInput as error:
+        console.print(f"[red]Error:[/red] {error.message}")
+        raise typer.Exit(code=2) from None
+    console.print(f"Wrote {output}: upload it in Teams (Apps → Manage your apps → Upload).")
 
 
 @db_app.command("upgrade")
@@ -282,6 +337,70 @@ def export(
             console.print(f"Wrote {len(rows)} rows to {output}.")
 
     _run(work)
+
+
+@app.command("send-now")
+def send_now(
+    platform: Platform = None,
+    workspace: WorkspaceOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Count who is due; send and record nothing.")
+    ] = False,
+) -> None:
+    """Trigger this week's picks by hand: queue everyone due, then send at the allowed pace."""
+    settings = _settings()
+
+    async def work(db: Database) -> None:
+        services = build_services(settings, db)
+        messengers = _cli_messengers(settings)
+        async with db.session() as session:
+            targets = await _targets(session, platform, workspace)
+        for target in targets:
+            queued = await _queue_picks(services, messengers, target, dry_run=dry_run)
+            label = "would get picks" if dry_run else "queued"
+            result = "paused, nothing queued" if queued is None else f"{queued} {label}"
+            console.print(f"{target.platform}/{target.external_id}: {result}")
+        if not dry_run and messengers:
+            outcomes = await runtime.build_sender(settings, services, messengers).drain()
+            console.print(
+                ", ".join(f"{count} {name}" for name, count in outcomes.items()) or "0 sent"
+            )
+
+    _run(work)
+
+
+def _cli_messengers(settings: Settings) -> dict[str, Messenger]:
+    slack = slack_setup.build_messenger(settings)
+    return {"slack": slack} if slack is not None else {}
+
+
+async def _targets(
+    session: AsyncSession, platform: str | None, external_id: str | None
+) -> list[Workspace]:
+    query = select(Workspace).order_by(Workspace.id)
+    if external_id:
+        query = query.where(Workspace.external_id == external_id)
+    if platform:
+        query = query.where(Workspace.platform == platform)
+    found = list((await session.execute(query)).scalars())
+    if external_id and not found:
+        raise InvalidInput(
+            "cli.unknown_workspace", "No workspace '{name}' is known here.", name=external_id
+        )
+    return found
+
+
+async def _queue_picks(
+    services: Services, messengers: dict[str, Messenger], target: Workspace, *, dry_run: bool
+) -> int | None:
+    if target.paused:
+        return None
+    now = services.clock.now()
+    queued = await plan_picks(services, workspace=target, occurrence=now, dry_run=dry_run)
+    messenger = messengers.get(target.platform)
+    if not dry_run and messenger is not None:
+        await channel_mode.post_channel_picks(services, messenger, workspace=target)
+    return queued
 
 
 @app.command("seed-demo")

@@ -39,8 +39,27 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
 
+    teams_app_id: str = ""
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str = ""
+
     fetch_allow_loopback: bool = False
     fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+
+    # Scheduling and delivery. Slack allows "several hundred" chat.postMessage calls a minute
+    # per workspace; Teams 50 requests a second per app per tenant. Defaults stay inside both.
+    schedule_grace_hours: float = Field(default=6.0, ge=0, le=72)
+    schedule_sync_seconds: float = Field(default=60.0, ge=1, le=3600)
+    leader_retry_seconds: float = Field(default=15.0, ge=1, le=60)
+    delivery_concurrency: int = Field(default=8, ge=1, le=256)
+    delivery_lease_seconds: float = Field(default=120.0, ge=1, le=3600)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=50)
+    delivery_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
+    slack_rate_per_second: float = Field(default=5.0, gt=0, le=1000)
+    slack_rate_burst: float = Field(default=10.0, ge=1, le=1000)
+    teams_rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    teams_rate_burst: float = Field(default=30.0, ge=1, le=1000)
 
     @field_validator("public_base_url")
     @classmethod

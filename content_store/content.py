@@ -215,6 +215,17 @@ async def captions_of(session: AsyncSession, *, content_id: int) -> dict[Network
     return {row.network: row.text for row in (await session.execute(query)).scalars()}
 
 
+async def captions_by_content(
+    session: AsyncSession, *, content_ids: Sequence[int]
+) -> dict[int, dict[Network, str]]:
+    """The content team's captions for several items at once: item id → network → text."""
+    query = select(ContentCaption).where(ContentCaption.content_id.in_(content_ids))
+    found: dict[int, dict[Network, str]] = {}
+    for row in (await session.execute(query)).scalars():
+        found.setdefault(row.content_id, {})[row.network] = row.text
+    return found
+
+
 async def change_status(
     session: AsyncSession,
     *,

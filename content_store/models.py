@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import Enum as SqlEnum
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -226,7 +227,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("person_id", "slot"),
-        Index("ix_deliveries_status_due", "status", "due_at"),
+        Index("ix_deliveries_status_available", "status", "available_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,6 +240,12 @@ class Delivery(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500))
+    # The outbox: when a sender may next take the row, and who holds it until when.
+    available_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when a sender took over a row whose previous sender died mid-send.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class DeliveryItem(Base):
@@ -379,3 +386,68 @@ class ChannelPost(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Schedule(Base):
+    """When a workspace's recurring sends happen, in each recipient's own time zone."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("workspace_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    # 0 = Monday ... 6 = Sunday; None means every day.
+    weekday: Mapped[int | None] = mapped_column(Integer)
+    hour: Mapped[int] = mapped_column(Integer)
+    minute: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ScheduleRun(Base):
+    """One occurrence of a schedule that has been planned: the guard against running it twice."""
+
+    __tablename__ = "schedule_runs"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    occurrence: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    planned: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RateBucket(Base):
+    """A token bucket shared by every replica sending to one workspace or tenant."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    # Seconds since the epoch: buckets refill by wall time, shared across processes.
+    refreshed_at: Mapped[float] = mapped_column(Float)
+
+
+class TeamsConversation(Base):
+    """A Teams conversation the bot can write to later: its stored conversation reference.
+
+    `user_id` names the person for a personal chat (empty for channels and group chats);
+    the reference holds ids and the service URL only, no names.
+    """
+
+    __tablename__ = "teams_conversations"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "conversation_id"),
+        Index("ix_teams_conversations_person", "workspace_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(100), default="")
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

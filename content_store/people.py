@@ -37,8 +37,12 @@ async def get_or_create_workspace(
         "paused": False,
         "created_at": utcnow(),
     }
-    await insert_or_ignore(session, Workspace, values, conflict_columns=("platform", "external_id"))
     query = select(Workspace).filter_by(platform=platform, external_id=external_id)
+    # Look first: nearly every call finds the row, and a read keeps SQLite free for writers.
+    found = (await session.execute(query)).scalar_one_or_none()
+    if found is not None:
+        return found
+    await insert_or_ignore(session, Workspace, values, conflict_columns=("platform", "external_id"))
     return (await session.execute(query)).scalar_one()
 
 
@@ -46,6 +50,9 @@ async def get_or_create_person(
     session: AsyncSession, *, workspace_id: int, external_id: str
 ) -> Person:
     """The person with this platform user id, created (status 'not asked') on first sight."""
+    found = await find_person(session, workspace_id=workspace_id, external_id=external_id)
+    if found is not None:
+        return found
     await insert_or_ignore(
         session,
         Person,

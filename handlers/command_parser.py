@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 
 from domain.errors import InvalidInput
 from domain.programme import Role
+from domain.schedules import ScheduleKind, WeeklyTime, parse_kind, parse_weekly_time
 from domain.topics import parse_topics
 
 MAX_COMMAND_LENGTH = 4000
@@ -16,6 +17,8 @@ MAX_FREE_TEXT = 1000
 
 # Slack sends mentions and links escaped: <@U123|name>, <https://x.example|label>.
 _MENTION = re.compile(r"^<@([A-Z0-9]{2,40})(?:\|[^>]*)?>$")
+# The Teams adapter writes a mention as <@entra-object-id> (a lowercase GUID).
+_TEAMS_MENTION = re.compile(r"^<@([0-9a-f][0-9a-f-]{7,63})>$")
 _PLAIN_USER = re.compile(r"^@?([A-Z0-9][A-Z0-9._-]{1,40})$")
 _LINK = re.compile(r"^<((?:https?)://[^|>]+)(?:\|[^>]*)?>$")
 _ID = re.compile(r"^#?([0-9]{1,9})$")
@@ -35,7 +38,7 @@ CONTENT_TEAM = (
     "export",
     "send-now",
 )
-ADMIN = ("role", "guidelines", "disclosure", "channel")
+ADMIN = ("role", "guidelines", "disclosure", "channel", "schedule")
 ALIASES = {
     "": "picks",
     "now": "picks",
@@ -65,6 +68,9 @@ class Command:
     text: str | None = None
     page: int = 1
     topic_or_kind: str | None = None
+    schedule_kind: ScheduleKind | None = None
+    when: WeeklyTime | None = None
+    enabled: bool | None = None
 
 
 def _tokens(text: str) -> list[str]:
@@ -119,7 +125,7 @@ def parse_content_id(token: str) -> int:
 
 def parse_user(token: str) -> str:
     """A user id from a mention (<@U123|name>) or a bare id."""
-    match = _MENTION.match(token) or _PLAIN_USER.match(token)
+    match = _MENTION.match(token) or _TEAMS_MENTION.match(token) or _PLAIN_USER.match(token)
     if not match:
         raise InvalidInput(
             "command.user", "'{token}' is not a person; mention them with @.", token=token[:40]
@@ -257,6 +263,8 @@ def parse_command(text: str) -> Command:
         return Command(name=name, user_id=parse_user(rest[0]), roles=_roles(rest[1:]))
     if name in ("guidelines", "disclosure", "channel"):
         return Command(name=name, text=_free_text(rest, name=name) if rest else None)
+    if name == "schedule":
+        return _schedule(rest)
     if name in ("help", "export"):
         return Command(name=name, topic_or_kind=rest[0].lower() if rest else None)
     if rest:
@@ -267,6 +275,23 @@ def parse_command(text: str) -> Command:
             extra=" ".join(rest)[:60],
         )
     return Command(name=name)
+
+
+def _schedule(tokens: list[str]) -> Command:
+    """'schedule', 'schedule picks mon 10:00', 'schedule digest off' (or 'on')."""
+    if not tokens:
+        return Command(name="schedule")
+    kind = parse_kind(tokens[0])
+    setting = [token.lower() for token in tokens[1:]]
+    if setting in (["on"], ["off"]):
+        return Command(name="schedule", schedule_kind=kind, enabled=setting == ["on"])
+    if len(setting) != 2:
+        raise InvalidInput(
+            "command.schedule",
+            "Write 'schedule {kind} mon 10:00', or 'schedule {kind} off' (or on).",
+            kind=kind.value,
+        )
+    return Command(name="schedule", schedule_kind=kind, when=parse_weekly_time(*setting))
 
 
 def _page(tokens: list[str]) -> int:

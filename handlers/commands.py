@@ -16,6 +16,7 @@ from handlers import (
     deliveries,
     my_data,
     programme,
+    schedules,
     weekly_picks,
     workspace_admin,
 )
@@ -88,6 +89,8 @@ async def _run_simple(services: Services, actor: Actor, command: Command) -> Rep
         return await workspace_admin.set_guidelines(services, actor, command.text)
     if name == "channel":
         return await channel_mode.set_channel(services, actor, command.text)
+    if name == "schedule":
+        return await _schedule(services, actor, command)
     return await workspace_admin.set_disclosure(services, actor, command.text)
 
 
@@ -117,6 +120,14 @@ async def _run_special(
         return await deliveries.send_now(services, messenger, actor)
     return await workspace_admin.set_person_roles(
         services, actor, user_id=command.user_id or "", roles=command.roles
+    )
+
+
+async def _schedule(services: Services, actor: Actor, command: Command) -> Reply:
+    if command.schedule_kind is None:
+        return await schedules.show_schedule(services, actor)
+    return await schedules.change_schedule(
+        services, actor, kind=command.schedule_kind, when=command.when, enabled=command.enabled
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from content_store.people import (
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.programme import ProgrammeStatus, Role
+from domain.schedules import is_known_zone
 from handlers.types import Actor
 from messages import normalise_locale
 
@@ -56,6 +57,8 @@ class Services:
     picks_per_week: int = 3
     default_timezone: str = "UTC"
     default_locale: str = "en"
+    # How late a missed or paused send may still go out; older ones are dropped, not flooded.
+    slot_grace: timedelta = timedelta(hours=6)
 
     def link_url(self, code: str) -> str:
         """The public address of a tracked link."""
@@ -91,7 +94,7 @@ async def load_caller(session: AsyncSession, actor: Actor, services: Services) -
     )
     if actor.locale:
         person.locale = normalise_locale(actor.locale)
-    if actor.timezone:
+    if actor.timezone and is_known_zone(actor.timezone):
         person.timezone = actor.timezone
     if actor.display_name and not person.display_name:
         person.display_name = actor.display_name[:200]

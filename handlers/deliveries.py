@@ -1,147 +1,307 @@
-"""Sending people their picks: each delivery written first, sent once, then marked sent."""
+"""Scheduled sends as use cases: who is due in a slot, what each message says, sending one."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import logging
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.models import Delivery, Person, Workspace
+from content_store import outbox
+from content_store.events import record_event
+from content_store.models import Workspace
+from content_store.outbox import ClaimedDelivery, PlannedDelivery, new_claim
 from domain.errors import InvalidInput
-from domain.programme import Cadence, ProgrammeStatus, Role
+from domain.events import EventType
+from domain.programme import Role
+from domain.schedules import cadence_allows, zone
 from handlers import channel_mode
 from handlers.context import Services, load_caller, require_role
-from handlers.types import Actor, DeliveryError, Messenger, Reply
-from handlers.weekly_picks import PreparedPicks, picks_reply, prepare_picks, record_delivery
+from handlers.types import Actor, DeliveryError, Messenger, Reply, SentLookup
+from handlers.weekly_picks import attach_items, picks_reply, prepare_picks, week_of, week_slot
 from messages import translate
 
 log = logging.getLogger(__name__)
 
-# The least time between two deliveries for each cadence.
-CADENCE_GAP = {
-    Cadence.WEEKLY: timedelta(days=0),
-    Cadence.FORTNIGHTLY: timedelta(days=13),
-    Cadence.MONTHLY: timedelta(days=27),
-}
+PICKS = "picks"
 
 
-@dataclass
-class DeliveryReport:
-    """What one run of deliveries did."""
+class Outcome(enum.StrEnum):
+    """How one claimed send ended."""
 
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
+    SENT = "sent"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    FAILED = "failed"
+    RELEASED = "released"
+    LOST = "lost"  # another sender took the row over while this one waited
 
 
-async def _recipients(services: Services, workspace_id: int) -> list[Person]:
-    async with services.db.session() as session:
-        query = select(Person).where(
-            Person.workspace_id == workspace_id, Person.status == ProgrammeStatus.IN
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how soon a send that failed for a passing reason is tried again."""
+
+    max_attempts: int = 5
+    first_backoff: timedelta = timedelta(seconds=30)
+    longest_backoff: timedelta = timedelta(hours=1)
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait before the next attempt after `attempts` tries (doubling, capped)."""
+        doubled = self.first_backoff * float(2 ** max(0, attempts - 1))
+        return min(doubled, self.longest_backoff)
+
+
+class DeliveryKind(Protocol):
+    """What one kind of scheduled message says, and what to record once it went out."""
+
+    async def compose(self, services: Services, claimed: ClaimedDelivery) -> Reply | None:
+        """The message for this row; None when there is nothing to send any more."""
+        ...
+
+    async def sent(self, session: AsyncSession, claimed: ClaimedDelivery, *, now: datetime) -> None:
+        """Record that the message reached the person (in the transaction marking it sent)."""
+        ...
+
+
+def recipient(claimed: ClaimedDelivery) -> Actor:
+    """The person a claimed row is for, as an actor of its platform."""
+    return Actor(claimed.platform, claimed.workspace_external_id, claimed.person_external_id)
+
+
+class PicksDelivery:
+    """The weekly picks as a direct message: cards with editable captions."""
+
+    async def compose(self, services: Services, claimed: ClaimedDelivery) -> Reply | None:
+        """The slot's picks, chosen now (and stored on the row) unless already chosen."""
+        try:
+            prepared = await prepare_picks(services, recipient(claimed), slot=claimed.slot)
+        except InvalidInput:
+            return None  # left the programme since the slot was planned
+        if not prepared.shown:
+            return None
+        if prepared.fresh:
+            async with services.db.session() as session:
+                stored = await attach_items(
+                    session, delivery_id=claimed.delivery_id, shown=prepared.shown
+                )
+            if not stored:  # the person asked for their picks meanwhile: send those
+                return await self.compose(services, claimed)
+        reply = picks_reply(prepared.caller, prepared.shown, services=services, source="dm")
+        return dataclasses.replace(reply, tag=f"delivery:{claimed.delivery_id}")
+
+    async def sent(self, session: AsyncSession, claimed: ClaimedDelivery, *, now: datetime) -> None:
+        """Log the picks as shown in a direct message."""
+        await record_event(
+            session,
+            workspace_id=claimed.workspace_id,
+            person_id=claimed.person_id,
+            type=EventType.PICKS_SHOWN,
+            payload={"slot": claimed.slot, "source": "dm"},
+            at=now,
         )
-        return list((await session.execute(query.order_by(Person.id))).scalars())
 
 
-async def _due(services: Services, person: Person) -> bool:
-    today = services.clock.now().date()
-    if person.cadence is Cadence.PAUSED:
-        return person.paused_until is not None and person.paused_until <= today
-    gap = CADENCE_GAP[person.cadence]
+KINDS: dict[str, DeliveryKind] = {PICKS: PicksDelivery()}
+
+
+class Gate(Protocol):
+    """What a send waits on after its message is composed: the pause switch and the rate."""
+
+    async def open(self) -> bool:
+        """Wait until the send may go; False when it must not go now (programme paused)."""
+        ...
+
+    async def throttled(self, seconds: float) -> None:
+        """The platform asked everyone to wait `seconds` before sending there again."""
+        ...
+
+
+class OpenGate:
+    """No pause check, no rate: for a single send someone asked for."""
+
+    async def open(self) -> bool:
+        """Always open."""
+        return True
+
+    async def throttled(self, seconds: float) -> None:
+        """Nothing to slow down."""
+
+
+async def send_claimed(
+    services: Services,
+    messenger: Messenger,
+    claimed: ClaimedDelivery,
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    gate: Gate | None = None,
+    lease: timedelta = timedelta(minutes=2),
+) -> Outcome:
+    """Send one claimed row and record the outcome; the gate may still hold it back.
+
+    A row taken over from a sender that died mid-send is first looked up on the platform,
+    so a message that did go out is not sent twice.
+    """
+    kind = KINDS.get(claimed.kind)
+    if kind is None:
+        return await _finish(services, claimed, Outcome.FAILED, error="unknown kind")
+    if claimed.in_doubt and await _already_sent(services, messenger, claimed):
+        return Outcome.SENT
+    reply = await kind.compose(services, claimed)
+    if reply is None:
+        return await _finish(services, claimed, Outcome.SKIPPED)
+    gate = gate or OpenGate()
+    if not await gate.open():
+        async with services.db.session() as session:
+            await outbox.release(session, delivery_id=claimed.delivery_id, claim=claimed.claim)
+        return Outcome.RELEASED
+    if not await _still_ours(services, claimed, lease=lease):
+        return Outcome.LOST
+    return await _send(services, messenger, claimed, reply, gate=gate, policy=policy)
+
+
+async def _still_ours(services: Services, claimed: ClaimedDelivery, *, lease: timedelta) -> bool:
+    # Waiting for the rate may outlast the lease; then another sender may own the row now.
     async with services.db.session() as session:
-        last = await session.scalar(
-            select(Delivery.due_at)
-            .where(Delivery.person_id == person.id, Delivery.kind == "picks")
-            .order_by(Delivery.due_at.desc())
-            .limit(1)
+        return await outbox.renew(
+            session,
+            delivery_id=claimed.delivery_id,
+            claim=claimed.claim,
+            until=services.clock.now() + lease,
         )
-    return last is None or services.clock.now() - last >= gap
+
+
+async def _send(
+    services: Services,
+    messenger: Messenger,
+    claimed: ClaimedDelivery,
+    reply: Reply,
+    *,
+    gate: Gate,
+    policy: RetryPolicy,
+) -> Outcome:
+    try:
+        message_id = await messenger.send_to_user(
+            workspace_id=claimed.workspace_external_id,
+            user_id=claimed.person_external_id,
+            reply=reply,
+        )
+    except DeliveryError as error:
+        if error.retry_after:
+            await gate.throttled(error.retry_after)
+        return await _failed(services, claimed, error, policy=policy)
+    return await _finish(services, claimed, Outcome.SENT, message_id=message_id)
+
+
+async def _failed(
+    services: Services, claimed: ClaimedDelivery, error: DeliveryError, *, policy: RetryPolicy
+) -> Outcome:
+    if error.permanent or claimed.attempts >= policy.max_attempts:
+        return await _finish(services, claimed, Outcome.FAILED, error=error.reason)
+    wait = max(policy.backoff(claimed.attempts), timedelta(seconds=error.retry_after or 0))
+    retry_at = services.clock.now() + wait
+    return await _finish(services, claimed, Outcome.RETRY, error=error.reason, retry_at=retry_at)
+
+
+async def _already_sent(services: Services, messenger: Messenger, claimed: ClaimedDelivery) -> bool:
+    if not isinstance(messenger, SentLookup):
+        return False  # the platform cannot tell: sending again is the lesser harm
+    found = await messenger.find_sent(
+        workspace_id=claimed.workspace_external_id,
+        user_id=claimed.person_external_id,
+        tag=f"delivery:{claimed.delivery_id}",
+    )
+    if found is not None:
+        await _finish(services, claimed, Outcome.SENT, message_id=found)
+        log.info("delivery %d had gone out before its sender stopped", claimed.delivery_id)
+    return found is not None
+
+
+async def _finish(
+    services: Services,
+    claimed: ClaimedDelivery,
+    outcome: Outcome,
+    *,
+    message_id: str | None = None,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> Outcome:
+    now = services.clock.now()
+    async with services.db.session() as session:
+        finished = await outbox.finish(
+            session,
+            delivery_id=claimed.delivery_id,
+            claim=claimed.claim,
+            status=outcome.value,
+            now=now,
+            message_id=message_id,
+            error=error[:500] if error else None,
+            retry_at=retry_at,
+        )
+        if finished and outcome is Outcome.SENT:
+            await KINDS[claimed.kind].sent(session, claimed, now=now)
+    return outcome
+
+
+async def plan_picks(
+    services: Services,
+    *,
+    workspace: Workspace,
+    occurrence: datetime,
+    zone_name: str | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Queue picks for everyone whose cadence is due (in one zone, or all); how many queued.
+
+    Each person's slot is the ISO week of the occurrence in their own time zone, so a
+    second run for the same week queues nobody twice. A dry run counts without writing.
+    """
+    async with services.db.session() as session:
+        people = await outbox.participants(session, workspace=workspace, zone_name=zone_name)
+        planned = [
+            PlannedDelivery(
+                entry.person_id, f"{PICKS}:{week_of(occurrence, entry.zone)}", PICKS, occurrence
+            )
+            for entry in people
+            if _cadence_due(entry, occurrence)
+        ]
+        if dry_run:
+            return await outbox.unplanned(session, planned=planned)
+        return await outbox.plan(session, planned=planned)
+
+
+def _cadence_due(entry: outbox.Recipient, occurrence: datetime) -> bool:
+    return cadence_allows(
+        entry.cadence,
+        last_picks_at=entry.last_picks_at,
+        paused_until=entry.paused_until,
+        at=occurrence,
+        local_today=occurrence.astimezone(zone(entry.zone)).date(),
+    )
 
 
 async def deliver_to(services: Services, messenger: Messenger, actor: Actor) -> bool:
-    """Send one person this week's picks unless the slot was already sent; True if sent now.
-
-    A slot recorded but not sent (a retryable failure, or a crash before the send) is sent
-    with the picks recorded for it, so the person sees what was chosen, once.
-    """
-    prepared = await prepare_picks(services, actor)
-    if not prepared.shown:
-        return False
-    delivery_id = await _delivery_to_send(services, prepared)
-    if delivery_id is None:
-        return False
-    reply = picks_reply(prepared.caller, prepared.shown, services=services, source="dm")
-    try:
-        message_id = await messenger.send_to_user(
-            workspace_id=actor.workspace_id, user_id=actor.user_id, reply=reply
-        )
-    except DeliveryError as error:
-        status = "failed" if error.permanent else "retry"
-        await _mark(services, delivery_id, status=status, error=error.reason[:500])
-        raise
-    await _mark(services, delivery_id, status="sent", message_id=message_id)
-    return True
-
-
-async def _delivery_to_send(services: Services, prepared: PreparedPicks) -> int | None:
+    """Send one person this week's picks now unless their slot went out; True if sent now."""
+    now = services.clock.now()
     async with services.db.session() as session:
-        if prepared.fresh:
-            return await record_delivery(
-                session, prepared=prepared, services=services, status="pending", source="dm"
-            )
-        query = select(Delivery.id, Delivery.status).filter_by(
-            person_id=prepared.caller.person.id, slot=prepared.slot
+        caller = await load_caller(session, actor, services)
+        slot = week_slot(caller, services)
+        entry = PlannedDelivery(caller.person.id, slot, PICKS, now)
+        await outbox.plan(session, planned=[entry])
+        claimed = await outbox.claim_slot(
+            session, person_id=caller.person.id, slot=slot, now=now, claim=new_claim("direct")
         )
-        row = (await session.execute(query)).first()
-    return row[0] if row is not None and row[1] in ("pending", "retry") else None
-
-
-async def _mark(
-    services: Services,
-    delivery_id: int,
-    *,
-    status: str,
-    message_id: str | None = None,
-    error: str | None = None,
-) -> None:
-    values: dict[str, object] = {
-        "status": status,
-        "error": error,
-        "attempts": Delivery.attempts + 1,
-    }
-    if status == "sent":
-        values.update(sent_at=services.clock.now(), platform_message_id=message_id)
-    async with services.db.session() as session:
-        await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(values))
-
-
-async def deliver_workspace(
-    services: Services, messenger: Messenger, *, workspace: Workspace
-) -> DeliveryReport:
-    """Send picks to everyone in the programme whose cadence is due (nobody while paused)."""
-    report = DeliveryReport()
-    if workspace.paused:
-        return report
-    for person in await _recipients(services, workspace.id):
-        if not await _due(services, person):
-            report.skipped += 1
-            continue
-        actor = Actor(workspace.platform, workspace.external_id, person.external_id)
-        try:
-            sent = await deliver_to(services, messenger, actor)
-        except (DeliveryError, InvalidInput) as error:
-            report.failed += 1
-            report.errors.append(f"{person.external_id}: {error}")
-            continue
-        report.sent += int(sent)
-        report.skipped += int(not sent)
-    return report
+    if claimed is None:
+        return False
+    outcome = await send_claimed(services, messenger, claimed)
+    return outcome is Outcome.SENT
 
 
 async def send_now(services: Services, messenger: Messenger, actor: Actor) -> Reply:
-    """The content team's 'send-now': this week's picks to everyone due, right away."""
+    """The content team's 'send-now': queue this week's picks for everyone due, right away."""
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
@@ -149,15 +309,7 @@ async def send_now(services: Services, messenger: Messenger, actor: Actor) -> Re
         raise InvalidInput(
             "programme.paused", "The programme is paused for the moment. Please check back later."
         )
-    report = await deliver_workspace(services, messenger, workspace=caller.workspace)
+    queued = await plan_picks(services, workspace=caller.workspace, occurrence=services.clock.now())
     await channel_mode.post_channel_picks(services, messenger, workspace=caller.workspace)
-    log.info("send-now: %d sent, %d skipped, %d failed", report.sent, report.skipped, report.failed)
-    return Reply.text(
-        translate(
-            "deliveries.report",
-            caller.locale,
-            sent=report.sent,
-            skipped=report.skipped,
-            failed=report.failed,
-        )
-    )
+    log.info("send-now: %d deliveries queued in workspace %d", queued, caller.workspace.id)
+    return Reply.text(translate("deliveries.queued", caller.locale, queued=queued))

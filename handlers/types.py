@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,9 @@ class Reply:
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     private: bool = True
     files: tuple[Attachment, ...] = ()
+    # Set on scheduled sends so a sender taking over after a crash can ask the platform
+    # whether this very message already went out (see SentLookup).
+    tag: str = ""
 
     @classmethod
     def text(cls, text: str) -> Reply:
@@ -122,10 +125,12 @@ class Reply:
 class DeliveryError(Exception):
     """A message could not be delivered; `permanent` when retrying cannot help."""
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        # The platform's own "try again in N seconds", when it gave one.
+        self.retry_after = retry_after
 
 
 class Messenger(Protocol):
@@ -143,4 +148,13 @@ class Messenger(Protocol):
         self, *, workspace_id: str, conversation_id: str, message_id: str, reply: Reply
     ) -> None:
         """Replace a message the bot sent earlier."""
+        ...
+
+
+@runtime_checkable
+class SentLookup(Protocol):
+    """A messenger that can tell whether a tagged direct message already reached a person."""
+
+    async def find_sent(self, *, workspace_id: str, user_id: str, tag: str) -> str | None:
+        """The message id of the person's recent message carrying `tag`, if there is one."""
         ...

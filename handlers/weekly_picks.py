@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import CaptionRequest
-from content_store.content import captions_of, live_content, topics_by_content
+from content_store.content import captions_by_content, live_content, topics_by_content
 from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback, Share
 from content_store.people import person_topics
 from content_store.sharing import shared_content_ids
@@ -151,29 +151,34 @@ class PreparedPicks:
     fresh: bool
 
 
-async def prepare_picks(services: Services, actor: Actor) -> PreparedPicks:
-    """This week's picks: the ones already recorded for the slot, or new ones with captions."""
+async def prepare_picks(
+    services: Services, actor: Actor, *, slot: str | None = None
+) -> PreparedPicks:
+    """A slot's picks (this week's unless named): those recorded, or new ones with captions."""
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller)
-        slot = week_slot(caller, services)
+        slot = slot or week_slot(caller, services)
         shown = await _already_shown(session, person_id=caller.person.id, slot=slot)
         if shown is not None:
             return PreparedPicks(caller=caller, slot=slot, shown=shown, fresh=False)
         chosen = await _choose(session, caller=caller, services=services, slot=slot)
     # Captions may come from a model: never hold a transaction open while waiting for it.
-    shown = [await with_caption(services, caller, item, pick) for item, pick in chosen]
+    shown = await with_captions(services, caller, chosen)
     return PreparedPicks(caller=caller, slot=slot, shown=shown, fresh=True)
 
 
 async def show_picks(services: Services, actor: Actor, *, source: str = "now") -> Reply:
     """This week's picks for the person who asked: recorded as shown, once per week."""
     prepared = await prepare_picks(services, actor)
-    if prepared.fresh:
-        async with services.db.session() as session:
+    async with services.db.session() as session:
+        if prepared.fresh:
             await record_delivery(
                 session, prepared=prepared, services=services, status="shown", source=source
             )
+        else:
+            # Seen now, so a direct message still waiting for this slot need not go out.
+            await mark_shown(session, prepared=prepared, now=services.clock.now())
     return picks_reply(prepared.caller, prepared.shown, services=services, source=source)
 
 
@@ -197,26 +202,41 @@ async def with_caption(
     services: Services, caller: Caller, item: ContentItem, pick: Pick
 ) -> ShownItem:
     """The item with a caption suggested for this person, sized for their strictest network."""
+    return (await with_captions(services, caller, [(item, pick)]))[0]
+
+
+async def with_captions(
+    services: Services, caller: Caller, chosen: Sequence[tuple[ContentItem, Pick]]
+) -> list[ShownItem]:
+    """Each item with a caption suggested for this person, sized for their strictest network.
+
+    What the captions need is read in one go; the writer (maybe a model) is called after,
+    outside any transaction.
+    """
     link = services.link_url(_CODE_PLACEHOLDER)
     network = strictest_network(person_networks(caller), link=link)
+    ids = [item.id for item, _ in chosen]
     async with services.db.session() as session:
-        editorial = (await captions_of(session, content_id=item.id)).get(network)
-        topics = (await topics_by_content(session, content_ids=[item.id])).get(item.id, [])
+        editorial = await captions_by_content(session, content_ids=ids)
+        topics = await topics_by_content(session, content_ids=ids)
         style = await style_examples(session, caller=caller)
-    request = CaptionRequest(
-        title=item.title,
-        description=item.description,
-        link=link,
-        topics=tuple(topics),
-        network=network,
-        locale=caller.locale,
-        person_key=f"{caller.workspace.id}:{caller.person.id}",
-        editorial_caption=editorial,
-        style_examples=style,
-        disclosure=caller.workspace.disclosure_line or None,
-    )
-    suggestion = await services.captions.write(request)
-    return ShownItem(item=item, pick=pick, caption=suggestion.suggested)
+    shown = []
+    for item, pick in chosen:
+        request = CaptionRequest(
+            title=item.title,
+            description=item.description,
+            link=link,
+            topics=tuple(topics.get(item.id, [])),
+            network=network,
+            locale=caller.locale,
+            person_key=f"{caller.workspace.id}:{caller.person.id}",
+            editorial_caption=editorial.get(item.id, {}).get(network),
+            style_examples=style,
+            disclosure=caller.workspace.disclosure_line or None,
+        )
+        suggestion = await services.captions.write(request)
+        shown.append(ShownItem(item=item, pick=pick, caption=suggestion.suggested))
+    return shown
 
 
 async def style_examples(
@@ -242,7 +262,11 @@ async def record_delivery(
     status: str,
     source: str,
 ) -> int | None:
-    """Record what the slot shows (once, however often asked); the delivery id if new."""
+    """Record what the slot shows (once, however often asked); the delivery id if new.
+
+    A row the scheduler planned but has not filled yet takes these picks and is marked shown,
+    so its direct message does not go out as well.
+    """
     if not prepared.shown:
         return None
     now, caller = services.clock.now(), prepared.caller
@@ -252,15 +276,29 @@ async def record_delivery(
         "kind": "picks",
         "status": status,
         "due_at": now,
+        "available_at": now,
         "sent_at": now if status == "shown" else None,
         "attempts": 0,
     }
-    if not await insert_or_ignore(
-        session, Delivery, values, conflict_columns=("person_id", "slot")
-    ):
-        return None
+    await insert_or_ignore(session, Delivery, values, conflict_columns=("person_id", "slot"))
     query = select(Delivery.id).filter_by(person_id=caller.person.id, slot=prepared.slot)
-    delivery_id = (await session.execute(query)).scalar_one()
+    delivery_id = (await session.execute(query.with_for_update())).scalar_one()
+    if not await attach_items(session, delivery_id=delivery_id, shown=prepared.shown):
+        return None
+    if status == "shown":
+        await mark_shown(session, prepared=prepared, now=now)
+        payload = {"slot": prepared.slot, "count": len(prepared.shown), "source": source}
+        await record_for(session, caller, EventType.PICKS_SHOWN, at=now, payload=payload)
+    return delivery_id
+
+
+async def attach_items(
+    session: AsyncSession, *, delivery_id: int, shown: Sequence[ShownItem]
+) -> bool:
+    """Store the items a delivery shows, unless it already has some; True if stored now."""
+    existing = select(DeliveryItem.content_id).filter_by(delivery_id=delivery_id).limit(1)
+    if (await session.execute(existing)).first() is not None:
+        return False
     session.add_all(
         DeliveryItem(
             delivery_id=delivery_id,
@@ -270,11 +308,21 @@ async def record_delivery(
             reason_topic=entry.pick.reason.topic,
             suggested_caption=entry.caption,
         )
-        for position, entry in enumerate(prepared.shown)
+        for position, entry in enumerate(shown)
     )
-    payload = {"slot": prepared.slot, "count": len(prepared.shown), "source": source}
-    await record_for(session, caller, EventType.PICKS_SHOWN, at=now, payload=payload)
-    return delivery_id
+    await session.flush()
+    return True
+
+
+async def mark_shown(session: AsyncSession, *, prepared: PreparedPicks, now: datetime) -> None:
+    """The person has seen the slot's picks: a send still waiting for it is no longer needed."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.person_id == prepared.caller.person.id, Delivery.slot == prepared.slot)
+        .where(Delivery.status.in_(("pending", "retry")))
+        .values(status="shown", sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _already_shown(

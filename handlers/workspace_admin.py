@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from content_store.outbox import expire_waiting
 from content_store.people import get_or_create_person, roles_of, set_roles
 from domain.errors import InvalidInput
 from domain.programme import Role
@@ -24,6 +25,11 @@ async def set_paused(services: Services, actor: Actor, *, paused: bool) -> Reply
         caller.workspace.paused = paused
         if changed:
             audit(session, caller, "programme.pause" if paused else "programme.resume")
+        if changed and not paused:
+            # Sends queued before the pause that are now older than the grace window are
+            # dropped; the rest go out at the usual pace, so resuming never floods anyone.
+            cutoff = services.clock.now() - services.slot_grace
+            await expire_waiting(session, workspace_id=caller.workspace.id, due_before=cutoff)
     key = "admin.paused" if paused else "admin.resumed"
     return Reply.text(translate(key if changed else f"{key}.already", caller.locale))
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +17,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import payloads
 from bot.slack.messenger import DeliveryFailed, SlackMessenger, SlackProfile, user_profile
 from bot.slack.render import read_caption, read_choices, render_home, render_message, render_modal
-from content_store.content import NewContent
 from content_store.events import first_delivery
 from domain.errors import InvalidInput
 from domain.networks import Network
@@ -27,6 +24,7 @@ from domain.programme import Consent
 from handlers import channel_mode, content_library, home, my_data, programme, sharing
 from handlers.command_parser import parse_command
 from handlers.commands import ContentPreview, error_reply, run_command
+from handlers.content_preview import pack_new_content, unpack_new_content
 from handlers.context import Services, load_caller
 from handlers.types import Actor, ContentCard, Reply
 from messages import translate
@@ -49,7 +47,8 @@ class Replacement:
 Shown = Reply | Replacement | None
 
 
-def _pair(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
+def render_pair(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
+    """A neutral reply as Slack's notification text and Block Kit blocks."""
     message = render_message(reply)
     return message.text, message.blocks
 
@@ -60,7 +59,7 @@ class SlackAdapter:
     def __init__(self, *, services: Services, client: AsyncWebClient, signing_secret: str) -> None:
         self.services = services
         self.client = client
-        self.messenger = SlackMessenger(client=client, render=_pair)
+        self.messenger = SlackMessenger(client=client, render=render_pair)
         self.bolt = AsyncApp(client=client, signing_secret=signing_secret)
         self._profiles: dict[str, SlackProfile] = {}
         register(self)
@@ -101,7 +100,7 @@ class SlackAdapter:
     ) -> None:
         """Answer through the response URL (ephemeral, or replacing the message)."""
         text, blocks = (
-            (reply.text, reply.blocks) if isinstance(reply, Replacement) else _pair(reply)
+            (reply.text, reply.blocks) if isinstance(reply, Replacement) else render_pair(reply)
         )
         if replace or isinstance(reply, Replacement):
             await respond(text=text, blocks=blocks, replace_original=True)
@@ -212,26 +211,8 @@ def _preview_modal(preview: ContentPreview, locale: str | None) -> dict[str, Any
         title=translate("slack.add.title", locale),
         callback_id=ADD_CALLBACK,
         submit=translate("slack.add.save", locale),
-        private_metadata=_pack(preview.new),
+        private_metadata=pack_new_content(preview.new),
     )
-
-
-def _pack(new: NewContent) -> str:
-    data = asdict(new)
-    data["captions"] = {network.value: text for network, text in new.captions.items()}
-    for key in ("publish_from", "publish_until"):
-        data[key] = data[key].isoformat() if data[key] else None
-    return json.dumps(data, ensure_ascii=False)
-
-
-def unpack_new_content(text: str) -> NewContent:
-    """The NewContent a preview modal carried in its private metadata."""
-    data = json.loads(text)
-    data["captions"] = {Network(k): v for k, v in data["captions"].items()}
-    data["topics"] = tuple(data["topics"])
-    for key in ("publish_from", "publish_until"):
-        data[key] = datetime.fromisoformat(data[key]) if data[key] else None
-    return NewContent(**data)
 
 
 def _on_add_submitted(adapter: SlackAdapter) -> Listener:

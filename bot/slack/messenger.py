@@ -47,6 +47,10 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 
+METADATA_EVENT = "socialboost_delivery"
+# How far back a crash-recovering sender looks in a DM for the message it may have sent.
+_LOOKBACK_MESSAGES = 50
+
 # Bounds the DM-channel cache; a bot-user DM channel never changes, so entries never go stale.
 _DM_CACHE_LIMIT = 10_000
 
@@ -59,9 +63,8 @@ class DeliveryFailed(DeliveryError):
     """
 
     def __init__(self, error: str, permanent: bool, *, retry_after: float | None = None) -> None:
-        super().__init__(error, permanent=permanent)
+        super().__init__(error, permanent=permanent, retry_after=retry_after)
         self.error = error
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,24 @@ class SlackMessenger:
         self._dm_channels[user_id] = channel
         return channel
 
+    async def find_sent(self, *, workspace_id: str, user_id: str, tag: str) -> str | None:
+        """The `channel:ts` of a recent DM to the person carrying `tag`, if Slack has one."""
+        channel = await self._dm_channel(workspace_id=workspace_id, user_id=user_id)
+        call = self._client.conversations_history(
+            channel=channel, limit=_LOOKBACK_MESSAGES, include_all_metadata=True
+        )
+        response = await _call(call, method="conversations.history", workspace_id=workspace_id)
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("tag") == tag:
+                return message_id(channel=channel, ts=str(message["ts"]))
+        return None
+
     async def _post(self, *, workspace_id: str, channel: str, reply: Reply) -> str:
         text, blocks = self._render(reply)
-        call = self._client.chat_postMessage(channel=channel, text=text, blocks=blocks or None)
+        call = self._client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks or None, metadata=_metadata(reply.tag)
+        )
         response = await _call(call, method="chat.postMessage", workspace_id=workspace_id)
         posted_in = str(response["channel"])
         if reply.files:
@@ -162,6 +180,13 @@ class SlackMessenger:
         uploads = [{"content": f.content, "filename": f.filename, "title": f.title} for f in files]
         call = self._client.files_upload_v2(file_uploads=uploads, channel=channel)
         await _call(call, method="files.upload_v2", workspace_id=workspace_id)
+
+
+def _metadata(tag: str) -> dict[str, Any] | None:
+    # Message metadata is invisible to people and comes back in conversations.history.
+    if not tag:
+        return None
+    return {"event_type": METADATA_EVENT, "event_payload": {"tag": tag}}
 
 
 async def user_profile(client: AsyncWebClient, user_id: str) -> SlackProfile:

@@ -8,8 +8,8 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.settings import Settings
-from bot.slack.app import SlackAdapter
-from bot.slack.messenger import build_web_client
+from bot.slack.app import SlackAdapter, render_pair
+from bot.slack.messenger import SlackMessenger, build_web_client
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,15 @@ def register(web_app: web.Application, *, settings: Settings, services: Services
     if settings.slack_app_token is not None:
         _socket_mode(web_app, adapter, settings.slack_app_token.get_secret_value())
     log.info("Slack is on (%s)", "Socket Mode" if settings.slack_app_token else "HTTP mode")
+
+
+def build_messenger(settings: Settings) -> SlackMessenger | None:
+    """A Slack messenger for jobs run outside the server (the CLI), when a bot token is set."""
+    if settings.slack_bot_token is None:
+        return None
+    token = settings.slack_bot_token.get_secret_value()
+    client = build_web_client(token=token, base_url=settings.slack_api_url)
+    return SlackMessenger(client=client, render=render_pair)
 
 
 def _socket_mode(web_app: web.Application, adapter: SlackAdapter, app_token: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
 import os
@@ -11,9 +12,16 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from content_store.database import Database
+from content_store.demo import seed_demo_content
+from content_store.models import Person
+from content_store.people import get_or_create_workspace
+from domain.programme import ProgrammeStatus
 
 BIN = Path(sys.executable).parent / "socialboost"
 
@@ -144,3 +152,31 @@ def test_content_add_fetches_the_page_and_refuses_private_addresses(tmp_path: Pa
     assert "Added item 1: CLI page (active)" in added.stderr
     listing = _run(tmp_path, "content", "list").stdout
     assert f"http://127.0.0.1:{server.server_address[1]}/post\n" in listing
+
+
+def _seed_participants(tmp_path: Path, users: list[str]) -> None:
+    async def seed() -> None:
+        db = Database(_env(tmp_path)["DATABASE_URL"])
+        await db.upgrade()
+        async with db.session() as session:
+            workspace = await get_or_create_workspace(session, platform="slack", external_id="T1")
+            await seed_demo_content(session, workspace_id=workspace.id, now=datetime.now(UTC))
+            session.add_all(
+                Person(workspace_id=workspace.id, external_id=user, status=ProgrammeStatus.IN)
+                for user in users
+            )
+        await db.dispose()
+
+    asyncio.run(seed())
+
+
+def test_send_now_dry_run_counts_without_writing_and_unknown_workspaces_are_refused(
+    tmp_path: Path,
+) -> None:
+    _seed_participants(tmp_path, ["U1", "U2"])
+    dry = _run(tmp_path, "send-now", "--dry-run")
+    assert dry.returncode == 0 and "slack/T1: 2 would get picks" in dry.stderr
+    assert "slack/T1: 2 queued" in _run(tmp_path, "send-now").stderr  # no Slack token: queued
+    assert "slack/T1: 0 queued" in _run(tmp_path, "send-now", "--workspace", "T1").stderr
+    refused = _run(tmp_path, "send-now", "--workspace", "T-NOPE")
+    assert refused.returncode == 2 and "No workspace 'T-NOPE'" in refused.stderr

@@ -103,3 +103,10 @@ def test_command_shaped_text_parses_or_is_refused_clearly(text: str) -> None:
         parse_command(text)
     except InvalidInput as error:
         assert error.code.startswith(("command.", "topic."))
+
+
+def test_role_takes_a_teams_mention_written_as_an_entra_object_id() -> None:
+    command = parse_command("role <@6f0f2a9e-1c4b-4d8e-9a51-0c2b1d3e4f5a> content")
+    assert command.user_id == "6f0f2a9e-1c4b-4d8e-9a51-0c2b1d3e4f5a"
+    with pytest.raises(InvalidInput):
+        parse_command("role <@Not-A-Guid!> content")

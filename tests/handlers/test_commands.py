@@ -16,31 +16,11 @@ from domain.programme import Role
 from handlers import content_library, programme
 from handlers.commands import ContentPreview, error_reply, run_command
 from handlers.context import Services
-from handlers.types import DeliveryError, Reply
+from handlers.deliveries import Outcome
+from handlers.types import Reply
 from tests.conftest import FakeClock
 from tests.factories import actor, add_item, grant
-
-
-class FakeMessenger:
-    """Records what would be sent; can be told to fail for some users."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Reply]] = []
-        self.failing: dict[str, bool] = {}
-
-    async def send_to_user(self, *, workspace_id: str, user_id: str, reply: Reply) -> str:
-        if user_id in self.failing:
-            raise DeliveryError("user_not_found", permanent=self.failing[user_id])
-        self.sent.append((user_id, reply))
-        return f"D{user_id}:{len(self.sent)}"
-
-    async def send_to_channel(self, *, workspace_id: str, channel_id: str, reply: Reply) -> str:
-        raise NotImplementedError
-
-    async def update(
-        self, *, workspace_id: str, conversation_id: str, message_id: str, reply: Reply
-    ) -> None:
-        raise NotImplementedError
+from tests.fakes import FakeMessenger, drain
 
 
 @pytest.fixture
@@ -177,8 +157,9 @@ async def test_pause_stops_send_now_and_resume_restarts(
     await run_command(services, actor("U-CT"), "resume", messenger=messenger)
     reply = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
     again = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
-    assert sorted(user for user, _ in messenger.sent) == ["U1", "U2", "U3"]
-    assert "sent to 3 people" in _text(reply) and "sent to 0 people" in _text(again)
+    assert "queued for 3 people" in _text(reply) and "queued for 0 people" in _text(again)
+    await drain(services, messenger)
+    assert sorted(messenger.recipients()) == ["U1", "U2", "U3"]
 
 
 async def test_failed_deliveries_are_recorded_and_retried_only_when_transient(
@@ -189,11 +170,15 @@ async def test_failed_deliveries_are_recorded_and_retried_only_when_transient(
     for user in ("U-GONE", "U-FLAKY"):
         await programme.answer_invitation(services, actor(user), "in")
     messenger.failing.update({"U-GONE": True, "U-FLAKY": False})
-    reply = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
-    assert "2 failed" in _text(reply)
-    messenger.failing.clear()
     await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
-    assert [user for user, _ in messenger.sent] == ["U-FLAKY"]
+    outcomes = await drain(services, messenger)
+    assert outcomes == {Outcome.FAILED: 1, Outcome.RETRY: 1}
+    messenger.failing.clear()
+    await drain(services, messenger)
+    assert messenger.sent == []  # the retry waits for its backoff
+    clock.advance(minutes=1)
+    await drain(services, messenger)
+    assert messenger.recipients() == ["U-FLAKY"]
     async with services.db.session() as session:
         rows = (
             await session.execute(select(Person.external_id, Delivery.status).join(Delivery))

@@ -8,7 +8,7 @@ import itertools
 import json
 import math
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,6 +106,8 @@ class FakeSlack:
         self.home_views: dict[str, str] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.rate_limit_per_second: float | None = None
+        # Slack limits posting separately from its other tiers; the bucket models posting.
+        self.rate_limited_methods = {"chat.postMessage"}
         self._faults: defaultdict[str, deque[_Answer]] = defaultdict(deque)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._ts = itertools.count(FIRST_TS_MICROS, TS_STEP_MICROS)
@@ -117,6 +119,7 @@ class FakeSlack:
             "team.info": self._team_info,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
+            "conversations.history": self._conversations_history,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
@@ -138,6 +141,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{token}", self._handle_response_url)
+        app.router.add_get("/stats", self._handle_stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -241,6 +245,19 @@ class FakeSlack:
         call.status, call.error = answer.status, answer.body.get("error")
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
+    async def _handle_stats(self, _: web.Request) -> web.Response:
+        """Counts for a benchmark running the fake in another process."""
+        posts = self.calls_to("chat.postMessage")
+        per_channel = Counter(str(call.args.get("channel")) for call in posts if call.status == 200)
+        return web.json_response(
+            {
+                "posted": sum(per_channel.values()),
+                "recipients": len(per_channel),
+                "duplicates": sum(count - 1 for count in per_channel.values()),
+                "rate_limited": sum(call.status == 429 for call in posts),
+            }
+        )
+
     def response_url(self, name: str) -> str:
         """A response_url for a payload; posts to it are recorded as `respond:<name>`."""
         return f"{self.root_url}/response/{name}"
@@ -268,7 +285,7 @@ class FakeSlack:
             return _Answer.failure("invalid_auth")
         if self._faults[call.method]:
             return self._faults[call.method].popleft()
-        retry_after = self._take_rate_token()
+        retry_after = self._take_rate_token() if call.method in self.rate_limited_methods else None
         if retry_after is not None:
             return _Answer.failure("ratelimited", status=429, retry_after=retry_after)
         handler = self._methods.get(call.method)
@@ -391,8 +408,30 @@ class FakeSlack:
         message = self._message_object(text=text, blocks=blocks, ts=ts)
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
+        if args.get("metadata"):
+            message["metadata"] = _json_value(args["metadata"])
         self.messages[(channel, ts)] = message
         return {"channel": channel, "ts": ts, "message": copy.deepcopy(message)}
+
+    def _conversations_history(self, args: Args) -> Payload:
+        channel = self._require("conversations.history", args, "channel", error="channel_not_found")
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (message for (where, _), message in self.messages.items() if where == channel),
+            key=lambda message: message["ts"],
+            reverse=True,
+        )[:limit]
+        messages = [copy.deepcopy(message) for message in found]
+        if not with_metadata:
+            for message in messages:
+                message.pop("metadata", None)
+        return {"messages": messages, "has_more": False}
+
+    def sent_to(self, user: str) -> list[dict[str, Any]]:
+        """Every message posted in the DM with a user, oldest first."""
+        found = [message for (where, _), message in self.messages.items() if where == f"D{user}"]
+        return sorted(found, key=lambda message: message["ts"])
 
     def _chat_update(self, args: Args) -> Payload:
         text, blocks = self._message_content("chat.update", args)

@@ -1,0 +1,433 @@
+"""The Teams adapter: activities in, the same neutral handlers as Slack, Adaptive Cards out."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from aiohttp import ClientError, web
+from microsoft_agents.activity import Activity, ChannelAccount
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.teams import payloads
+from bot.teams.cloud import (
+    TeamsCredentials,
+    Unauthorized,
+    auth_configuration,
+    authorize,
+    build_cloud_adapter,
+)
+from bot.teams.messenger import TeamsMessenger, to_activity
+from bot.teams.payloads import PERSONAL, Submitted
+from bot.teams.render import read_caption, read_choice, render_card, render_messages
+from content_store.events import first_delivery
+from content_store.models import Workspace
+from content_store.people import find_person, get_or_create_workspace
+from content_store.teams_conversations import forget_conversation, save_conversation
+from domain.errors import InvalidInput
+from domain.networks import Network
+from domain.programme import Consent
+from handlers import channel_mode, content_library, home, my_data, programme, sharing
+from handlers.command_parser import parse_command
+from handlers.commands import ContentPreview, error_reply, run_command
+from handlers.content_preview import pack_new_content, unpack_new_content
+from handlers.context import Services, load_caller
+from handlers.types import Actions, Actor, Block, Button, DeliveryError, Reply, Text
+from messages import normalise_locale, translate
+
+log = logging.getLogger(__name__)
+SAVE_PREVIEW = "content.save"
+_THREAD = ";messageid="
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a pressed button leads to: a reply, shown in place of the card or as a new one."""
+
+    reply: Reply | None
+    in_place: bool = False
+
+
+class TeamsAdapter:
+    """One Teams bot: the SDK's CloudAdapter, this turn handler, and the proactive messenger."""
+
+    def __init__(self, *, services: Services, credentials: TeamsCredentials | None) -> None:
+        self.services = services
+        self.anonymous = credentials is None
+        self.configuration = auth_configuration(credentials)
+        self.cloud = build_cloud_adapter(self.configuration)
+        self.messenger = TeamsMessenger(
+            adapter=self.cloud,
+            db=services.db,
+            app_id=credentials.app_id if credentials else None,
+        )
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/messages: check the caller's token (or loopback in local mode), run a turn."""
+        header = request.headers.get("Authorization")
+        try:
+            identity = await authorize(self.configuration, header, peer=request.remote)
+        except Unauthorized as refused:
+            log.warning("POST /api/messages refused: %s", refused.reason)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        with warnings.catch_warnings():
+            # The SDK reads the identity under this plain string key; aiohttp would rather
+            # have a RequestKey, which the SDK does not know.
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            request["claims_identity"] = identity
+        try:
+            response = await self.cloud.process(request, self)
+        except ValidationError:
+            return web.json_response({"error": "not an activity"}, status=400)
+        return response if response is not None else web.Response(status=200)
+
+    async def on_turn(self, context: TurnContext) -> None:
+        """The Agents SDK calls this for every incoming activity."""
+        activity = context.activity
+        try:
+            await self._dispatch(context, activity)
+        except InvalidInput as error:
+            # Only malformed activities get here; people's input errors are answered below.
+            log.warning("Teams activity ignored: %s", error.message)
+        except ClientError as error:
+            # Teams refused an answer within the turn (proactive sends raise DeliveryError).
+            log.warning("Teams refused an answer: %s", type(error).__name__)
+
+    async def _dispatch(self, context: TurnContext, activity: Activity) -> None:
+        if activity.type == "installationUpdate":
+            await self._on_installation(context)
+        elif activity.type == "conversationUpdate":
+            await self._remember(context)
+        elif activity.type == "message" and await self._first_time(activity):
+            actor = await self._remember(context)
+            pressed = payloads.submitted(activity)
+            if pressed is not None:
+                await self._on_action(context, actor, pressed)
+            else:
+                await self._on_text(context, actor)
+
+    # ------------------------------------------------------------ conversations
+
+    async def _remember(self, context: TurnContext) -> Actor:
+        """Store the conversation reference (every message refreshes it); the actor."""
+        actor = payloads.actor(context.activity)
+        if await self._store(context.activity, actor):
+            return actor
+        # First contact: Teams tells the e-mail only on request; it links the org chart.
+        return replace(actor, email=await self._email(context))
+
+    async def _store(self, activity: Activity, actor: Actor) -> bool:
+        """Save the reference; whether the person is known already (else their e-mail may
+        link them to someone imported from the org chart)."""
+        kind = payloads.conversation_kind(activity)
+        conversation_id, reference = _where(activity)
+        async with self.services.db.session() as session:
+            workspace = await self._workspace(session, actor.workspace_id)
+            known = await find_person(session, workspace_id=workspace.id, external_id=actor.user_id)
+            await save_conversation(
+                session,
+                workspace_id=workspace.id,
+                conversation_id=conversation_id,
+                kind=kind,
+                user_id=actor.user_id if kind == PERSONAL else "",
+                reference=reference,
+                now=self.services.clock.now(),
+            )
+        return known is not None
+
+    async def _workspace(self, session: AsyncSession, tenant_id: str) -> Workspace:
+        services = self.services
+        return await get_or_create_workspace(
+            session,
+            platform=payloads.PLATFORM,
+            external_id=tenant_id,
+            timezone=services.default_timezone,
+            locale=services.default_locale,
+        )
+
+    async def _email(self, context: TurnContext) -> str | None:
+        sender = context.activity.from_property
+        account = await self._member(context, str(sender.id)) if sender and sender.id else None
+        extra = (account.model_extra or {}) if account is not None else {}
+        found = extra.get("email") or extra.get("userPrincipalName")
+        return str(found) if found else None
+
+    async def _member(self, context: TurnContext, member_id: str) -> ChannelAccount | None:
+        connector = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+        conversation = context.activity.conversation
+        if connector is None or conversation is None:
+            return None
+        try:
+            return await connector.conversations.get_conversation_member(conversation.id, member_id)
+        except (ClientError, TimeoutError, ValueError):
+            return None
+
+    async def _on_installation(self, context: TurnContext) -> None:
+        activity = context.activity
+        if str(activity.action or "").startswith("remove"):
+            await self._forget(activity)
+            return
+        actor = await self._remember(context)
+        if payloads.conversation_kind(activity) == PERSONAL:
+            await self._welcome_once(actor)
+
+    async def _forget(self, activity: Activity) -> None:
+        conversation_id, _ = _where(activity)
+        async with self.services.db.session() as session:
+            workspace = await self._workspace(session, payloads.tenant_id(activity))
+            await forget_conversation(
+                session, workspace_id=workspace.id, conversation_id=conversation_id
+            )
+
+    async def _first_time(self, activity: Activity) -> bool:
+        """False for an activity Teams delivers again (same id), so it has no second effect."""
+        if not activity.id:
+            return True
+        async with self.services.db.session() as session:
+            return await first_delivery(
+                session,
+                platform=payloads.PLATFORM,
+                event_id=activity.id,
+                now=self.services.clock.now(),
+            )
+
+    async def _welcome_once(self, actor: Actor) -> bool:
+        """The welcome card in the personal chat, once per person, sent proactively."""
+        services = self.services
+        async with services.db.session() as session:
+            caller = await load_caller(session, actor, services)
+            fresh = caller.person.invited_at is None and await first_delivery(
+                session,
+                platform=payloads.PLATFORM,
+                event_id=f"welcome:{caller.person.id}",
+                now=services.clock.now(),
+            )
+        if not fresh:
+            return False
+        reply = await programme.welcome(services, actor)
+        try:
+            await self.messenger.send_to_user(
+                workspace_id=actor.workspace_id, user_id=actor.user_id, reply=reply
+            )
+        except DeliveryError as failure:
+            log.warning("welcome not delivered: %s", failure.reason)
+            return False
+        return True
+
+    # ------------------------------------------------------------ typed commands
+
+    async def _on_text(self, context: TurnContext, actor: Actor) -> None:
+        text = await payloads.command_text(
+            context.activity, lookup=lambda member: self._member(context, member)
+        )
+        if await self._welcome_once(actor) and not _is_command(text):
+            return
+        try:
+            reply = await self._command(actor, text)
+        except InvalidInput as error:
+            reply = await error_reply(self.services, actor, error)
+        await self._answer(context, actor, reply)
+
+    async def _command(self, actor: Actor, text: str) -> Reply:
+        name = _command_name(text)
+        if name == "prefs":
+            # Teams has no Home tab: the person's own page lives in the personal chat.
+            return await home.home(self.services, actor)
+        outcome = await run_command(self.services, actor, text, messenger=self.messenger)
+        if isinstance(outcome, ContentPreview):
+            return _with_save_button(outcome, normalise_locale(actor.locale))
+        return teams_words(outcome) if name == "help" else outcome
+
+    # ------------------------------------------------------------ card buttons
+
+    async def _on_action(self, context: TurnContext, actor: Actor, pressed: Submitted) -> None:
+        run = _action_for(pressed.action_id)
+        if run is None:
+            log.info("unknown card action %s ignored", pressed.action_id[:60])
+            return
+        try:
+            outcome = await run(self, actor, pressed)
+        except InvalidInput as error:
+            outcome = Outcome(await error_reply(self.services, actor, error))
+        if outcome.reply is None:
+            return
+        if outcome.in_place and await self._replace(context, actor, outcome.reply):
+            return
+        await self._answer(context, actor, outcome.reply)
+
+    async def _replace(self, context: TurnContext, actor: Actor, reply: Reply) -> bool:
+        """Update the card the button sits on; False when Teams would not."""
+        card_id = context.activity.reply_to_id
+        if not card_id:
+            return False
+        rendered = render_card(reply, locale=normalise_locale(actor.locale))
+        try:
+            await context.update_activity(to_activity(rendered, activity_id=card_id))
+        except ClientError as error:
+            log.warning("card update refused (%s); answering below it", type(error).__name__)
+            return False
+        return True
+
+    # ------------------------------------------------------------ answering
+
+    async def _answer(self, context: TurnContext, actor: Actor, reply: Reply) -> None:
+        """Reply in the conversation; private replies asked for in a channel go to the
+        person's personal chat instead, so nobody else sees them."""
+        locale = normalise_locale(actor.locale)
+        if reply.private and payloads.conversation_kind(context.activity) != PERSONAL:
+            reply = Reply.text(translate(await self._privately(actor, reply), locale))
+        for message in render_messages(reply, locale=locale):
+            await context.send_activity(to_activity(message))
+
+    async def _privately(self, actor: Actor, reply: Reply) -> str:
+        try:
+            await self.messenger.send_to_user(
+                workspace_id=actor.workspace_id, user_id=actor.user_id, reply=reply
+            )
+        except DeliveryError:
+            return "teams.private.no_chat"
+        return "teams.private.sent"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _where(activity: Activity) -> tuple[str, dict[str, object]]:
+    """The conversation id to store (a channel, not one thread of it) and its reference."""
+    reference = payloads.stored_reference(activity)
+    conversation = dict(reference.get("conversation") or {})
+    conversation_id = str(conversation.get("id") or "").split(_THREAD)[0]
+    conversation["id"] = conversation_id
+    reference["conversation"] = conversation
+    return conversation_id, reference
+
+
+def _command_name(text: str) -> str | None:
+    try:
+        return parse_command(text).name
+    except InvalidInput:
+        return None
+
+
+def _is_command(text: str) -> bool:
+    return bool(text.strip()) and _command_name(text) is not None
+
+
+def teams_words(reply: Reply) -> Reply:
+    """Help written for Slack's `/boost …`: in Teams people type the words alone."""
+    blocks: list[Block] = [
+        replace(block, text=block.text.replace("/boost —", "picks —").replace("/boost ", ""))
+        if isinstance(block, Text)
+        else block
+        for block in reply.blocks
+    ]
+    return replace(reply, blocks=tuple(blocks))
+
+
+def _with_save_button(preview: ContentPreview, locale: str) -> Reply:
+    save = Button(
+        translate("teams.save", locale), SAVE_PREVIEW, pack_new_content(preview.new), "primary"
+    )
+    return replace(preview.reply, blocks=(*preview.reply.blocks, Actions((save,))))
+
+
+# ---------------------------------------------------------------- actions
+
+Run = Callable[[TeamsAdapter, Actor, Submitted], Awaitable[Outcome]]
+
+
+async def _answer_invitation(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    reply = await programme.answer_invitation(adapter.services, actor, pressed.value)
+    return Outcome(reply, in_place=True)
+
+
+async def _share(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    content_id, source = payloads.item_value(pressed.value)
+    network = Network(pressed.action_id.removeprefix("share."))
+    caption = read_caption(pressed.inputs, content_id) or ""
+    request = sharing.ShareRequest(content_id, network, caption, source=source)
+    return Outcome(await sharing.share(adapter.services, actor, request), in_place=True)
+
+
+async def _confirm(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    content_id, network = payloads.share_value(pressed.value)
+    done = await sharing.confirm(adapter.services, actor, content_id=content_id, network=network)
+    return Outcome(done, in_place=True)
+
+
+async def _feedback(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    content_id, _ = payloads.item_value(pressed.value)
+    kind = pressed.action_id.removeprefix("feedback.")
+    reply = await sharing.give_feedback(adapter.services, actor, content_id=content_id, kind=kind)
+    return Outcome(reply)
+
+
+async def _prefs(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    chosen = read_choice(pressed.inputs, pressed.input_id)
+    services, name = adapter.services, pressed.action_id
+    if name == "prefs.networks":
+        return Outcome(await programme.set_networks(services, actor, chosen))
+    if name == "prefs.topics":
+        return Outcome(await programme.set_topics(services, actor, chosen))
+    if name == "prefs.cadence":
+        cadence = programme.parse_cadence(chosen[0] if chosen else "")
+        return Outcome(await programme.set_cadence(services, actor, cadence))
+    reply = Reply()
+    for consent in Consent:
+        reply = await programme.set_consent(services, actor, consent, given=consent.value in chosen)
+    return Outcome(reply)
+
+
+async def _privacy(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    if pressed.action_id == "privacy.erase":
+        return Outcome(await my_data.forget_me(adapter.services, actor), in_place=True)
+    text = "forget-me" if pressed.action_id == "privacy.forget" else "my-data"
+    outcome = await run_command(adapter.services, actor, text, messenger=adapter.messenger)
+    assert isinstance(outcome, Reply)
+    return Outcome(outcome)
+
+
+async def _moderate(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    content_id = int(pressed.value) if pressed.value.isdigit() else 0
+    if pressed.action_id == "content.approve":
+        return Outcome(await content_library.approve(adapter.services, actor, content_id), True)
+    return Outcome(await content_library.reject(adapter.services, actor, content_id), True)
+
+
+async def _save_preview(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    try:
+        new = unpack_new_content(pressed.value)
+    except (ValueError, KeyError, TypeError):
+        return Outcome(Reply.text(translate("teams.add.expired", normalise_locale(actor.locale))))
+    return Outcome(await content_library.add(adapter.services, actor, new), in_place=True)
+
+
+async def _personal_version(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    content_id, _ = payloads.item_value(pressed.value)
+    return Outcome(await channel_mode.personal_version(adapter.services, actor, content_id))
+
+
+_ACTIONS: dict[str, Run] = {
+    "programme.answer": _answer_invitation,
+    "share.confirm": _confirm,
+    **{f"share.{network.value}": _share for network in Network},
+    "feedback.not_for_me": _feedback,
+    "feedback.more_like_this": _feedback,
+    **{f"prefs.{name}": _prefs for name in ("networks", "topics", "cadence", "consents")},
+    "privacy.export": _privacy,
+    "privacy.forget": _privacy,
+    "privacy.erase": _privacy,
+    "content.approve": _moderate,
+    "content.reject": _moderate,
+    SAVE_PREVIEW: _save_preview,
+    "picks.personal": _personal_version,
+}
+
+
+def _action_for(action_id: str) -> Run | None:
+    return _ACTIONS.get(action_id)

@@ -1,0 +1,112 @@
+"""The Agents SDK pieces: credentials (or anonymous local mode), the CloudAdapter, JWT checks."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+
+from jwt import PyJWTError
+from microsoft_agents.activity import Activity, ConversationReference
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
+from microsoft_agents.hosting.core.security import OutboundHostValidator
+
+log = logging.getLogger(__name__)
+
+# The audience of anonymous proactive turns (the Playground accepts any).
+ANONYMOUS_AUDIENCE = "https://api.botframework.com"
+SERVICE_CONNECTION = "SERVICE_CONNECTION"
+
+
+@dataclass(frozen=True)
+class TeamsCredentials:
+    """A single-tenant bot registration: app id, its secret and the tenant."""
+
+    app_id: str
+    password: str
+    tenant_id: str
+
+
+class Unauthorized(Exception):
+    """A request to /api/messages that may not be served; `reason` is for the log only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def auth_configuration(credentials: TeamsCredentials | None) -> AgentAuthConfiguration:
+    """The SDK configuration: the registration's credentials, or anonymous local mode."""
+    if credentials is None:
+        return AgentAuthConfiguration(anonymous_allowed=True)
+    return AgentAuthConfiguration(
+        client_id=credentials.app_id,
+        client_secret=credentials.password,
+        tenant_id=credentials.tenant_id,
+        anonymous_allowed=False,
+        validate_issuer=True,
+    )
+
+
+async def _reraise(context: TurnContext, error: Exception) -> None:
+    # The SDK's default would post the exception text into the chat; callers handle errors.
+    raise error
+
+
+def build_cloud_adapter(configuration: AgentAuthConfiguration) -> CloudAdapter:
+    """A CloudAdapter whose turn errors reach the caller, sending only to Microsoft's hosts
+    when credentials are set (anonymous local mode talks to the Playground on this machine)."""
+    connections = MsalConnectionManager(
+        connections_configurations={SERVICE_CONNECTION: configuration}
+    )
+    validator = None if configuration.ANONYMOUS_ALLOWED else OutboundHostValidator(enabled=True)
+    adapter = CloudAdapter(connection_manager=connections, host_validator=validator)
+    adapter.on_turn_error = _reraise
+    return adapter
+
+
+async def authorize(
+    configuration: AgentAuthConfiguration, header: str | None, *, peer: str | None
+) -> ClaimsIdentity:
+    """The caller's identity from its Bot Framework token; raises Unauthorized otherwise.
+
+    Anonymous local mode accepts only requests from this machine (the Playground), so a
+    server that listens on a public address without credentials cannot be driven by others.
+    """
+    if configuration.ANONYMOUS_ALLOWED:
+        if not _is_loopback(peer):
+            raise Unauthorized(f"anonymous mode refuses {peer or 'unknown peer'}")
+        return ClaimsIdentity()
+    token = _bearer(header)
+    try:
+        return await JwtTokenValidator(configuration).validate_token(token)
+    except (PyJWTError, ValueError, KeyError) as error:
+        raise Unauthorized(f"token refused: {type(error).__name__}") from None
+
+
+def _bearer(header: str | None) -> str:
+    scheme, _, token = (header or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+        raise Unauthorized("no bearer token")
+    return token
+
+
+def _is_loopback(peer: str | None) -> bool:
+    try:
+        return peer is not None and ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
+
+
+def continuation(reference: dict[str, object]) -> Activity:
+    """The continuation activity of a stored conversation reference.
+
+    As in every Bot Framework SDK, it carries a fresh random id, so proactive sends go to
+    POST /v3/conversations/{id}/activities/{that id}; Teams posts them as new messages.
+    """
+    return ConversationReference.model_validate(reference).get_continuation_activity()

@@ -1,0 +1,152 @@
+"""Teams activities to neutral values: who acts, where, which button, what was typed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from microsoft_agents.activity import Activity, ChannelAccount, Mention
+
+from bot.teams.render import ACTION_KEY, INPUT_KEY, VALUE_KEY
+from domain.errors import InvalidInput
+from domain.networks import Network, parse_network
+from handlers.types import Actor
+
+PLATFORM = "teams"
+PERSONAL = "personal"
+_AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+# Looks up a conversation member's account (to learn the id behind a mention).
+MemberLookup = Callable[[str], Awaitable[ChannelAccount | None]]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A pressed card button: its action id, its value, and every input of the card."""
+
+    action_id: str
+    value: str
+    inputs: dict[str, Any]
+    input_id: str
+
+
+def tenant_id(activity: Activity) -> str:
+    """The tenant (our workspace) of an activity: conversation.tenantId or channelData."""
+    found = activity.conversation.tenant_id if activity.conversation else None
+    if not found and isinstance(activity.channel_data, dict):
+        tenant = activity.channel_data.get("tenant")
+        found = tenant.get("id") if isinstance(tenant, dict) else None
+    if not isinstance(found, str) or not found:
+        raise InvalidInput("teams.payload", "The message from Teams has no tenant.")
+    return found
+
+
+def person_id(account: ChannelAccount | None) -> str:
+    """A person's key: their Entra object id (stable, the org chart's), else their Teams id."""
+    if account is None:
+        raise InvalidInput("teams.payload", "The message from Teams has no sender.")
+    found = account.aad_object_id or account.id
+    if not found:
+        raise InvalidInput("teams.payload", "The message from Teams has no sender.")
+    return str(found)
+
+
+def valid_timezone(name: str | None) -> str | None:
+    """`name` if it is an IANA time zone this machine knows, else None."""
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def actor(activity: Activity, *, email: str | None = None) -> Actor:
+    """The neutral actor: tenant, person, and the locale and time zone Teams reports."""
+    sender = activity.from_property
+    return Actor(
+        PLATFORM,
+        tenant_id(activity),
+        person_id(sender),
+        locale=activity.locale or None,
+        timezone=valid_timezone(activity.local_timezone),
+        display_name=(sender.name or None) if sender else None,
+        email=email,
+    )
+
+
+def conversation_kind(activity: Activity) -> str:
+    """'personal', 'channel' or 'groupChat' (Teams' conversationType)."""
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    return str(kind or PERSONAL)
+
+
+def stored_reference(activity: Activity) -> dict[str, Any]:
+    """The conversation reference to keep for later messages, without people's names."""
+    reference = activity.get_conversation_reference()
+    data: dict[str, Any] = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data.pop("activityId", None)
+    for account in ("user", "bot"):
+        if isinstance(data.get(account), dict):
+            data[account].pop("name", None)
+    if isinstance(data.get("conversation"), dict):
+        data["conversation"].pop("name", None)
+    return data
+
+
+def submitted(activity: Activity) -> Submitted | None:
+    """The card button pressed, when a message carries an Action.Submit value."""
+    value = activity.value
+    if not isinstance(value, dict) or not isinstance(value.get(ACTION_KEY), str):
+        return None
+    action_id = str(value[ACTION_KEY])
+    return Submitted(
+        action_id=action_id,
+        value=str(value.get(VALUE_KEY) or ""),
+        inputs=value,
+        input_id=str(value.get(INPUT_KEY) or action_id),
+    )
+
+
+async def command_text(activity: Activity, *, lookup: MemberLookup) -> str:
+    """What was typed to the bot: its own @mention removed, other mentions as `<@person>`."""
+    text = activity.text or ""
+    for mention in _mentions(activity):
+        mentioned = mention.mentioned
+        if mention.text is None or mentioned is None:
+            continue
+        if activity.recipient is not None and mentioned.id == activity.recipient.id:
+            text = text.replace(mention.text, " ")
+            continue
+        account = mentioned if mentioned.aad_object_id else await lookup(str(mentioned.id))
+        if account is not None:
+            text = text.replace(mention.text, f" <@{person_id(account)}> ")
+    return " ".join(_AT.sub(r"\1", text).split())
+
+
+def _mentions(activity: Activity) -> list[Mention]:
+    try:
+        return activity.get_mentions()
+    except (ValueError, TypeError):
+        return []
+
+
+def item_value(value: str) -> tuple[int, str]:
+    """A card button's value 'content_id:source' (or just the id)."""
+    head, _, tail = value.partition(":")
+    if not head.isdigit():
+        raise InvalidInput("teams.value", "That button no longer works; ask for your picks again.")
+    return int(head), tail or "dm"
+
+
+def share_value(value: str) -> tuple[int, Network]:
+    """A share button's value 'content_id:network'."""
+    head, _, tail = value.partition(":")
+    if not head.isdigit():
+        raise InvalidInput("teams.value", "That button no longer works; ask for your picks again.")
+    return int(head), parse_network(tail)

@@ -1,0 +1,63 @@
+"""Plugging Teams into the server: POST /api/messages, with credentials or in local mode."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.teams.app import TeamsAdapter
+from bot.teams.cloud import TeamsCredentials
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+TEAMS_ADAPTER = web.AppKey("teams_adapter", TeamsAdapter)
+ANONYMOUS_BANNER = (
+    "Teams runs in ANONYMOUS LOCAL MODE: TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID "
+    "are not set, so POST /api/messages checks no token and accepts requests from this "
+    "machine only (the Microsoft 365 Agents Playground). Set all three for real Teams."
+)
+
+
+def credentials_from(settings: Settings) -> TeamsCredentials | None:
+    """The bot registration from settings; None when none of it is set, an error when half is."""
+    password = settings.teams_app_password.get_secret_value() if settings.teams_app_password else ""
+    values = {
+        "TEAMS_APP_ID": settings.teams_app_id.strip(),
+        "TEAMS_APP_PASSWORD": password,
+        "TEAMS_TENANT_ID": settings.teams_tenant_id.strip(),
+    }
+    missing = [name for name, value in values.items() if not value]
+    if len(missing) == len(values):
+        return None
+    if missing:
+        raise ValueError(f"Teams needs all three settings; missing: {', '.join(missing)}")
+    return TeamsCredentials(
+        app_id=values["TEAMS_APP_ID"],
+        password=password,
+        tenant_id=values["TEAMS_TENANT_ID"],
+    )
+
+
+def register(web_app: web.Application, *, settings: Settings, services: Services) -> TeamsAdapter:
+    """Serve Teams on `web_app` at POST /api/messages; the adapter is kept in TEAMS_ADAPTER."""
+    credentials = credentials_from(settings)
+    adapter = TeamsAdapter(services=services, credentials=credentials)
+    web_app[TEAMS_ADAPTER] = adapter
+    web_app.router.add_post("/api/messages", adapter.handle)
+    if credentials is None:
+        log.warning("!" * 72)
+        log.warning(ANONYMOUS_BANNER)
+        log.warning("!" * 72)
+        # Without an app id the SDK repeats a warning on every turn; the banner says it once.
+        logging.getLogger(
+            "microsoft_agents.hosting.core.connector.client.user_token_client"
+        ).setLevel(logging.ERROR)
+    else:
+        log.info(
+            "Teams is on: app %s, tenant %s, tokens checked on every request",
+            credentials.app_id,
+            credentials.tenant_id,
+        )
+    return adapter

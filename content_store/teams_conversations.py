@@ -1,0 +1,112 @@
+"""Repository for Teams conversation references: where the bot may write to people later."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_store.models import Person, TeamsConversation, Workspace
+from content_store.upsert import insert_or_ignore
+
+PLATFORM = "teams"
+PERSONAL = "personal"
+
+
+async def save_conversation(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    conversation_id: str,
+    kind: str,
+    user_id: str,
+    reference: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Store (or refresh) the reference of one conversation; returns its row id."""
+    values = {"kind": kind, "user_id": user_id, "reference": reference, "updated_at": now}
+    # Insert-or-ignore first, so two replicas seeing the same activity cannot both insert.
+    await insert_or_ignore(
+        session,
+        TeamsConversation,
+        {"workspace_id": workspace_id, "conversation_id": conversation_id, **values},
+        conflict_columns=("workspace_id", "conversation_id"),
+    )
+    query = select(TeamsConversation).filter_by(
+        workspace_id=workspace_id, conversation_id=conversation_id
+    )
+    row = (await session.execute(query)).scalar_one()
+    for key, value in values.items():
+        setattr(row, key, value)
+    await session.flush()
+    return row.id
+
+
+def _in_tenant(tenant_id: str) -> Any:
+    return (
+        select(TeamsConversation)
+        .join(Workspace, Workspace.id == TeamsConversation.workspace_id)
+        .where(Workspace.platform == PLATFORM, Workspace.external_id == tenant_id)
+    )
+
+
+async def find_personal_chat(
+    session: AsyncSession, *, tenant_id: str, user_id: str
+) -> TeamsConversation | None:
+    """The person's most recent personal chat with the bot, if they ever had one."""
+    query = (
+        _in_tenant(tenant_id)
+        .where(TeamsConversation.kind == PERSONAL, TeamsConversation.user_id == user_id)
+        .order_by(TeamsConversation.updated_at.desc(), TeamsConversation.id.desc())
+        .limit(1)
+    )
+    found: TeamsConversation | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def find_conversation(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str
+) -> TeamsConversation | None:
+    """The stored conversation with this Teams conversation id."""
+    query = _in_tenant(tenant_id).where(TeamsConversation.conversation_id == conversation_id)
+    found: TeamsConversation | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def get_conversation(
+    session: AsyncSession, *, tenant_id: str, row_id: int
+) -> TeamsConversation | None:
+    """The stored conversation with this row id, only within the tenant."""
+    query = _in_tenant(tenant_id).where(TeamsConversation.id == row_id)
+    found: TeamsConversation | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def forget_conversation(
+    session: AsyncSession, *, workspace_id: int, conversation_id: str
+) -> bool:
+    """Drop a conversation the app was removed from; True if one was stored."""
+    result = await session.execute(
+        delete(TeamsConversation).where(
+            TeamsConversation.workspace_id == workspace_id,
+            TeamsConversation.conversation_id == conversation_id,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def recipient_locale(session: AsyncSession, *, tenant_id: str, user_id: str | None) -> str:
+    """The language to write to someone in: theirs, else the tenant's, else English."""
+    query = select(Workspace.locale, Person.locale).where(
+        Workspace.platform == PLATFORM, Workspace.external_id == tenant_id
+    )
+    query = query.outerjoin(
+        Person, (Person.workspace_id == Workspace.id) & (Person.external_id == (user_id or ""))
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return "en"
+    workspace_locale, person_locale = row
+    return str(person_locale or workspace_locale or "en")

@@ -1,0 +1,196 @@
+"""The fan-out: claim due outbox rows, send each within its workspace's rate, record the outcome.
+
+Every replica runs a sender; PostgreSQL's SKIP LOCKED hands each row to exactly one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from content_store import outbox
+from content_store.models import Workspace
+from content_store.outbox import ClaimedDelivery
+from handlers.context import Services
+from handlers.deliveries import Outcome, RetryPolicy, send_claimed
+from handlers.types import Messenger
+from scheduler.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    """How hard one replica works the outbox."""
+
+    concurrency: int = 8
+    lease: timedelta = timedelta(minutes=2)
+    poll_seconds: float = 1.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    # How stale the paused flag may be; the crisis switch promises a stop within a second.
+    pause_check_seconds: float = 0.25
+
+
+def worker_name() -> str:
+    """A name unique to this process, stored on the rows it holds."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class PauseWatch:
+    """Whether a workspace is paused, read afresh at most every `ttl` seconds.
+
+    The crisis switch must stop sends within a second, so the cache is kept well below that.
+    """
+
+    def __init__(self, services: Services, *, ttl: float = 0.25) -> None:
+        self._services = services
+        self._ttl = ttl
+        self._seen: dict[int, tuple[bool, float]] = {}
+
+    async def paused(self, workspace_id: int) -> bool:
+        """True while the workspace's programme is paused."""
+        cached = self._seen.get(workspace_id)
+        if cached is not None and time.monotonic() - cached[1] < self._ttl:
+            return cached[0]
+        async with self._services.db.session() as session:
+            query = select(Workspace.paused).where(Workspace.id == workspace_id)
+            paused = bool(await session.scalar(query))
+        self._seen[workspace_id] = (paused, time.monotonic())
+        return paused
+
+
+class WorkspaceGate:
+    """A send waits for its workspace's rate, and does not go if the programme got paused."""
+
+    def __init__(self, claimed: ClaimedDelivery, *, pauses: PauseWatch, limiter: RateLimiter):
+        self._claimed = claimed
+        self._pauses = pauses
+        self._limiter = limiter
+
+    async def open(self) -> bool:
+        """Wait for a token; False if the workspace is (or became) paused."""
+        workspace_id = self._claimed.workspace_id
+        if await self._pauses.paused(workspace_id):
+            return False
+        await self._limiter.acquire(**self._key())
+        return not await self._pauses.paused(workspace_id)
+
+    async def throttled(self, seconds: float) -> None:
+        """Hold every replica's sends to this workspace for `seconds`."""
+        await self._limiter.penalise(**self._key(), seconds=seconds)
+
+    def _key(self) -> dict[str, str]:
+        return {
+            "platform": self._claimed.platform,
+            "workspace": self._claimed.workspace_external_id,
+        }
+
+
+class Sender:
+    """Claims due rows in small batches and sends them with bounded concurrency."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        messengers: Mapping[str, Messenger],
+        limiter: RateLimiter,
+        config: SenderConfig = SenderConfig(),
+        worker: str | None = None,
+    ) -> None:
+        self.services = services
+        self.messengers = dict(messengers)
+        self.limiter = limiter
+        self.config = config
+        self.worker = worker or worker_name()
+        self.outcomes: Counter[Outcome] = Counter()
+        self._pauses = PauseWatch(services, ttl=config.pause_check_seconds)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Work the outbox until cancelled."""
+        log.info("sender %s working the outbox", self.worker)
+        try:
+            while True:
+                if not await self.step():
+                    await self._idle()
+        finally:
+            await self._cancel_in_flight()
+
+    async def drain(self) -> Counter[Outcome]:
+        """Send everything due now and return once nothing is left in flight (tests, CLI)."""
+        while await self.step() or self._tasks:
+            if self._tasks:
+                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        return self.outcomes
+
+    async def step(self) -> int:
+        """Claim as many rows as there is room for and start sending them; how many."""
+        room = self.config.concurrency - len(self._tasks)
+        if room <= 0:
+            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+            return 1
+        claimed = await self._claim(room)
+        for row in claimed:
+            task = asyncio.create_task(self._process(row), name=f"delivery-{row.delivery_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(claimed)
+
+    async def _claim(self, limit: int) -> list[ClaimedDelivery]:
+        async with self.services.db.session() as session:
+            return await outbox.claim_due(
+                session,
+                now=self.services.clock.now(),
+                limit=limit,
+                lease=self.config.lease,
+                claim=outbox.new_claim(self.worker),
+                platforms=tuple(self.messengers),
+            )
+
+    async def _process(self, claimed: ClaimedDelivery) -> None:
+        gate = WorkspaceGate(claimed, pauses=self._pauses, limiter=self.limiter)
+        try:
+            outcome = await send_claimed(
+                self.services,
+                self.messengers[claimed.platform],
+                claimed,
+                policy=self.config.policy,
+                gate=gate,
+                lease=self.config.lease,
+            )
+        except Exception:
+            # A bug or an outage must not kill the sender; the lease brings the row back.
+            log.exception("delivery %d failed unexpectedly", claimed.delivery_id)
+            outcome = Outcome.RETRY
+        self.outcomes[outcome] += 1
+
+    async def _idle(self) -> None:
+        wake = asyncio.create_task(self._wake.wait())
+        await asyncio.wait(
+            {wake, *self._tasks},
+            timeout=self.config.poll_seconds,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        wake.cancel()
+        self._wake.clear()
+
+    async def _cancel_in_flight(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,228 @@
+"""The Teams adapter over HTTP: activities posted to /api/messages, answers read at a loopback
+connector. Covers what the Playground cannot show: channels, removals, retries, mentions."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.server import create_app
+from bot.settings import Settings
+from bot.teams import setup
+from content_store.models import ContentItem, Person, TeamsConversation
+from content_store.people import roles_of
+from domain.programme import Role
+from handlers.context import Services
+from tests.bot.teams.factories import grant, join
+from tests.bot.teams.fake_connector import Answer, Call, FakeConnector
+from tests.bot.teams.test_render import elements
+from tests.conftest import FakeClock
+
+TENANT = "3c2b1a00-0000-4000-8000-0000000000aa"
+ALEX = "6f0f2a9e-1c4b-4d8e-9a51-0c2b1d3e4f5a"
+MEGAN = "11111111-2222-4333-8444-555555555555"
+PERSONAL = "a:alex-personal"
+CHANNEL = "19:general@thread.tacv2"
+_ids = itertools.count(1)
+PAGE = """<html><head><title>Launch week</title>
+<meta property="og:description" content="What we shipped."></head><body>hi</body></html>"""
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    async with FakeConnector() as fake:
+        fake.members["29:alex"] = {
+            "id": "29:alex",
+            "aadObjectId": ALEX,
+            "email": "alex@example.com",
+        }
+        yield fake
+
+
+@pytest.fixture
+async def client(
+    services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TestClient]:
+    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(services)
+    setup.register(app, settings=Settings(_env_file=None), services=services)  # type: ignore[call-arg]
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+def activity(
+    connector: FakeConnector,
+    *,
+    conversation: str = PERSONAL,
+    kind: str = "personal",
+    activity_id: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": activity_id or f"m-{next(_ids)}",
+        "channelId": "msteams",
+        "serviceUrl": connector.service_url,
+        "from": {"id": "29:alex", "name": "Alex", "aadObjectId": ALEX},
+        "recipient": {"id": "28:bot", "name": "Social Boost"},
+        "conversation": {"id": conversation, "conversationType": kind, "tenantId": TENANT},
+        "locale": "en-US",
+        **fields,
+    }
+
+
+async def post(client: TestClient, body: dict[str, Any]) -> bool:
+    """Post an activity as Teams would; True when the bot accepted it (200 or 202)."""
+    response = await client.post("/api/messages", json=body)
+    return response.status in (200, 202)
+
+
+def texts(call: Call) -> str:
+    return json.dumps(call.body, ensure_ascii=False)
+
+
+async def test_a_private_answer_asked_for_in_a_channel_goes_to_the_personal_chat(
+    client: TestClient, connector: FakeConnector, services: Services
+) -> None:
+    assert await post(client, activity(connector, text="help"))
+    thread = f"{CHANNEL};messageid=1700000000000"
+    asked = activity(connector, conversation=thread, kind="channel", text="my-data")
+    assert await post(client, asked)
+    (note,) = connector.posted_to(thread)
+    assert "personal chat" in texts(note) and "data:application/json" not in texts(note)
+    delivered = connector.posted_to(PERSONAL)[-1]
+    files = [a for a in delivered.body["attachments"] if a.get("name")]
+    assert [f["name"] for f in files] == ["my-social-boost-data.json"]
+    data = json.loads(base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]))
+    assert data["person"]["external_id"] == ALEX
+    async with services.db.session() as session:
+        stored = {
+            r.conversation_id: r.kind
+            for r in (await session.execute(select(TeamsConversation))).scalars()
+        }
+    assert stored == {PERSONAL: "personal", CHANNEL: "channel"}
+
+
+async def test_installing_welcomes_once_and_removing_forgets_the_chat(
+    client: TestClient, connector: FakeConnector, services: Services
+) -> None:
+    install = activity(connector, type="installationUpdate", action="add")
+    assert await post(client, install)
+    assert await post(client, activity(connector, type="conversationUpdate"))
+    assert await post(client, {**install, "id": "again"})
+    welcomes = [c for c in connector.posted_to(PERSONAL) if "voluntary" in texts(c)]
+    assert len(welcomes) == 1
+    removed = activity(connector, type="installationUpdate", action="remove")
+    assert await post(client, removed)
+    async with services.db.session() as session:
+        assert (await session.execute(select(TeamsConversation))).scalars().all() == []
+
+
+async def test_an_activity_teams_delivers_twice_has_one_effect(
+    client: TestClient, connector: FakeConnector
+) -> None:
+    await post(client, activity(connector, text="help"))
+    before = len(connector.posted_to(PERSONAL))
+    twice = activity(connector, text="help", activity_id="same-id")
+    assert await post(client, twice)
+    assert await post(client, twice)
+    assert len(connector.posted_to(PERSONAL)) == before + 1
+
+
+async def test_a_body_that_is_not_an_activity_is_refused(client: TestClient) -> None:
+    bad_json = await client.post(
+        "/api/messages", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert bad_json.status == 400
+    assert (await client.post("/api/messages", json={"type": "message"})).status == 400
+
+
+async def test_an_admin_gives_a_role_by_mentioning_someone(
+    client: TestClient, connector: FakeConnector, services: Services
+) -> None:
+    await grant(services.db, TENANT, ALEX, Role.ADMIN)
+    connector.members["29:megan"] = {"id": "29:megan", "name": "Megan", "aadObjectId": MEGAN}
+    mention = {"type": "mention", "text": "<at>Megan</at>", "mentioned": {"id": "29:megan"}}
+    said = activity(connector, text="role <at>Megan</at> content", entities=[mention])
+    assert await post(client, said)
+    assert "Their roles now: content" in texts(connector.posted_to(PERSONAL)[-1])
+    async with services.db.session() as session:
+        megan = (await session.execute(select(Person).filter_by(external_id=MEGAN))).scalar_one()
+        assert await roles_of(session, person_id=megan.id) == {Role.CONTENT}
+
+
+async def test_prefs_shows_the_persons_own_page_and_a_choice_is_saved(
+    client: TestClient, connector: FakeConnector, services: Services, clock: FakeClock
+) -> None:
+    await join(services.db, TENANT, ALEX, now=clock.now())
+    await post(client, activity(connector, text="prefs"))
+    page = [c for c in connector.posted_to(PERSONAL) if "Input.ChoiceSet" in texts(c)]
+    choice_sets = [
+        e["id"]
+        for c in page
+        for a in c.body["attachments"]
+        for e in elements(a["content"]["body"])
+        if e["type"] == "Input.ChoiceSet"
+    ]
+    assert {"prefs.cadence", "prefs.networks", "prefs.consents"} <= set(choice_sets)
+    value = {"action": "prefs.networks", "value": "", "input": "prefs.networks"}
+    saved = activity(connector, value={**value, "prefs.networks": "bluesky"}, replyToId="act-1")
+    assert await post(client, saved)
+    assert "Your networks: Bluesky." in texts(connector.posted_to(PERSONAL)[-1])
+    async with services.db.session() as session:
+        alex = (await session.execute(select(Person).filter_by(external_id=ALEX))).scalar_one()
+    assert alex.networks == ["bluesky"]
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[str]:
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/launch", page)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}"
+    await server.close()
+
+
+async def test_content_is_previewed_then_saved_from_the_card(
+    client: TestClient, connector: FakeConnector, services: Services, site: str
+) -> None:
+    await grant(services.db, TENANT, ALEX, Role.CONTENT)
+    await post(client, activity(connector, text=f"add {site}/launch #product"))
+    preview = connector.posted_to(PERSONAL)[-1]
+    save = next(
+        e
+        for a in preview.body["attachments"]
+        for e in elements(a["content"]["body"])
+        if e["type"] == "Action.Submit" and e["data"]["action"] == "content.save"
+    )
+    preview_id = f"act-{connector.calls.index(preview) + 1}"
+    pressed = activity(connector, value=save["data"], replyToId=preview_id)
+    assert await post(client, pressed)
+    update = connector.calls[-1]
+    assert (update.method, update.activity_id) == ("PUT", preview_id)
+    assert "Saved item" in texts(update)
+    async with services.db.session() as session:
+        item = (await session.execute(select(ContentItem))).scalar_one()
+    assert item.title == "Launch week"
+
+
+async def test_an_answer_teams_refuses_is_logged_and_the_request_still_accepted(
+    client: TestClient, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    await post(client, activity(connector, text="help"))
+    connector.answer(Answer(403, body={"error": {"code": "BotDisabledByAdmin"}}))
+    assert await post(client, activity(connector, text="help"))
+    assert "Teams refused an answer" in caplog.text
