@@ -13,48 +13,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import aiohttp
-from sqlalchemy import insert, text
-from sqlalchemy.engine import make_url
-
+from bench.workload import FakeSlackProcess, fresh_database, seed_people
 from bot.slack.app import render_pair
 from bot.slack.messenger import SlackMessenger, build_web_client
 from captions import TemplateCaptionWriter
 from content_store import outbox
 from content_store.database import Database
-from content_store.demo import seed_demo_content
-from content_store.models import Person
 from content_store.people import get_or_create_workspace
-from domain.programme import ProgrammeStatus
 from handlers.context import Services
 from handlers.deliveries import plan_picks
 from handlers.types import Actor
 from handlers.weekly_picks import picks_reply, prepare_picks
 from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
-
-FAKE = """
-import asyncio, sys
-from tests.bot.slack.fake_slack import FakeSlack
-async def main():
-    slack = FakeSlack(team_id="T-BENCH", latency=float(sys.argv[2]))
-    slack.rate_limit_per_second = float(sys.argv[1])
-    await slack.start()
-    print(slack.root_url, flush=True)
-    await asyncio.Event().wait()
-asyncio.run(main())
-"""
 
 
 @dataclass
@@ -80,30 +58,6 @@ class Result:
         )
 
 
-class FakeSlackProcess:
-    """The fake Web API in a child process, so it does not share the sender's CPU."""
-
-    def __init__(self, *, rate: float, latency: float) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", FAKE, str(rate), str(latency)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=Path(__file__).resolve().parents[1],
-        )
-        assert self.process.stdout is not None
-        self.root = self.process.stdout.readline().strip()
-
-    async def stats(self) -> dict[str, int]:
-        """Messages posted, distinct recipients, duplicates and 429 answers so far."""
-        async with aiohttp.ClientSession() as session, session.get(f"{self.root}/stats") as r:
-            return dict(await r.json())
-
-    def stop(self) -> None:
-        """End the child process."""
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 class Clock:
     """The wall clock."""
 
@@ -111,44 +65,9 @@ class Clock:
         return datetime.now(UTC)
 
 
-async def _database(kind: str, directory: Path) -> Database:
-    if kind == "sqlite":
-        db = Database(f"sqlite+aiosqlite:///{directory / 'bench.db'}")
-    else:
-        url = os.environ.get(
-            "BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/socialboost_bench"
-        )
-        await _recreate_postgres(url)
-        db = Database(url)
-    await db.upgrade()
-    return db
-
-
-async def _recreate_postgres(url: str) -> None:
-    parsed = make_url(url)
-    admin = Database(parsed.set(database="postgres").render_as_string(hide_password=False))
-    async with admin.engine.connect() as connection:
-        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        await connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    await admin.dispose()
-
-
 async def _seed(db: Database, *, workspace: str, people: int) -> int:
-    async with db.session() as session:
-        ws = await get_or_create_workspace(session, platform="slack", external_id=workspace)
-        await seed_demo_content(session, workspace_id=ws.id, now=datetime.now(UTC))
-        rows: list[dict[str, Any]] = [
-            {
-                "workspace_id": ws.id,
-                "external_id": f"{workspace}-U{index:06d}",
-                "status": ProgrammeStatus.IN,
-            }
-            for index in range(people)
-        ]
-        for start in range(0, len(rows), 1000):
-            await session.execute(insert(Person), rows[start : start + 1000])
-        return ws.id
+    workspace_id, _ = await seed_people(db, workspace=workspace, people=people)
+    return workspace_id
 
 
 def _services(db: Database) -> Services:
@@ -234,7 +153,7 @@ async def bench(kind: str, arguments: argparse.Namespace) -> list[Result]:
     fake = FakeSlackProcess(rate=arguments.rate, latency=arguments.latency)
     try:
         with tempfile.TemporaryDirectory() as directory:
-            db = await _database(kind, Path(directory))
+            db = await fresh_database(kind, Path(directory))
             try:
                 ours = await run_outbox(
                     db,
