@@ -173,7 +173,7 @@ async def test_a_small_team_gets_organisation_figures_and_no_names(
 
     assert (digest.scope, digest.in_programme) == ("organisation", 8)
     assert (digest.this_week.shares, digest.this_week.sharers) == (4, 3)
-    assert [item.content_id for item in digest.top_items][0] == org.items["a"]
+    assert digest.top_items[0].content_id == org.items["a"]
     assert digest.spotlights == () and digest.asked_for_tips == ()
     assert "Name-" not in text  # UR7 shared with consent and UR8 asked for tips: still hidden
     assert "Fewer than 5 people" in text
