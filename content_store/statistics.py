@@ -427,14 +427,14 @@ async def weekly_figures(
             Share.confirmed_at.label("confirmed_at"),
         )
         .join(ContentItem, ContentItem.id == Share.content_id)
-        .where(in_workspace, Share.intent_at >= first, Share.intent_at < now)
+        .where(in_workspace, Share.intent_at >= first, Share.intent_at <= now)
         .subquery()
     )
     clicked = (
         select(week_bucket(Click.clicked_at, first=first, weeks=weeks).label("week"))
         .join(Link, Link.id == Click.link_id)
         .join(ContentItem, ContentItem.id == Link.content_id)
-        .where(in_workspace, Click.clicked_at >= first, Click.clicked_at < now)
+        .where(in_workspace, Click.clicked_at >= first, Click.clicked_at <= now)
         .subquery()
     )
     share_counts = select(
