@@ -10,10 +10,12 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server; must precede pyplot's first import
 
 from matplotlib.figure import Figure
+from PIL import Image
 
-# Small on purpose: under 16 kB a Teams card shows the chart inline (bot/teams/render.py).
+# Small on purpose: a Teams card shows a chart inline only under 16 kB (bot/teams/render.py).
 _SIZE_INCHES = (6.0, 2.6)
 _DPI = 72
+_COLOURS = 32
 
 
 def weekly_chart(
@@ -32,6 +34,15 @@ def weekly_chart(
     axes.grid(axis="y", alpha=0.3)
     axes.legend(fontsize=7, frameon=False, loc="upper left")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_DPI)
-    return buffer.getvalue()
+    drawn = io.BytesIO()
+    figure.savefig(drawn, format="png", dpi=_DPI)
+    return _few_colours(drawn.getvalue())
+
+
+def _few_colours(png: bytes) -> bytes:
+    # A line chart needs few colours: a palette PNG is a quarter of the size, small enough
+    # for Slack previews and for a Teams card (whose whole card must stay under 24 kB).
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=_COLOURS)
+    smaller = io.BytesIO()
+    image.save(smaller, format="png", optimize=True)
+    return smaller.getvalue()
