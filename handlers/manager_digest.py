@@ -314,7 +314,12 @@ async def plan_digests(
         for manager_id, (digest, slot) in wanted.items():
             if (manager_id, slot) not in existing:
                 session.add(
-                    StoredDigest(manager_id=manager_id, slot=slot, payload=to_payload(digest))
+                    StoredDigest(
+                        manager_id=manager_id,
+                        slot=slot,
+                        payload=to_payload(digest),
+                        created_at=services.clock.now(),
+                    )
                 )
         return await outbox.plan(session, planned=planned)
 

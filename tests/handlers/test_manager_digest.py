@@ -8,13 +8,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.runtime import Runtime
+from bot.settings import Settings
 from content_store.database import Database
 from content_store.events import record_event
 from content_store.models import ManagerDigest as StoredDigest
 from content_store.models import Person
 from content_store.people import get_or_create_person, get_or_create_workspace
+from content_store.privacy import purge_expired_detail
 from domain.events import EventType
 from domain.programme import ProgrammeStatus
+from domain.schedules import ScheduleKind
 from handlers.context import Services
 from handlers.deliveries import Outcome
 from handlers.manager_digest import (
@@ -278,3 +282,35 @@ async def test_a_zone_run_plans_only_managers_in_that_zone(
     utc = await plan_digests(services, workspace=ws, occurrence=clock.now(), zone_name="UTC")
 
     assert (amsterdam, utc) == (1, 1)
+
+
+async def test_the_runtime_runs_the_digest_schedule(services: Services, clock: FakeClock) -> None:
+    await _org(services.db, clock)
+    async with services.db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+    runners = Runtime(Settings(), services, {}).runners()
+
+    planned = await runners[ScheduleKind.DIGEST](services, ws, "UTC", clock.now())
+
+    assert planned == 2
+
+
+async def test_figures_of_a_digest_never_sent_are_purged_after_two_weeks(
+    services: Services, clock: FakeClock
+) -> None:
+    await _org(services.db, clock)
+    async with services.db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+    await plan_digests(services, workspace=ws, occurrence=clock.now())
+
+    async with services.db.session() as session:
+        await purge_expired_detail(
+            session, now=clock.now() + timedelta(days=13), retention_days=400
+        )
+        kept = await session.scalar(select(func.count()).select_from(StoredDigest))
+        await purge_expired_detail(
+            session, now=clock.now() + timedelta(days=15), retention_days=400
+        )
+        left = await session.scalar(select(func.count()).select_from(StoredDigest))
+
+    assert (kept, left) == (2, 0)
