@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from content_store.models import ContentItem, Event, Person
+from content_store.models import ContentItem, Event, Person, Share
 from domain.events import EventType
 from domain.programme import ProgrammeStatus
 
@@ -284,17 +284,18 @@ async def asked_for_tips(
 async def _managers_shared(
     session: AsyncSession, *, workspace_id: int, content_ids: set[int]
 ) -> frozenset[tuple[int, int]]:
-    """(manager id, item id) for managers who already shared one of these items, ever."""
+    """(manager id, item id) for managers who already started sharing one of these items."""
     if not content_ids:
         return frozenset()
     managers = select(Person.manager_id).where(
         Person.workspace_id == workspace_id, Person.manager_id.is_not(None)
     )
+    # The shares table (indexed by item) rather than the event log: a few items, any time.
     query = (
-        select(Event.person_id, Event.content_id)
-        .where(Event.type == _SHARE, Event.content_id.in_(content_ids))
-        .where(Event.person_id.in_(managers.scalar_subquery()))
+        select(Share.person_id, Share.content_id)
+        .where(Share.content_id.in_(content_ids))
+        .where(Share.person_id.in_(managers.scalar_subquery()))
         .distinct()
     )
     rows = (await session.execute(query)).all()
-    return frozenset((row[0] or 0, row[1] or 0) for row in rows)
+    return frozenset((row[0] or 0, row[1]) for row in rows)

@@ -453,7 +453,7 @@ class TeamsConversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class ManagerDigest(Base):
+class StoredDigest(Base):
     """A manager's weekly figures, stored when the digest is planned and dropped once sent.
 
     The payload holds counts, item ids and titles, and person ids only: names are looked up

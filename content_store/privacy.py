@@ -18,11 +18,11 @@ from content_store.models import (
     Event,
     Feedback,
     Link,
-    ManagerDigest,
     Person,
     PersonRole,
     PersonTopic,
     Share,
+    StoredDigest,
     Topic,
 )
 
@@ -109,6 +109,6 @@ async def purge_expired_detail(session: AsyncSession, *, now: datetime, retentio
     events = await session.execute(delete(Event).where(Event.created_at < cutoff))
     # A digest's figures are kept only until it is sent; one never sent is of no use later.
     digests = await session.execute(
-        delete(ManagerDigest).where(ManagerDigest.created_at < now - DIGEST_KEPT)
+        delete(StoredDigest).where(StoredDigest.created_at < now - DIGEST_KEPT)
     )
     return sum(int(getattr(result, "rowcount", 0)) for result in (clicks, events, digests))

@@ -24,8 +24,7 @@ from content_store.digest_figures import (
     WeekCounts,
     workspace_figures,
 )
-from content_store.models import Delivery, Person, Workspace
-from content_store.models import ManagerDigest as StoredDigest
+from content_store.models import Delivery, Person, StoredDigest, Workspace
 from content_store.outbox import ClaimedDelivery, PlannedDelivery
 from content_store.people import IMPORTED_PREFIX
 from domain.programme import ProgrammeStatus

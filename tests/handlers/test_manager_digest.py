@@ -12,11 +12,12 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from content_store.database import Database
 from content_store.events import record_event
-from content_store.models import ManagerDigest as StoredDigest
-from content_store.models import Person
+from content_store.models import Person, StoredDigest
 from content_store.people import get_or_create_person, get_or_create_workspace
 from content_store.privacy import purge_expired_detail
+from content_store.sharing import ShareIntent, get_or_create_link, record_share_intent
 from domain.events import EventType
+from domain.networks import Network
 from domain.programme import ProgrammeStatus
 from domain.schedules import ScheduleKind
 from handlers.context import Services
@@ -236,7 +237,13 @@ async def test_suggestion_rules_follow_the_data(services: Services, clock: FakeC
     assert (digest.suggestion, digest.suggestion_item) == ("share_top", "Story a")
     assert "Story a" in _text(digest_reply(digest, Names()))
 
-    await _event(services.db, org, EventType.SHARE_INTENT, "UBOSS", at=clock.now(), item="a")
+    async with services.db.session() as session:  # the manager shares it themselves
+        boss, item = org.people["UBOSS"], org.items["a"]
+        link = await get_or_create_link(
+            session, person_id=boss, content_id=item, network=Network.X, now=clock.now()
+        )
+        intent = ShareIntent(boss, item, Network.X, "dm", "Suggested", "Mine", 1.0)
+        await record_share_intent(session, intent=intent, link=link, now=clock.now())
     shared = (await _digests(services, org))[org.people["UBOSS"]]
     assert shared.suggestion == "thank"  # 3 shares against an average of 1
 
