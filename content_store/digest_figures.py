@@ -165,21 +165,26 @@ def _counts(activity: Any) -> list[Any]:
 async def weekly_counts(
     session: AsyncSession, *, workspace_id: int, week_start: datetime
 ) -> dict[int | None, list[WeekCounts]]:
-    """Twelve weeks (oldest first, the digest week last) per manager, and for the org (None)."""
+    """Twelve weeks (oldest first, the digest week last) per manager, and for the org (None).
+
+    One scan: each person has one manager (or none), so the organisation's figures, distinct
+    sharers included, are the sums over every group, the group without a manager too.
+    """
     first = week_start - WEEK * (WEEKS_SHOWN - 1)
     activity = _activity(workspace_id, start=first, end=week_start + WEEK, weeks=WEEKS_SHOWN)
-    team: Select[Any] = (
-        select(activity.c.manager_id, activity.c.week, *_counts(activity))
-        .where(activity.c.manager_id.is_not(None))
-        .group_by(activity.c.manager_id, activity.c.week)
-    )
-    org: Select[Any] = select(activity.c.week, *_counts(activity)).group_by(activity.c.week)
+    query: Select[Any] = select(
+        activity.c.manager_id, activity.c.week, *_counts(activity)
+    ).group_by(activity.c.manager_id, activity.c.week)
     series: dict[int | None, list[WeekCounts]] = defaultdict(_empty_weeks)
-    for manager_id, week, shares, clicks, sharers in (await session.execute(team)).all():
-        series[manager_id][int(week)] = WeekCounts(int(shares), int(clicks), int(sharers))
-    series[None] = _empty_weeks()
-    for week, shares, clicks, sharers in (await session.execute(org)).all():
-        series[None][int(week)] = WeekCounts(int(shares), int(clicks), int(sharers))
+    org = [[0, 0, 0] for _ in range(WEEKS_SHOWN)]
+    for manager_id, week, shares, clicks, sharers in (await session.execute(query)).all():
+        counts = (int(shares), int(clicks), int(sharers))
+        if manager_id is not None:
+            series[manager_id][int(week)] = WeekCounts(*counts)
+        org[int(week)] = [
+            total + count for total, count in zip(org[int(week)], counts, strict=True)
+        ]
+    series[None] = [WeekCounts(*totals) for totals in org]
     return dict(series)
 
 
