@@ -139,20 +139,26 @@ class Names:
 
 
 def digest_reply(digest: ManagerDigest, names: Names) -> Reply:
-    """The digest as a neutral reply, with a PNG chart of the last twelve weeks attached."""
+    """The digest as a neutral reply, with a PNG chart of the last twelve weeks attached.
+
+    When even the whole organisation has fewer than five people in the programme, its figures
+    would point at people too: then only what content worked and the suggestion are shown.
+    """
     locale = digest.locale
+    figures_allowed = digest.in_programme >= MIN_TEAM
+    figures = [Text(_participation(digest)), Text(_trend(digest))]
     blocks = [
         Text(translate(f"digest.title.{digest.scope}", locale), heading=True),
         *_scope_note(digest),
-        Text(_participation(digest)),
-        Text(_trend(digest)),
+        *(figures if figures_allowed else [Text(translate("digest.too_few", locale))]),
         *_top_items(digest),
         *_named(names, locale),
         Text(
             translate(f"digest.suggest.{digest.suggestion}", locale, title=digest.suggestion_item)
         ),
     ]
-    return Reply(blocks=tuple(blocks), files=(digest_chart(digest),))
+    files = (digest_chart(digest),) if figures_allowed else ()
+    return Reply(blocks=tuple(blocks), files=files)
 
 
 def _scope_note(digest: ManagerDigest) -> list[Text]:

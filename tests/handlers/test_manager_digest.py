@@ -321,3 +321,22 @@ async def test_figures_of_a_digest_never_sent_are_purged_after_two_weeks(
         left = await session.scalar(select(func.count()).select_from(StoredDigest))
 
     assert (kept, left) == (2, 0)
+
+
+async def test_a_tiny_organisation_shows_no_figures_at_all(
+    services: Services, clock: FakeClock
+) -> None:
+    org = await _org(services.db, clock)
+    async with services.db.session() as session:  # only three people stay in the programme
+        for user in ("UR1", "UR2", "UR3", "UR4", "UR5"):
+            person = await session.get(Person, org.people[user])
+            assert person is not None
+            person.status = ProgrammeStatus.LATER
+
+    digest = (await _digests(services, org))[org.people["USMALL"]]
+    reply = digest_reply(digest, Names())
+
+    assert (digest.scope, digest.in_programme) == ("organisation", 3)
+    assert reply.files == ()
+    assert "of the" not in _text(reply) and "Shares this week" not in _text(reply)
+    assert "Story a" in _text(reply)  # what content worked names no one
