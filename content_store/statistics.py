@@ -188,12 +188,12 @@ async def _opened(session: AsyncSession, wanted: Any) -> dict[int, int]:
     viewed = (
         select(Delivery.person_id, DeliveryItem.content_id)
         .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
-        .where(Delivery.status == "shown")
+        .where(Delivery.status == "shown", DeliveryItem.content_id.in_(wanted))
     )
     acted = union(
         viewed,
-        select(Share.person_id, Share.content_id),
-        select(Feedback.person_id, Feedback.content_id),
+        select(Share.person_id, Share.content_id).where(Share.content_id.in_(wanted)),
+        select(Feedback.person_id, Feedback.content_id).where(Feedback.content_id.in_(wanted)),
     ).subquery()
     delivered = _delivered().subquery()
     query = (
