@@ -303,29 +303,30 @@ async def plan_digests(
     """Store this week's digest of every manager (in one zone, or all) and queue its send.
 
     The digest covers the seven days before the occurrence. The slot is the manager's ISO
-    week, so a second run in the same week queues nobody twice and a stored digest stays.
+    week, so a second run in the same week queues nobody twice and stores nothing new.
     """
     digests = await build_digests(services, workspace_id=workspace.id, week_start=occurrence - WEEK)
     async with services.db.session() as session:
         zones = await _manager_zones(session, workspace=workspace)
-        wanted = {
-            digest.manager_id: (digest, f"{DIGEST}:{week_of(occurrence, zones[digest.manager_id])}")
+        slots = {
+            digest.manager_id: f"{DIGEST}:{week_of(occurrence, zones[digest.manager_id])}"
             for digest in digests
             if digest.manager_id in zones and zone_name in (None, zones[digest.manager_id])
         }
-        planned = [PlannedDelivery(m, slot, DIGEST, occurrence) for m, (_, slot) in wanted.items()]
+        planned = [PlannedDelivery(m, slot, DIGEST, occurrence) for m, slot in slots.items()]
         # Figures are stored only with a new outbox row, so none outlive a sent digest.
         existing = await _already_planned(session, planned=planned)
-        for manager_id, (digest, slot) in wanted.items():
-            if (manager_id, slot) not in existing:
-                session.add(
-                    StoredDigest(
-                        manager_id=manager_id,
-                        slot=slot,
-                        payload=to_payload(digest),
-                        created_at=services.clock.now(),
-                    )
-                )
+        session.add_all(
+            StoredDigest(
+                manager_id=digest.manager_id,
+                slot=slots[digest.manager_id],
+                payload=to_payload(digest),
+                created_at=services.clock.now(),
+            )
+            for digest in digests
+            if digest.manager_id in slots
+            and (digest.manager_id, slots[digest.manager_id]) not in existing
+        )
         return await outbox.plan(session, planned=planned)
 
 
