@@ -330,3 +330,6 @@ async def test_export_command_gives_json_files_to_the_content_team_only(
     with pytest.raises(InvalidInput) as bad:
         await run_command(services, actor("UCT"), "export items xml", messenger=messenger)
     assert bad.value.code == "export.format"
+    with pytest.raises(InvalidInput) as extra:
+        await run_command(services, actor("UCT"), "export items json now", messenger=messenger)
+    assert extra.value.code == "command.export"
