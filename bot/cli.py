@@ -323,7 +323,7 @@ def export(
     platform: Platform = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Export people, content, shares or clicks as CSV or JSON."""
+    """Export people, content, shares, clicks or statistics (items, topics, funnel, weekly)."""
 
     async def work(db: Database) -> None:
         async with db.session() as session:

@@ -18,6 +18,7 @@ from domain.schedules import ScheduleKind
 from handlers import channel_mode
 from handlers.context import Services
 from handlers.deliveries import RetryPolicy, plan_picks
+from handlers.manager_digest import plan_digests
 from handlers.types import Messenger
 from scheduler.leader import Leadership
 from scheduler.maintenance import build_scheduler
@@ -75,6 +76,20 @@ def picks_runner(messengers: Mapping[str, Messenger]) -> SlotRunner:
     return run
 
 
+async def digest_runner(
+    services: Services, workspace: Workspace, zone_name: str, occurrence: datetime
+) -> int:
+    """Queue the weekly digest of every manager with reports whose time zone is `zone_name`.
+
+    Managers need not be in the programme, and one who said "no thanks" still gets it: the
+    digest is part of leading a team, not an invitation to share (PRODUCT.md rule 1 is about
+    not pushing people to be ambassadors), so it never asks that manager to share anything.
+    """
+    return await plan_digests(
+        services, workspace=workspace, occurrence=occurrence, zone_name=zone_name
+    )
+
+
 class Runtime:
     """Starts and stops the sender and the leader election with the web app."""
 
@@ -97,7 +112,10 @@ class Runtime:
 
     def runners(self) -> dict[ScheduleKind, SlotRunner]:
         """What each kind of schedule does when it fires."""
-        return {ScheduleKind.PICKS: picks_runner(self.messengers)}
+        return {
+            ScheduleKind.PICKS: picks_runner(self.messengers),
+            ScheduleKind.DIGEST: digest_runner,
+        }
 
     async def start(self) -> None:
         """Start sending (every replica) and campaigning for the scheduler."""

@@ -6,14 +6,24 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import asdict, astuple
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.models import Click, ContentItem, Link, Person, Share
+from content_store.models import Click, ContentItem, Link, Person, Share, utcnow
+from content_store.statistics import (
+    ItemStats,
+    TopicStats,
+    funnel,
+    item_statistics,
+    topic_statistics,
+    weekly_figures,
+)
 from domain.errors import InvalidInput
+from domain.networks import Network
 
 _QUERIES: dict[str, Any] = {
     "people": lambda ws: (
@@ -73,7 +83,8 @@ _QUERIES: dict[str, Any] = {
         .order_by(Click.id)
     ),
 }
-KINDS = tuple(_QUERIES)
+STATISTICS = ("items", "topics", "funnel", "weekly")
+KINDS = (*_QUERIES, *STATISTICS)
 FORMATS = ("csv", "json")
 
 
@@ -84,9 +95,11 @@ def _plain(value: Any) -> Any:
 
 
 async def export_rows(
-    session: AsyncSession, *, workspace_id: int, kind: str
+    session: AsyncSession, *, workspace_id: int, kind: str, now: datetime | None = None
 ) -> tuple[list[str], list[list[Any]]]:
-    """Column names and rows of one export kind."""
+    """Column names and rows of one export kind (statistics are as of `now`)."""
+    if kind in STATISTICS:
+        return await statistics_rows(session, workspace_id=workspace_id, kind=kind, now=now)
     if kind not in _QUERIES:
         raise InvalidInput(
             "export.kind",
@@ -97,6 +110,84 @@ async def export_rows(
     query: Select[Any] = _QUERIES[kind](workspace_id)
     result = await session.execute(query)
     return list(result.keys()), [[_plain(v) for v in row] for row in result]
+
+
+async def statistics_rows(
+    session: AsyncSession, *, workspace_id: int, kind: str, now: datetime | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """The programme statistics as rows: per item, per topic, the funnel, or per week."""
+    now = now or utcnow()
+    if kind == "funnel":
+        stages = await funnel(session, workspace_id=workspace_id, now=now)
+        return ["stage", "people"], [[name, count] for name, count in asdict(stages).items()]
+    if kind == "weekly":
+        weeks = await weekly_figures(session, workspace_id=workspace_id, now=now)
+        columns = ["week_start", "share_intents", "confirmed", "clicks", "sharers"]
+        return columns, [[_plain(v) for v in astuple(week)] for week in weeks]
+    items = await item_statistics(session, workspace_id=workspace_id)
+    if kind == "items":
+        return _ITEM_COLUMNS, [_item_row(item) for item in items]
+    return _TOPIC_COLUMNS, [_topic_row(topic) for topic in topic_statistics(items)]
+
+
+_ITEM_COLUMNS = [
+    "content_id",
+    "title",
+    "topics",
+    "sent",
+    "opened",
+    "share_intents",
+    *(f"confirmed_{network.value}" for network in Network),
+    "average_rewrite",
+    "clicks",
+    "near_identical_captions",
+    "flagged_same_text",
+]
+_TOPIC_COLUMNS = [
+    "topic",
+    "items",
+    "sent",
+    "opened",
+    "share_intents",
+    *(f"confirmed_{network.value}" for network in Network),
+    "average_rewrite",
+    "clicks",
+    "flagged_items",
+]
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
+
+
+def _item_row(item: ItemStats) -> list[Any]:
+    return [
+        item.content_id,
+        item.title,
+        " ".join(item.topics),
+        item.sent,
+        item.opened,
+        item.share_intents,
+        *(item.confirmed.get(network.value, 0) for network in Network),
+        _rounded(item.average_rewrite),
+        item.clicks,
+        item.same_text,
+        item.flagged,
+    ]
+
+
+def _topic_row(topic: TopicStats) -> list[Any]:
+    return [
+        topic.topic,
+        topic.items,
+        topic.sent,
+        topic.opened,
+        topic.share_intents,
+        *(topic.confirmed.get(network.value, 0) for network in Network),
+        _rounded(topic.average_rewrite),
+        topic.clicks,
+        topic.flagged_items,
+    ]
 
 
 def _csv_safe(value: Any) -> Any:

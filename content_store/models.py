@@ -451,3 +451,20 @@ class TeamsConversation(Base):
     user_id: Mapped[str] = mapped_column(String(100), default="")
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class StoredDigest(Base):
+    """A manager's weekly figures, stored when the digest is planned and dropped once sent.
+
+    The payload holds counts, item ids and titles, and person ids only: names are looked up
+    (and spotlight consent checked again) when the message is composed.
+    """
+
+    __tablename__ = "manager_digests"
+
+    manager_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -22,6 +22,7 @@ from content_store.models import (
     PersonRole,
     PersonTopic,
     Share,
+    StoredDigest,
     Topic,
 )
 
@@ -98,9 +99,16 @@ async def erase_person(session: AsyncSession, *, person_id: int) -> None:
     await session.execute(delete(Person).where(Person.id == person_id))
 
 
+DIGEST_KEPT = timedelta(days=14)
+
+
 async def purge_expired_detail(session: AsyncSession, *, now: datetime, retention_days: int) -> int:
     """Delete clicks and events older than the retention period; returns rows removed."""
     cutoff = now - timedelta(days=retention_days)
     clicks = await session.execute(delete(Click).where(Click.clicked_at < cutoff))
     events = await session.execute(delete(Event).where(Event.created_at < cutoff))
-    return int(getattr(clicks, "rowcount", 0)) + int(getattr(events, "rowcount", 0))
+    # A digest's figures are kept only until it is sent; one never sent is of no use later.
+    digests = await session.execute(
+        delete(StoredDigest).where(StoredDigest.created_at < now - DIGEST_KEPT)
+    )
+    return sum(int(getattr(result, "rowcount", 0)) for result in (clicks, events, digests))

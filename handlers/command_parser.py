@@ -265,8 +265,10 @@ def parse_command(text: str) -> Command:
         return Command(name=name, text=_free_text(rest, name=name) if rest else None)
     if name == "schedule":
         return _schedule(rest)
-    if name in ("help", "export"):
+    if name == "help":
         return Command(name=name, topic_or_kind=rest[0].lower() if rest else None)
+    if name == "export":
+        return _export(rest)
     if rest:
         raise InvalidInput(
             "command.extra",
@@ -275,6 +277,18 @@ def parse_command(text: str) -> Command:
             extra=" ".join(rest)[:60],
         )
     return Command(name=name)
+
+
+def _export(tokens: list[str]) -> Command:
+    """'export', 'export items', 'export weekly json'."""
+    if len(tokens) > 2:
+        raise InvalidInput("command.export", "Write 'export <what> [csv|json]'.")
+    words = [token.lower() for token in tokens]
+    return Command(
+        name="export",
+        topic_or_kind=words[0] if words else None,
+        text=words[1] if len(words) > 1 else None,
+    )
 
 
 def _schedule(tokens: list[str]) -> Command:

@@ -72,6 +72,14 @@ def test_people_import_refuses_a_bad_file_and_accepts_a_good_one(tmp_path: Path)
     assert {p["email"] for p in people} == {"m@example.com", "a@example.com"}
 
 
+def test_statistics_export_as_json(tmp_path: Path) -> None:
+    assert _run(tmp_path, "seed-demo").returncode == 0
+    items = json.loads(_run(tmp_path, "export", "items", "--format", "json").stdout)
+    stages = json.loads(_run(tmp_path, "export", "funnel", "--format", "json").stdout)
+    assert len(items) == 6 and {"sent", "opened", "share_intents", "clicks"} <= set(items[0])
+    assert [stage["stage"] for stage in stages] == ["invited", "joined", "shared_once", "steady"]
+
+
 def test_bad_export_kind_is_refused(tmp_path: Path) -> None:
     result = _run(tmp_path, "export", "passwords")
     assert result.returncode == 2 and "Unknown export 'passwords'" in result.stderr
