@@ -491,7 +491,8 @@ def main() -> None:
         arguments.bare = index == len(kinds) - 1  # the baselines need no database: once
         rows += asyncio.run(run(kind, arguments, log))
     print(
-        f"{'target':<34} {'phase':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>6} {'MiB':>7}"
+        f"{'target':<40} {'phase':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'failed':>6} {'MiB':>7}"
     )
     for row in rows:
         print(row.line())
