@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -38,3 +40,31 @@ async def test_session_rolls_back_everything_on_error(db: Database) -> None:
 async def test_upgrade_is_repeatable(db: Database) -> None:
     await db.upgrade()
     await db.ping()
+
+
+async def test_units_of_work_on_sqlite_take_turns_and_may_nest(db: Database) -> None:
+    if db.is_postgresql:
+        return  # PostgreSQL runs them side by side
+    order: list[str] = []
+    first_inside = asyncio.Event()
+
+    async def unit(name: str, *, hold: asyncio.Event | None = None) -> None:
+        async with db.session() as session:
+            order.append(f"{name} in")
+            session.add(Workspace(platform="slack", external_id=name))
+            if hold is not None:
+                first_inside.set()
+                await hold.wait()
+            async with db.session() as inner:  # a nested unit joins, it does not wait
+                await inner.execute(text("SELECT 1"))
+            order.append(f"{name} out")
+
+    release = asyncio.Event()
+    first = asyncio.create_task(unit("T-A", hold=release))
+    await first_inside.wait()
+    second = asyncio.create_task(unit("T-B"))
+    await asyncio.sleep(0.05)  # the second unit is waiting for its turn, not writing
+    assert order == ["T-A in"]
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["T-A in", "T-A out", "T-B in", "T-B out"]
