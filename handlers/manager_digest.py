@@ -99,7 +99,8 @@ def _digest(
         weeks=tuple(figures.weeks.get(key) or figures.weeks[None]),
         top_items=tuple(figures.top_items.get(key, [])),
         spotlights=() if small else tuple(figures.spotlights.get(team.manager_id, [])),
-        asked_for_tips=() if small else tuple(figures.asked_for_tips.get(team.manager_id, [])),
+        # A person's own request to tell their manager is passed on whatever the team's size.
+        asked_for_tips=tuple(figures.asked_for_tips.get(team.manager_id, [])),
         suggestion="",
     )
     return _with_suggestion(digest, team=team, managers_shared=figures.managers_shared)

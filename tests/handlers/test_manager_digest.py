@@ -166,7 +166,7 @@ async def test_the_reply_names_only_spotlights_and_tip_askers_never_non_sharers(
     assert "Story a — 2 shares, 3 clicks" in text
 
 
-async def test_a_small_team_gets_organisation_figures_and_no_names(
+async def test_a_small_team_gets_organisation_figures_and_only_the_names_it_was_asked_to(
     services: Services, clock: FakeClock
 ) -> None:
     org = await _org(services.db, clock)
@@ -179,8 +179,10 @@ async def test_a_small_team_gets_organisation_figures_and_no_names(
     assert (digest.scope, digest.in_programme) == ("organisation", 8)
     assert (digest.this_week.shares, digest.this_week.sharers) == (4, 3)
     assert digest.top_items[0].content_id == org.items["a"]
-    assert digest.spotlights == () and digest.asked_for_tips == ()
-    assert "Name-" not in text  # UR7 shared with consent and UR8 asked for tips: still hidden
+    assert digest.spotlights == () and digest.asked_for_tips == (org.people["UR8"],)
+    # UR7 shared with consent, but their counts would point at a person: hidden. UR8 asked
+    # for tips and chose to tell their manager: that request reaches the manager.
+    assert "Name-UR7" not in text and "Name-UR8" in text
     assert "Fewer than 5 people" in text
 
 
