@@ -9,6 +9,7 @@ conversion for Bolt, the same CloudAdapter and token check for Teams), with noth
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -47,6 +48,10 @@ class _Nothing:
 
 def teams_app() -> web.Application:
     """The Agents SDK's CloudAdapter in anonymous local mode, running an empty turn."""
+    # As in `socialboost serve`: without an app id the SDK warns on every turn.
+    logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
+        logging.ERROR
+    )
     configuration = auth_configuration(None)
     cloud = build_cloud_adapter(configuration)
     agent = _Nothing()
