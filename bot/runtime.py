@@ -18,6 +18,7 @@ from domain.schedules import ScheduleKind
 from handlers import channel_mode
 from handlers.context import Services
 from handlers.deliveries import RetryPolicy, plan_picks
+from handlers.reminders import plan_reminders
 from handlers.types import Messenger
 from scheduler.leader import Leadership
 from scheduler.maintenance import build_scheduler
@@ -75,6 +76,19 @@ def picks_runner(messengers: Mapping[str, Messenger]) -> SlotRunner:
     return run
 
 
+def reminders_runner() -> SlotRunner:
+    """Queue the day's reminders for a zone's unanswered invitations."""
+
+    async def run(
+        services: Services, workspace: Workspace, zone_name: str, occurrence: datetime
+    ) -> int:
+        return await plan_reminders(
+            services, workspace=workspace, occurrence=occurrence, zone_name=zone_name
+        )
+
+    return run
+
+
 class Runtime:
     """Starts and stops the sender and the leader election with the web app."""
 
@@ -97,7 +111,10 @@ class Runtime:
 
     def runners(self) -> dict[ScheduleKind, SlotRunner]:
         """What each kind of schedule does when it fires."""
-        return {ScheduleKind.PICKS: picks_runner(self.messengers)}
+        return {
+            ScheduleKind.PICKS: picks_runner(self.messengers),
+            ScheduleKind.REMINDERS: reminders_runner(),
+        }
 
     async def start(self) -> None:
         """Start sending (every replica) and campaigning for the scheduler."""
@@ -120,6 +137,7 @@ class Runtime:
             db=self.services.db,
             clock=self.services.clock,
             retention_days=self.settings.retention_days,
+            services=self.services,
         )
         planner = SlotPlanner(
             self.services, scheduler, runners=self.runners(), on_planned=self.sender.wake

@@ -21,6 +21,7 @@ from domain.programme import Role
 from domain.schedules import cadence_allows, zone
 from handlers import channel_mode
 from handlers.context import Services, load_caller, require_role
+from handlers.reminders import REMINDER, ReminderDelivery
 from handlers.types import Actor, DeliveryError, Messenger, Reply, SentLookup
 from handlers.weekly_picks import attach_items, picks_reply, prepare_picks, week_of, week_slot
 from messages import translate
@@ -105,7 +106,7 @@ class PicksDelivery:
         )
 
 
-KINDS: dict[str, DeliveryKind] = {PICKS: PicksDelivery()}
+KINDS: dict[str, DeliveryKind] = {PICKS: PicksDelivery(), REMINDER: ReminderDelivery()}
 
 
 class Gate(Protocol):
