@@ -275,7 +275,7 @@ async def people_in_group(
         .where(PersonInsight.workspace_id == workspace_id, PersonInsight.group == group)
         .order_by(PersonInsight.confidence.desc(), Person.id)
     )
-    return [(person, insight) for person, insight in (await session.execute(query)).tuples()]
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
 def group_counts(placements: Sequence[Placement]) -> dict[str, int]:
