@@ -42,20 +42,19 @@ async def run_regroup(*, services: Services) -> int:
 
 
 def build_scheduler(
-    *, db: Database, clock: Clock, retention_days: int, services: Services | None = None
+    *, db: Database, clock: Clock, retention_days: int, services: Services
 ) -> AsyncIOScheduler:
     """The in-process scheduler with the maintenance jobs (started by the server)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    if services is not None:
-        # After retention, so groups never rest on detail that is about to be deleted.
-        scheduler.add_job(
-            run_regroup,
-            CronTrigger(hour=4, minute=0),
-            kwargs={"services": services},
-            id="insights-regroup",
-            coalesce=True,
-            misfire_grace_time=6 * 3600,
-        )
+    # After retention, so groups never rest on detail that is about to be deleted.
+    scheduler.add_job(
+        run_regroup,
+        CronTrigger(hour=4, minute=0),
+        kwargs={"services": services},
+        id="insights-regroup",
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+    )
     scheduler.add_job(
         run_retention,
         CronTrigger(hour=3, minute=30),
