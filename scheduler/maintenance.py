@@ -1,4 +1,4 @@
-"""Nightly retention and the regular upkeep of content statuses."""
+"""Nightly retention and regrouping, and the regular upkeep of content statuses."""
 
 from __future__ import annotations
 
