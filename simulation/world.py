@@ -229,7 +229,8 @@ class World:
             self.workspace_id = caller.workspace.id
             await seed_demo_content(session, workspace_id=self.workspace_id, now=START)
         for persona in self.people:
-            self.clock.at(START + timedelta(minutes=persona.index % 60))
+            # Invitations go out in the hour before the first Monday's content and picks.
+            self.clock.at(START - timedelta(hours=1) + timedelta(minutes=persona.index % 60))
             await programme.welcome(self.services, self.actor(persona))
             async with self.services.db.session() as session:
                 caller = await load_caller(session, self.actor(persona), self.services)
@@ -238,11 +239,14 @@ class World:
     async def _week(self, week: int) -> None:
         monday = START + timedelta(weeks=week)
         await self._add_content(monday, week)
+        # The clock only moves forward: answers, picks, reminders, reactions, later shares.
         if week == 0:
-            await self._answers(monday + timedelta(hours=3), behaviour.first_answer)
+            await self._answers(monday + timedelta(minutes=30), behaviour.first_answer)
         await self._send_picks(monday + timedelta(hours=1))
         reminded = await self._send_reminders(monday + timedelta(hours=2))
-        await self._answers(monday + timedelta(hours=5), behaviour.answer_to_reminder, reminded)
+        await self._answers(
+            monday + timedelta(hours=2, minutes=30), behaviour.answer_to_reminder, reminded
+        )
         plans = {
             p.index: behaviour.plan_week(p, self.rng) for p in self.people if p.index in self.joined
         }

@@ -8,6 +8,7 @@ import pytest
 
 from insights.grouping import Group, Thresholds, drive_score, place
 from insights.signals import Signals
+from messages import translate
 
 T = Thresholds()
 SELF_DRIVEN = Signals(
@@ -110,3 +111,19 @@ def test_the_evidence_names_the_facts_with_their_values() -> None:
 
 def test_thresholds_move_the_nudge_window() -> None:
     assert Thresholds(nudge_window_hours=2).nudge_window_seconds == 7200
+
+
+def test_every_piece_of_evidence_has_a_message_in_both_languages() -> None:
+    quiet = Signals(person_id=3, status="in", opted_in=True, weeks_in_programme=9)
+    people = [
+        SELF_DRIVEN,
+        NEEDS_HELP,
+        quiet,
+        dataclasses.replace(quiet, status="no"),
+        dataclasses.replace(quiet, status="later"),
+    ]
+    evidence = [item for person in people for item in place(person, T).evidence]
+    for locale in ("en", "nl"):
+        for item in evidence:
+            assert translate(item["key"], locale, **item["params"])
+    assert len({item["key"] for item in evidence}) == 11
