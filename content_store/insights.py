@@ -43,11 +43,8 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
-
-
-def _first(event_type: EventType, seconds: ColumnElement[int]) -> ColumnElement[int]:
-    return func.min(case((Event.type == event_type.value, seconds)))
+    # FILTER rather than SUM(CASE …): both databases then skip the row early.
+    return func.count().filter(condition)
 
 
 @dataclass
@@ -98,7 +95,7 @@ _COUNTED = (
 
 
 async def _event_counts(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
-    seconds = epoch_seconds(Event.created_at)
+    """Counts per person and kind of event, and when they first joined and were reminded."""
     dm = Event.payload["source"].as_string() == "dm"
     query = (
         select(
@@ -106,76 +103,84 @@ async def _event_counts(session: AsyncSession, rows: dict[int, _Row], *, workspa
             *(_count(Event.type == kind.value) for kind in _COUNTED),
             _count(Event.type.in_(sorted(FEEDBACK))),
             _count(and_(Event.type == EventType.PICKS_SHOWN.value, dm)),
-            _first(EventType.OPTED_IN, seconds),
-            _first(EventType.REMINDED, seconds),
+            _first(EventType.OPTED_IN),
+            _first(EventType.REMINDED),
         )
         .where(Event.workspace_id == workspace_id, Event.person_id.is_not(None))
         .group_by(Event.person_id)
     )
+    names = [kind.value for kind in _COUNTED] + ["feedback", "picks_dm"]
     for person_id, *figures in await session.execute(query):
         row = rows.get(person_id or 0)
-        if row is None:
-            continue
-        names = [kind.value for kind in _COUNTED] + ["feedback", "picks_dm"]
-        row.counts = {name: int(value or 0) for name, value in zip(names, figures, strict=False)}
-        row.first_in, row.first_reminded = figures[-2], figures[-1]
+        if row is not None:
+            row.counts = dict(zip(names, figures[: len(names)], strict=True))
+            row.first_in, row.first_reminded = figures[-2], figures[-1]
+
+
+def _first(event_type: EventType) -> ColumnElement[int]:
+    return func.min(epoch_seconds(Event.created_at)).filter(Event.type == event_type.value)
 
 
 async def _share_weeks(
     session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int, window: int
 ) -> None:
-    """Share intents per person and week, each told nudged or not by the latest nudge before it."""
-    seconds = epoch_seconds(Event.created_at)
+    """Share intents per person and week, each told nudged or not by the latest nudge before it.
+
+    Only nudges and shares are ordered (by time, so a nudge at the very moment of a share
+    counts as before it); the narrow rows keep PostgreSQL's sort in memory, and epoch
+    arithmetic and the JSON source are computed for shares only.
+    """
+    share = Event.type == EventType.SHARE_INTENT.value
     source = Event.payload["source"].as_string()
-    nudge = or_(
-        Event.type == EventType.REMINDED.value,
-        and_(Event.type == EventType.PICKS_SHOWN.value, source == "dm"),
-    )
     timeline = (
         select(
             Event.person_id.label("person_id"),
-            Event.type.label("type"),
-            source.label("source"),
-            seconds.label("seconds"),
-            func.max(case((nudge, seconds)))
-            .over(
-                partition_by=Event.person_id,
-                order_by=(Event.created_at, Event.id),
-                rows=(None, 0),
-            )
+            Event.created_at.label("at"),
+            case((share, source)).label("source"),
+            share.label("is_share"),
+            func.max(case((share, None), else_=Event.created_at))
+            .over(partition_by=Event.person_id, order_by=Event.created_at)
             .label("last_nudge"),
         )
         .where(
             Event.workspace_id == workspace_id,
             Event.person_id.is_not(None),
-            Event.type.in_(
-                [
-                    EventType.SHARE_INTENT.value,
-                    EventType.PICKS_SHOWN.value,
-                    EventType.REMINDED.value,
-                ]
+            or_(
+                Event.type.in_([EventType.SHARE_INTENT.value, EventType.REMINDED.value]),
+                and_(Event.type == EventType.PICKS_SHOWN.value, source == "dm"),
             ),
         )
         .subquery()
     )
+    seconds = epoch_seconds(timeline.c.at)
     unprompted = or_(
         timeline.c.source.in_(sorted(UNPROMPTED_SOURCES)),
         timeline.c.last_nudge.is_(None),
-        timeline.c.seconds - timeline.c.last_nudge > literal(window),
+        seconds - epoch_seconds(timeline.c.last_nudge) > literal(window),
     )
-    week = ((timeline.c.seconds + _WEEK_SHIFT) // WEEK_SECONDS).label("week")
-    query = (
-        select(timeline.c.person_id, func.count(), _count(unprompted))
-        .where(timeline.c.type == EventType.SHARE_INTENT.value)
+    week = (seconds + _WEEK_SHIFT) // WEEK_SECONDS
+    weeks = (
+        select(
+            timeline.c.person_id.label("person_id"),
+            func.count().label("shares"),
+            _count(unprompted).label("unprompted"),
+        )
+        .where(timeline.c.is_share)
         .group_by(timeline.c.person_id, week)
+        .subquery()
     )
-    for person_id, shares, free in await session.execute(query):
+    query = select(
+        weeks.c.person_id,
+        func.sum(weeks.c.shares),
+        func.sum(weeks.c.unprompted),
+        func.count(),
+        func.max(weeks.c.shares),
+    ).group_by(weeks.c.person_id)
+    for person_id, shares, free, active_weeks, busiest in await session.execute(query):
         row = rows.get(person_id)
         if row is not None:
-            row.shares += shares
-            row.unprompted += int(free or 0)
-            row.weeks_with_share += 1
-            row.busiest_week = max(row.busiest_week, shares)
+            row.shares, row.unprompted = int(shares), int(free)
+            row.weeks_with_share, row.busiest_week = active_weeks, busiest
 
 
 async def _rewrites(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:

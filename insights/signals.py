@@ -126,7 +126,8 @@ def share_weeks(events: Iterable[EventFact], *, nudge_window_seconds: int) -> li
     last_nudge: int | None = None
     shares: Counter[int] = Counter()
     unprompted: Counter[int] = Counter()
-    for event in sorted(events, key=lambda e: (e.at, e.id)):
+    # By time; a nudge at the very moment of a share counts as before it (as in SQL).
+    for event in sorted(events, key=lambda e: (e.at, not is_nudge(e.type, e.source))):
         seconds = epoch(event.at)
         if is_nudge(event.type, event.source):
             last_nudge = seconds
