@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.runtime import Runtime
+from bot.settings import Settings
 from content_store.models import Event, Person, Workspace
 from domain.events import EventType
+from domain.schedules import ScheduleKind
 from handlers import programme
 from handlers.context import Services
 from handlers.deliveries import KINDS
@@ -102,3 +105,14 @@ async def test_people_never_invited_are_not_reminded(services: Services, clock: 
 
 def test_the_reminder_is_a_registered_delivery_kind() -> None:
     assert REMINDER in KINDS
+
+
+async def test_the_server_plans_reminders_when_their_schedule_fires(
+    services: Services, clock: FakeClock
+) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    runner = Runtime(settings, services, {}).runners()[ScheduleKind.REMINDERS]
+    await _invite(services, "U1")
+    clock.advance(days=8)
+    assert await runner(services, await _workspace(services), "UTC", clock.now()) == 1
+    assert await runner(services, await _workspace(services), "Europe/Amsterdam", clock.now()) == 0
