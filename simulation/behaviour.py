@@ -32,6 +32,8 @@ class Persona:
     activity: float  # chance per week of acting on picks at all
     editor: bool  # rewrites captions in their own words (mostly)
     chooses_topics: bool
+    # Chance that an active week's shares happen right after the DM rather than days later.
+    quick: float = 0.0
 
 
 def make_people(count: int, rng: random.Random) -> list[Persona]:
@@ -47,14 +49,16 @@ def make_people(count: int, rng: random.Random) -> list[Persona]:
 def _persona(index: int, kind: Kind, rng: random.Random) -> Persona:
     interests = frozenset(rng.sample(TOPICS, rng.randint(1, 3)))
     if kind is Kind.SELF_DRIVEN:
-        return Persona(
-            index, kind, interests, rng.uniform(0.45, 0.95), rng.random() < 0.7, rng.random() < 0.8
-        )
+        # A third of them act as soon as the DM arrives: their shares look nudged.
+        quick = 0.7 if rng.random() < 0.3 else 0.15
+        activity, editor, topics = rng.uniform(0.45, 0.95), rng.random() < 0.7, rng.random() < 0.8
+        return Persona(index, kind, interests, activity, editor, topics, quick)
     if kind is Kind.NEEDS_HELP:
-        return Persona(
-            index, kind, interests, rng.uniform(0.3, 0.75), rng.random() < 0.12, rng.random() < 0.45
-        )
-    return Persona(index, kind, interests, rng.uniform(0.0, 0.1), False, rng.random() < 0.2)
+        # A quarter of them often come back to their picks days later: those shares look free.
+        quick = 0.55 if rng.random() < 0.25 else 0.92
+        activity, editor, topics = rng.uniform(0.3, 0.75), rng.random() < 0.12, rng.random() < 0.45
+        return Persona(index, kind, interests, activity, editor, topics, quick)
+    return Persona(index, kind, interests, rng.uniform(0.0, 0.1), False, rng.random() < 0.2, 1.0)
 
 
 def first_answer(persona: Persona, rng: random.Random) -> str | None:
@@ -92,8 +96,8 @@ class Week:
 def plan_week(persona: Persona, rng: random.Random) -> Week:
     """The week's actions; each type's habits with the noise real people have."""
     active = rng.random() < persona.activity
+    quick = active and rng.random() < persona.quick
     if persona.kind is Kind.SELF_DRIVEN:
-        quick = active and rng.random() < 0.2  # sometimes they share right away
         return Week(
             int(quick),
             (1 + int(rng.random() < 0.4)) if active and not quick else 0,
@@ -103,11 +107,10 @@ def plan_week(persona: Persona, rng: random.Random) -> Week:
             rng.random() < 0.08,
         )
     if persona.kind is Kind.NEEDS_HELP:
-        late = active and rng.random() < 0.12  # now and then they come back to it later
         asks = rng.random() < 0.15
         return Week(
-            int(active and not late),
-            int(late),
+            int(quick),
+            int(active and not quick),
             rng.random() < 0.08,
             asks,
             asks and rng.random() < 0.4,

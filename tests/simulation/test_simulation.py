@@ -31,6 +31,9 @@ def test_people_come_in_the_mix_and_differ_within_a_type() -> None:
     self_driven = [p for p in people if p.kind is Kind.SELF_DRIVEN]
     # Realistic noise: not every self-driven person edits captions.
     assert any(p.editor for p in self_driven) and not all(p.editor for p in self_driven)
+    # ...and some of them share right after the DM, while some needing help come back later.
+    assert any(p.quick > 0.5 for p in self_driven)
+    assert any(p.quick < 0.6 for p in people if p.kind is Kind.NEEDS_HELP)
 
 
 def test_scores_and_the_baseline() -> None:
