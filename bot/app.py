@@ -33,6 +33,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         default_timezone=settings.default_timezone,
         default_locale=settings.default_locale,
         slot_grace=timedelta(hours=settings.schedule_grace_hours),
+        insight_thresholds=settings.insight_thresholds,
+        reminder_after=timedelta(days=settings.reminder_after_days),
     )
 
 

@@ -19,6 +19,7 @@ from handlers import channel_mode
 from handlers.context import Services
 from handlers.deliveries import RetryPolicy, plan_picks
 from handlers.manager_digest import plan_digests
+from handlers.reminders import plan_reminders
 from handlers.types import Messenger
 from scheduler.leader import Leadership
 from scheduler.maintenance import build_scheduler
@@ -90,6 +91,19 @@ async def digest_runner(
     )
 
 
+def reminders_runner() -> SlotRunner:
+    """Queue the day's reminders for a zone's unanswered invitations."""
+
+    async def run(
+        services: Services, workspace: Workspace, zone_name: str, occurrence: datetime
+    ) -> int:
+        return await plan_reminders(
+            services, workspace=workspace, occurrence=occurrence, zone_name=zone_name
+        )
+
+    return run
+
+
 class Runtime:
     """Starts and stops the sender and the leader election with the web app."""
 
@@ -115,6 +129,7 @@ class Runtime:
         return {
             ScheduleKind.PICKS: picks_runner(self.messengers),
             ScheduleKind.DIGEST: digest_runner,
+            ScheduleKind.REMINDERS: reminders_runner(),
         }
 
     async def start(self) -> None:
@@ -138,6 +153,7 @@ class Runtime:
             db=self.services.db,
             clock=self.services.clock,
             retention_days=self.settings.retention_days,
+            services=self.services,
         )
         planner = SlotPlanner(
             self.services, scheduler, runners=self.runners(), on_planned=self.sender.wake

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from insights.grouping import Thresholds
+
 DEFAULT_SQLITE_PATH = Path("var/socialboost.db")
 
 
@@ -61,12 +63,32 @@ class Settings(BaseSettings):
     teams_rate_per_second: float = Field(default=30.0, gt=0, le=1000)
     teams_rate_burst: float = Field(default=30.0, ge=1, le=1000)
 
+    # Invitations left unanswered this long get their one reminder.
+    reminder_after_days: int = Field(default=7, ge=1, le=90)
+    # Motivation groups (README "Insights"): where the groups are split.
+    insights_nudge_window_hours: float = Field(default=48.0, gt=0, le=720)
+    insights_self_driven_score: float = Field(default=0.55, gt=0, lt=1)
+    insights_full_rewrite_ratio: float = Field(default=0.3, gt=0, le=1)
+    insights_full_steadiness: float = Field(default=0.5, gt=0, le=1)
+    insights_quiet_weeks: int = Field(default=3, ge=1, le=52)
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @property
+    def insight_thresholds(self) -> Thresholds:
+        """The grouping thresholds from the INSIGHTS_* settings."""
+        return Thresholds(
+            nudge_window_hours=self.insights_nudge_window_hours,
+            self_driven_score=self.insights_self_driven_score,
+            full_rewrite_ratio=self.insights_full_rewrite_ratio,
+            full_steadiness=self.insights_full_steadiness,
+            quiet_weeks=self.insights_quiet_weeks,
+        )
 
     @property
     def effective_database_url(self) -> str:

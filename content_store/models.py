@@ -468,3 +468,20 @@ class StoredDigest(Base):
     slot: Mapped[str] = mapped_column(String(64), primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PersonInsight(Base):
+    """A person's motivation group as last computed, with its confidence and evidence."""
+
+    __tablename__ = "person_insights"
+    __table_args__ = (Index("ix_person_insights_workspace_group", "workspace_id", "group"),)
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    group: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float] = mapped_column(Float)
+    # A list of {"key": message key, "params": {...}}: shown to the person in their language.
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

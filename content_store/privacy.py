@@ -19,6 +19,7 @@ from content_store.models import (
     Feedback,
     Link,
     Person,
+    PersonInsight,
     PersonRole,
     PersonTopic,
     Share,
@@ -68,6 +69,7 @@ async def export_person(session: AsyncSession, *, person_id: int) -> dict[str, A
             session, Click, Click.link_id.in_(select(Link.id).where(Link.person_id == person_id))
         ),
         "events": await _rows(session, Event, Event.person_id == person_id),
+        "insight": await _rows(session, PersonInsight, PersonInsight.person_id == person_id),
         "suggested_content": await _rows(
             session, ContentItem, ContentItem.suggested_by_id == person_id
         ),
@@ -94,7 +96,7 @@ async def erase_person(session: AsyncSession, *, person_id: int) -> None:
     await session.execute(
         update(Person).where(Person.manager_id == person_id).values(manager_id=None)
     )
-    for model in (Event, Feedback, PersonTopic, PersonRole, Delivery):
+    for model in (Event, Feedback, PersonTopic, PersonRole, Delivery, PersonInsight):
         await session.execute(delete(model).where(model.person_id == person_id))
     await session.execute(delete(Person).where(Person.id == person_id))
 

@@ -24,7 +24,19 @@ _LINK = re.compile(r"^<((?:https?)://[^|>]+)(?:\|[^>]*)?>$")
 _ID = re.compile(r"^#?([0-9]{1,9})$")
 _SMART_QUOTES = str.maketrans("\u201c\u201d\u2018\u2019", "\"\"''")
 
-EVERYONE = ("picks", "prefs", "in", "out", "later", "suggest", "my-data", "forget-me", "help")
+EVERYONE = (
+    "picks",
+    "prefs",
+    "insights",
+    "tips",
+    "in",
+    "out",
+    "later",
+    "suggest",
+    "my-data",
+    "forget-me",
+    "help",
+)
 CONTENT_TEAM = (
     "add",
     "list",
@@ -37,6 +49,8 @@ CONTENT_TEAM = (
     "stats",
     "export",
     "send-now",
+    "self-driven",
+    "needs-help",
 )
 ADMIN = ("role", "guidelines", "disclosure", "channel", "schedule")
 ALIASES = {
@@ -48,6 +62,9 @@ ALIASES = {
     "join": "in",
     "mydata": "my-data",
     "forgetme": "forget-me",
+    "selfdriven": "self-driven",
+    "needshelp": "needs-help",
+    "tip": "tips",
 }
 
 
@@ -265,6 +282,8 @@ def parse_command(text: str) -> Command:
         return Command(name=name, text=_free_text(rest, name=name) if rest else None)
     if name == "schedule":
         return _schedule(rest)
+    if name == "insights":
+        return _insights(rest)
     if name == "help":
         return Command(name=name, topic_or_kind=rest[0].lower() if rest else None)
     if name == "export":
@@ -289,6 +308,16 @@ def _export(tokens: list[str]) -> Command:
         topic_or_kind=words[0] if words else None,
         text=words[1] if len(words) > 1 else None,
     )
+
+
+def _insights(tokens: list[str]) -> Command:
+    """'insights' (your own group) or 'insights refresh' (the content team regroups)."""
+    words = [token.lower() for token in tokens]
+    if words not in ([], ["refresh"]):
+        raise InvalidInput(
+            "command.insights", "Write 'insights', or 'insights refresh' to regroup everyone."
+        )
+    return Command(name="insights", topic_or_kind=words[0] if words else None)
 
 
 def _schedule(tokens: list[str]) -> Command:

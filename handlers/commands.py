@@ -23,6 +23,7 @@ from handlers import (
     channel_mode,
     content_library,
     deliveries,
+    insights,
     my_data,
     programme,
     schedules,
@@ -35,6 +36,7 @@ from handlers.content_library import AddRequest, EditRequest
 from handlers.context import Caller, Services, load_caller, require_role
 from handlers.manager_digest import week_labels
 from handlers.types import Actions, Actor, Attachment, Button, Messenger, Reply, Text
+from insights.grouping import Group
 from messages import describe_error, translate
 
 
@@ -65,6 +67,8 @@ async def _run_simple(services: Services, actor: Actor, command: Command) -> Rep
         return await weekly_picks.show_picks(services, actor, source="now")
     if name == "prefs":
         return await programme.show_preferences(services, actor)
+    if name in ("insights", "tips", "self-driven", "needs-help"):
+        return await _insights(services, actor, command)
     if name in ("in", "out", "later"):
         answer = {"in": "in", "out": "no", "later": "later"}[name]
         return await programme.answer_invitation(services, actor, answer)
@@ -103,6 +107,18 @@ async def _run_simple(services: Services, actor: Actor, command: Command) -> Rep
     if name == "schedule":
         return await _schedule(services, actor, command)
     return await workspace_admin.set_disclosure(services, actor, command.text)
+
+
+async def _insights(services: Services, actor: Actor, command: Command) -> Reply:
+    if command.name == "tips":
+        return await insights.tips(services, actor)
+    if command.name == "self-driven":
+        return await insights.group_list(services, actor, Group.SELF_DRIVEN)
+    if command.name == "needs-help":
+        return await insights.group_list(services, actor, Group.NEEDS_HELP)
+    if command.topic_or_kind == "refresh":
+        return await insights.refresh(services, actor)
+    return await insights.own_insight(services, actor)
 
 
 async def _run_special(

@@ -26,6 +26,7 @@ from domain.events import EventType
 from domain.programme import ProgrammeStatus, Role
 from domain.schedules import is_known_zone
 from handlers.types import Actor
+from insights.grouping import Thresholds
 from messages import normalise_locale
 
 
@@ -59,6 +60,9 @@ class Services:
     default_locale: str = "en"
     # How late a missed or paused send may still go out; older ones are dropped, not flooded.
     slot_grace: timedelta = timedelta(hours=6)
+    insight_thresholds: Thresholds = field(default_factory=Thresholds)
+    # How long an invitation may go unanswered before its one reminder.
+    reminder_after: timedelta = timedelta(days=7)
 
     def link_url(self, code: str) -> str:
         """The public address of a tracked link."""

@@ -22,6 +22,7 @@ from domain.schedules import cadence_allows, zone
 from handlers import channel_mode
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import DIGEST, DigestDelivery
+from handlers.reminders import REMINDER, ReminderDelivery
 from handlers.types import Actor, DeliveryError, Messenger, Reply, SentLookup
 from handlers.weekly_picks import attach_items, picks_reply, prepare_picks, week_of, week_slot
 from messages import translate
@@ -106,7 +107,11 @@ class PicksDelivery:
         )
 
 
-KINDS: dict[str, DeliveryKind] = {PICKS: PicksDelivery(), DIGEST: DigestDelivery()}
+KINDS: dict[str, DeliveryKind] = {
+    PICKS: PicksDelivery(),
+    DIGEST: DigestDelivery(),
+    REMINDER: ReminderDelivery(),
+}
 
 
 class Gate(Protocol):

@@ -1,4 +1,4 @@
-"""Nightly retention and the regular upkeep of content statuses."""
+"""Nightly retention and regrouping, and the regular upkeep of content statuses."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from content_store.content import refresh_statuses
 from content_store.database import Database
 from content_store.events import forget_processed_events
 from content_store.privacy import purge_expired_detail
-from handlers.context import Clock
+from handlers.context import Clock, Services
+from handlers.insights import regroup_all
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,25 @@ async def run_status_upkeep(*, db: Database, clock: Clock) -> None:
         await refresh_statuses(session, now=clock.now())
 
 
-def build_scheduler(*, db: Database, clock: Clock, retention_days: int) -> AsyncIOScheduler:
+async def run_regroup(*, services: Services) -> int:
+    """Recompute everyone's motivation group (nightly); how many people were placed."""
+    return await regroup_all(services)
+
+
+def build_scheduler(
+    *, db: Database, clock: Clock, retention_days: int, services: Services
+) -> AsyncIOScheduler:
     """The in-process scheduler with the maintenance jobs (started by the server)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    # After retention, so groups never rest on detail that is about to be deleted.
+    scheduler.add_job(
+        run_regroup,
+        CronTrigger(hour=4, minute=0),
+        kwargs={"services": services},
+        id="insights-regroup",
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+    )
     scheduler.add_job(
         run_retention,
         CronTrigger(hour=3, minute=30),

@@ -20,6 +20,8 @@ PACKAGES = [
     "picks",
     "domain",
     "messages",
+    "insights",
+    "simulation",
 ]
 
 

@@ -21,7 +21,7 @@ from content_store.events import first_delivery
 from domain.errors import InvalidInput
 from domain.networks import Network
 from domain.programme import Consent
-from handlers import channel_mode, content_library, home, my_data, programme, sharing
+from handlers import channel_mode, content_library, home, insights, my_data, programme, sharing
 from handlers.command_parser import parse_command
 from handlers.commands import ContentPreview, error_reply, run_command
 from handlers.content_preview import pack_new_content, unpack_new_content
@@ -488,6 +488,12 @@ async def _moderate(
     return await content_library.reject(adapter.services, actor, content_id)
 
 
+async def _tips_manager(
+    adapter: SlackAdapter, actor: Actor, body: dict[str, Any], action: dict[str, Any]
+) -> Reply:
+    return await insights.tell_manager(adapter.services, actor)
+
+
 _ACTIONS: dict[str, Callable[[SlackAdapter], Listener]] = {
     r"^programme\.answer(:\d+)?$": _action(_answer, replace=True),
     r"^share\.(linkedin|x|bluesky|facebook)(:\d+)?$": _action(_share, replace=True),
@@ -496,4 +502,5 @@ _ACTIONS: dict[str, Callable[[SlackAdapter], Listener]] = {
     r"^prefs\.(networks|topics|cadence|consents)(:\d+)?$": _action(_prefs, replace=False),
     r"^privacy\.(export|forget|erase)(:\d+)?$": _action(_privacy, replace=False),
     r"^content\.(approve|reject)(:\d+)?$": _action(_moderate, replace=True),
+    r"^tips\.manager(:\d+)?$": _action(_tips_manager, replace=True),
 }

@@ -32,7 +32,7 @@ from content_store.teams_conversations import forget_conversation, save_conversa
 from domain.errors import InvalidInput
 from domain.networks import Network
 from domain.programme import Consent
-from handlers import channel_mode, content_library, home, my_data, programme, sharing
+from handlers import channel_mode, content_library, home, insights, my_data, programme, sharing
 from handlers.command_parser import parse_command
 from handlers.commands import ContentPreview, error_reply, run_command
 from handlers.content_preview import pack_new_content, unpack_new_content
@@ -412,6 +412,10 @@ async def _personal_version(adapter: TeamsAdapter, actor: Actor, pressed: Submit
     return Outcome(await channel_mode.personal_version(adapter.services, actor, content_id))
 
 
+async def _tips_manager(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
+    return Outcome(await insights.tell_manager(adapter.services, actor), in_place=True)
+
+
 _ACTIONS: dict[str, Run] = {
     "programme.answer": _answer_invitation,
     "share.confirm": _confirm,
@@ -426,6 +430,7 @@ _ACTIONS: dict[str, Run] = {
     "content.reject": _moderate,
     SAVE_PREVIEW: _save_preview,
     "picks.personal": _personal_version,
+    "tips.manager": _tips_manager,
 }
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from bot.teams.icons import colour_icon, outline_icon
 from domain.errors import InvalidInput
-from handlers.command_parser import ADMIN, CONTENT_TEAM, EVERYONE
+from handlers.command_parser import ADMIN, CONTENT_TEAM
 from messages import translate
 
 MANIFEST_VERSION = "1.19"
@@ -29,11 +29,15 @@ _DESCRIPTION_CHARS = 128
 # Channel mode takes Slack channels only so far, so Teams does not offer it.
 NOT_IN_TEAMS = frozenset({"channel"})
 # Where each command is offered: what everyone types in the personal chat (and `add`),
-# the content team's work in teams, the admin's settings in group chats. `help` lists all.
+# the content team's work in teams, the admin's settings in group chats. Teams allows ten a
+# scope, so 'later' and 'forget-me' (both also reachable by button) and the crisis switch sit
+# in the group chat menu. `help` lists all.
+_PERSONAL = ["picks", "prefs", "insights", "tips", "in", "out", "suggest", "my-data", "help", "add"]
+_OVERFLOW = ["later", "forget-me", "pause", "resume"]
 MENUS = {
-    "personal": [*EVERYONE, "add"],
-    "team": [name for name in CONTENT_TEAM if name != "add"],
-    "groupChat": [name for name in ADMIN if name not in NOT_IN_TEAMS],
+    "personal": _PERSONAL,
+    "team": [name for name in CONTENT_TEAM if name not in (*_PERSONAL, *_OVERFLOW)],
+    "groupChat": [name for name in ADMIN if name not in NOT_IN_TEAMS] + _OVERFLOW,
 }
 
 

@@ -188,3 +188,14 @@ def test_send_now_dry_run_counts_without_writing_and_unknown_workspaces_are_refu
     assert "slack/T1: 0 queued" in _run(tmp_path, "send-now", "--workspace", "T1").stderr
     refused = _run(tmp_path, "send-now", "--workspace", "T-NOPE")
     assert refused.returncode == 2 and "No workspace 'T-NOPE'" in refused.stderr
+
+
+def test_simulate_prints_one_json_object_with_the_figures(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path, "simulate", "--employees", "12", "--weeks", "2", "--seed", "3", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert {"macro_f1", "baseline_macro_f1", "groups"} <= set(figures)
+    assert set(figures["groups"]["self_driven"]) >= {"precision", "recall"}
+    assert not (tmp_path / "var").exists()  # a temporary database, not the configured one

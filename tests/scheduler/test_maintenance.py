@@ -12,6 +12,7 @@ from content_store.models import ContentItem, Event
 from content_store.people import get_or_create_workspace
 from domain.events import EventType
 from domain.programme import ContentStatus
+from handlers.context import Services
 from scheduler.maintenance import build_scheduler, run_retention, run_status_upkeep
 from tests.conftest import FakeClock
 
@@ -51,8 +52,14 @@ async def test_status_upkeep_starts_and_expires_items(db: Database, clock: FakeC
     assert statuses == {"Soon": ContentStatus.ACTIVE, "Ending": ContentStatus.EXPIRED}
 
 
-async def test_scheduler_has_the_maintenance_jobs(db: Database, clock: FakeClock) -> None:
-    scheduler = build_scheduler(db=db, clock=clock, retention_days=30)
-    assert {job.id for job in scheduler.get_jobs()} == {"retention", "content-status"}
+async def test_scheduler_has_the_maintenance_jobs(
+    db: Database, clock: FakeClock, services: Services
+) -> None:
+    scheduler = build_scheduler(db=db, clock=clock, retention_days=30, services=services)
+    assert {job.id for job in scheduler.get_jobs()} == {
+        "retention",
+        "content-status",
+        "insights-regroup",
+    }
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(ContentItem)) == 0

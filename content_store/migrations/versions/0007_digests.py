@@ -1,7 +1,7 @@
 """Manager digests: each manager's weekly figures, kept from planning until the digest is sent.
 
 Revision ID: 0007_digests
-Revises: 0005_teams
+Revises: 0006_insights
 Create Date: 2026-11-29 04:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_digests"
-down_revision = "0005_teams"
+down_revision = "0006_insights"
 branch_labels = None
 depends_on = None
 

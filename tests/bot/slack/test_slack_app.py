@@ -480,3 +480,17 @@ async def test_a_slack_failure_is_reported_in_plain_words(
     await slash(client, slack, "my-data", name="data")
     answer = (await until(lambda: slack.responses("data")))[0]
     assert "Slack did not accept that" in json.dumps(answer["blocks"])
+
+
+async def test_tips_and_the_let_my_manager_know_button(
+    client: TestClient, slack: FakeSlack, services: Services
+) -> None:
+    assert await slash(client, slack, "tips", name="tips") == 200
+    tips = (await until(lambda: slack.responses("tips")))[0]
+    assert "tips.manager" in json.dumps(tips["blocks"])
+    assert await press(client, slack, "tips.manager", "yes", name="manager") == 200
+    done = (await until(lambda: slack.responses("manager")))[0]
+    assert "your manager will see" in _texts(done["blocks"])
+    async with services.db.session() as session:
+        asked = (await session.execute(select(Event).where(Event.type == "help_asked"))).scalars()
+        assert [e.payload["share_with_manager"] for e in asked] == [False, True]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.server import create_app
 from bot.settings import Settings
 from bot.teams import setup
-from content_store.models import ContentItem, Person, TeamsConversation
+from content_store.models import ContentItem, Event, Person, TeamsConversation
 from content_store.people import roles_of
 from domain.programme import Role
 from handlers.context import Services
@@ -226,3 +226,20 @@ async def test_an_answer_teams_refuses_is_logged_and_the_request_still_accepted(
     connector.answer(Answer(403, body={"error": {"code": "BotDisabledByAdmin"}}))
     assert await post(client, activity(connector, text="help"))
     assert "Teams refused an answer" in caplog.text
+
+
+async def test_tips_and_the_let_my_manager_know_button(
+    client: TestClient, connector: FakeConnector, services: Services
+) -> None:
+    await post(client, activity(connector, text="tips"))
+    tips = connector.posted_to(PERSONAL)[-1]
+    assert "tips.manager" in texts(tips)
+    tips_id = f"act-{connector.calls.index(tips) + 1}"
+    pressed = {"action": "tips.manager", "value": "yes"}
+    assert await post(client, activity(connector, value=pressed, replyToId=tips_id))
+    update = connector.calls[-1]
+    assert (update.method, update.activity_id) == ("PUT", tips_id)
+    assert "your manager will see" in texts(update)
+    async with services.db.session() as session:
+        asked = (await session.execute(select(Event).where(Event.type == "help_asked"))).scalars()
+        assert [e.payload["share_with_manager"] for e in asked] == [False, True]

@@ -1,0 +1,1 @@
+"""A synthetic organisation acting through the real handlers, to test the insights."""
