@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, delete, func, insert, literal, or_, select
+from sqlalchemy import Integer, and_, delete, exists, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute, aliased
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -40,6 +41,30 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
     # Cut to whole seconds first: strftime rounds milliseconds, Python truncates them.
     column = compiler.process(element.clauses, **kw)
     return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+
+
+class seconds_before(FunctionElement[datetime]):
+    """A timestamp column moved back by a whole number of seconds, comparable with the column
+    itself (so the (person, time) index can bound a range), on SQLite and PostgreSQL."""
+
+    inherit_cache = True
+
+    def __init__(self, column: QueryableAttribute[datetime], seconds: int) -> None:
+        self.seconds = int(seconds)
+        super().__init__(column)
+
+
+@compiles(seconds_before, "postgresql")
+def _before_postgresql(element: seconds_before, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"({column} - make_interval(secs => {element.seconds}))"
+
+
+@compiles(seconds_before)
+def _before_sqlite(element: seconds_before, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps timestamps as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text, which sorts as time.
+    column = compiler.process(element.clauses, **kw)
+    return f"datetime({column}, '-{element.seconds} seconds')"
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -124,49 +149,42 @@ def _first(event_type: EventType) -> ColumnElement[int]:
 async def _share_weeks(
     session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int, window: int
 ) -> None:
-    """Share intents per person and week, each told nudged or not by the latest nudge before it.
+    """Share intents per person and week, each told nudged or not by a nudge shortly before it.
 
-    Only nudges and shares are ordered (by time, so a nudge at the very moment of a share
-    counts as before it); the narrow rows keep PostgreSQL's sort in memory, and epoch
-    arithmetic and the JSON source are computed for shares only.
+    A share is nudged when a nudge (a reminder, or picks in a direct message) came at most
+    `window` seconds before it (a nudge at the very moment of a share counts as before it).
+    Shares are few next to nudges, so each share looks back through the person's own events
+    on the (person, time) index over just the window, instead of ordering every nudge.
     """
-    share = Event.type == EventType.SHARE_INTENT.value
-    source = Event.payload["source"].as_string()
-    timeline = (
-        select(
-            Event.person_id.label("person_id"),
-            Event.created_at.label("at"),
-            case((share, source)).label("source"),
-            share.label("is_share"),
-            func.max(case((share, None), else_=Event.created_at))
-            .over(partition_by=Event.person_id, order_by=Event.created_at)
-            .label("last_nudge"),
-        )
-        .where(
-            Event.workspace_id == workspace_id,
-            Event.person_id.is_not(None),
-            or_(
-                Event.type.in_([EventType.SHARE_INTENT.value, EventType.REMINDED.value]),
-                and_(Event.type == EventType.PICKS_SHOWN.value, source == "dm"),
+    share = aliased(Event)
+    nudge = aliased(Event)
+    seconds = epoch_seconds(share.created_at)
+    nudged = exists().where(
+        nudge.person_id == share.person_id,
+        nudge.created_at <= share.created_at,
+        nudge.created_at >= seconds_before(share.created_at, window + 1),
+        epoch_seconds(nudge.created_at) >= seconds - literal(window),
+        or_(
+            nudge.type == EventType.REMINDED.value,
+            and_(
+                nudge.type == EventType.PICKS_SHOWN.value,
+                nudge.payload["source"].as_string() == "dm",
             ),
-        )
-        .subquery()
+        ),
     )
-    seconds = epoch_seconds(timeline.c.at)
-    unprompted = or_(
-        timeline.c.source.in_(sorted(UNPROMPTED_SOURCES)),
-        timeline.c.last_nudge.is_(None),
-        seconds - epoch_seconds(timeline.c.last_nudge) > literal(window),
-    )
-    week = (seconds + _WEEK_SHIFT) // WEEK_SECONDS
+    unprompted = or_(share.payload["source"].as_string().in_(sorted(UNPROMPTED_SOURCES)), ~nudged)
     weeks = (
         select(
-            timeline.c.person_id.label("person_id"),
+            share.person_id.label("person_id"),
             func.count().label("shares"),
             _count(unprompted).label("unprompted"),
         )
-        .where(timeline.c.is_share)
-        .group_by(timeline.c.person_id, week)
+        .where(
+            share.workspace_id == workspace_id,
+            share.person_id.is_not(None),
+            share.type == EventType.SHARE_INTENT.value,
+        )
+        .group_by(share.person_id, (seconds + _WEEK_SHIFT) // WEEK_SECONDS)
         .subquery()
     )
     query = select(

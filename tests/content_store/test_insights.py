@@ -193,6 +193,58 @@ async def test_sql_signals_equal_the_python_reference(
         assert replace(got, rewrite_ratio=None) == replace(want, rewrite_ratio=None)
 
 
+# (nudge, seconds from the nudge to the share): at, inside and just past the window's edge,
+# with fractions of a second on either side, and a reminder rather than picks.
+EDGES = [
+    (EventType.PICKS_SHOWN, 0.0),
+    (EventType.PICKS_SHOWN, WINDOW - 0.5),
+    (EventType.PICKS_SHOWN, WINDOW),
+    (EventType.PICKS_SHOWN, WINDOW + 0.2),
+    (EventType.PICKS_SHOWN, WINDOW + 0.9),
+    (EventType.PICKS_SHOWN, WINDOW + 1.0),
+    (EventType.PICKS_SHOWN, WINDOW + 1.5),
+    (EventType.REMINDED, WINDOW - 1.0),
+    (EventType.REMINDED, WINDOW + 2.0),
+    (EventType.PICKS_SHOWN, -1.0),  # the nudge came after the share
+]
+
+
+async def test_the_nudge_window_edges_agree_with_the_python_reference(
+    db: Database, clock: FakeClock
+) -> None:
+    start = clock.now().replace(microsecond=700_000)
+    async with db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+        for index, (nudge, gap) in enumerate(EDGES):
+            person = await get_or_create_person(
+                session, workspace_id=ws.id, external_id=f"E{index}"
+            )
+            person.status = ProgrammeStatus.IN
+            source = {"source": "dm"} if nudge is EventType.PICKS_SHOWN else {}
+            facts = [
+                (nudge, start, source),
+                (EventType.SHARE_INTENT, start + timedelta(seconds=gap), {"source": "dm"}),
+            ]
+            for kind, at, payload in facts:
+                await record_event(
+                    session,
+                    workspace_id=ws.id,
+                    person_id=person.id,
+                    type=kind,
+                    payload=payload,
+                    at=at,
+                )
+    now = start + timedelta(weeks=1)
+    async with db.session() as session:
+        computed = await workspace_signals(
+            session, workspace_id=ws.id, now=now, nudge_window_seconds=WINDOW
+        )
+    expected = await _reference(db, ws.id, now)
+    assert [s.unprompted_shares for s in computed] == [s.unprompted_shares for s in expected]
+    assert [s.unprompted_shares for s in computed][:2] == [0, 0]  # inside the window: nudged
+    assert computed[-1].unprompted_shares == 1 and computed[-2].unprompted_shares == 1
+
+
 async def test_stored_groups_replace_the_previous_ones(db: Database, clock: FakeClock) -> None:
     workspace_id = await _random_workspace(db, clock, random.Random(3))
     now = clock.now() + timedelta(weeks=7)
