@@ -92,6 +92,9 @@ class SlackAdapter:
 
     async def handle(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, acks and runs the listeners."""
+        if not request.headers.get("X-Slack-Request-Timestamp", "").strip().isdigit():
+            # Bolt would crash with a 500 on a timestamp that is not a number: refuse it here.
+            return web.json_response({"error": "invalid request"}, status=401)
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
