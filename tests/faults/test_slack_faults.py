@@ -6,14 +6,17 @@ import asyncio
 import json
 import time
 from collections import Counter
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.slack.app import render_pair
+from bot.server import create_app
+from bot.slack.app import SlackAdapter, render_pair
 from bot.slack.messenger import SlackMessenger, build_web_client
+from content_store.database import Database
 from content_store.models import Delivery, Event, Person
 from content_store.people import get_or_create_workspace
 from domain.events import EventType
@@ -24,7 +27,7 @@ from messages import translate
 from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.bot.slack.test_slack_app import SECRET, slash, until
+from tests.bot.slack.test_slack_app import SECRET, press, slash, until
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item
 
@@ -172,3 +175,23 @@ async def test_scheduled_picks_survive_bursts_and_reach_everyone_exactly_once(
     async with services.db.session() as session:
         statuses = Counter((await session.execute(select(Delivery.status))).scalars())
     assert {str(getattr(s, "value", s)) for s in statuses} == {"sent"}
+
+
+@pytest.mark.parametrize("via", ["command", "button"])
+async def test_with_the_database_down_the_person_hears_so(
+    services: Services, slack: FakeSlack, via: str
+) -> None:
+    """Regression: the listener crashed after the ack and the person heard nothing at all."""
+    down = replace(services, db=Database("postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"))
+    web_client = build_web_client(token="xoxb-test", base_url=slack.base_url, max_retries=0)
+    adapter = SlackAdapter(services=down, client=web_client, signing_secret=SECRET)
+    app = create_app(down)
+    app.router.add_post("/slack/events", adapter.handle)
+    async with TestClient(TestServer(app)) as client:
+        if via == "command":
+            await slash(client, slack, "in", name="down")
+        else:
+            await press(client, slack, "programme.answer", "in", name="down")
+        answer = (await until(lambda: slack.responses("down")))[0]
+    assert translate("error.unavailable", "en") in json.dumps(answer)
+    await down.db.dispose()
