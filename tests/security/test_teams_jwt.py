@@ -76,6 +76,7 @@ async def _rows(services: Services) -> int:
 
 
 @pytest.mark.usefixtures("signing_keys")
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # forged on purpose
 async def test_every_bad_token_is_refused_and_nothing_is_stored(
     client: TestClient, services: Services
 ) -> None:
