@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from content_store.content import NewContent
-from content_store.models import AuditEntry, ContentItem, Event, Feedback, Link, Share
+from content_store.models import AuditEntry, ContentItem, Event, Feedback, Link, Person, Share
 from domain.programme import Role
 from handlers import programme
 from handlers.content_preview import pack_new_content
@@ -198,6 +198,13 @@ async def _add_effects(ctx: Ctx) -> dict[str, int]:
     }
 
 
+async def _erase_effects(ctx: Ctx) -> dict[str, int]:
+    return {
+        "people": await _count(ctx, Person, Person.external_id == "U1"),
+        "opted_in": await _events(ctx, "opted_in"),
+    }
+
+
 def _add_submission(ctx: Ctx) -> str:
     new = NewContent(canonical_url="https://news.example.com/new", title="New", topics=("x",))
     view = {
@@ -309,6 +316,13 @@ CASES: dict[str, Case] = {
         _FORM,
         _moderation_effects,
         {"audit": 1},
+    ),
+    "block_actions privacy.erase": Case(
+        _joined,
+        lambda ctx: _button(ctx, "privacy.erase", ""),
+        _FORM,
+        _erase_effects,
+        {"people": 0, "opted_in": 0},
     ),
     "view_submission content.add": Case(
         _content_team, _add_submission, _FORM, _add_effects, {"items": 1, "audit": 1}
