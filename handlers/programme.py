@@ -104,14 +104,17 @@ async def set_networks(services: Services, actor: Actor, names: Sequence[str]) -
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
-        caller.person.networks = [network.value for network in networks]
-        await record_for(
-            session,
-            caller,
-            EventType.NETWORKS_CHOSEN,
-            at=services.clock.now(),
-            payload={"networks": caller.person.networks},
-        )
+        chosen = [network.value for network in networks]
+        changed = caller.person.networks != chosen
+        caller.person.networks = chosen
+        if changed:  # a repeated click or a redelivered payload is not a new choice
+            await record_for(
+                session,
+                caller,
+                EventType.NETWORKS_CHOSEN,
+                at=services.clock.now(),
+                payload={"networks": caller.person.networks},
+            )
     labels = ", ".join(NETWORK_RULES[n].label for n in networks) or "—"
     return Reply.text(translate("prefs.networks.saved", caller.locale, networks=labels))
 
@@ -122,14 +125,16 @@ async def set_topics(services: Services, actor: Actor, texts: Sequence[str]) -> 
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
+        before, _ = await person_topics(session, person_id=caller.person.id)
         await set_chosen_topics(session, person=caller.person, slugs=slugs)
-        await record_for(
-            session,
-            caller,
-            EventType.TOPICS_CHOSEN,
-            at=services.clock.now(),
-            payload={"count": len(slugs)},
-        )
+        if set(before) != set(slugs):
+            await record_for(
+                session,
+                caller,
+                EventType.TOPICS_CHOSEN,
+                at=services.clock.now(),
+                payload={"count": len(slugs)},
+            )
     topics = " ".join(f"#{slug}" for slug in slugs) or "—"
     return Reply.text(translate("prefs.topics.saved", caller.locale, topics=topics))
 
@@ -158,15 +163,17 @@ async def set_cadence(
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
+        changed = (caller.person.cadence, caller.person.paused_until) != (cadence, paused_until)
         caller.person.cadence = cadence
         caller.person.paused_until = paused_until
-        await record_for(
-            session,
-            caller,
-            EventType.CADENCE_CHANGED,
-            at=services.clock.now(),
-            payload={"cadence": cadence.value, "snooze": paused_until is not None},
-        )
+        if changed:
+            await record_for(
+                session,
+                caller,
+                EventType.CADENCE_CHANGED,
+                at=services.clock.now(),
+                payload={"cadence": cadence.value, "snooze": paused_until is not None},
+            )
     return Reply.text(translate(f"prefs.cadence.{cadence.value}", caller.locale))
 
 
@@ -174,17 +181,17 @@ async def set_consent(services: Services, actor: Actor, consent: Consent, *, giv
     """Give or withdraw a consent; nothing is assumed until the person says so."""
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
-        if consent is Consent.SPOTLIGHT:
-            caller.person.consent_spotlight = given
-        else:
-            caller.person.consent_learn_style = given
-        await record_for(
-            session,
-            caller,
-            EventType.CONSENT_CHANGED,
-            at=services.clock.now(),
-            payload={"consent": consent.value, "given": given},
-        )
+        field = "consent_spotlight" if consent is Consent.SPOTLIGHT else "consent_learn_style"
+        changed = getattr(caller.person, field) != given
+        setattr(caller.person, field, given)
+        if changed:  # the Slack checkboxes send every consent, changed or not
+            await record_for(
+                session,
+                caller,
+                EventType.CONSENT_CHANGED,
+                at=services.clock.now(),
+                payload={"consent": consent.value, "given": given},
+            )
     state = "on" if given else "off"
     return Reply.text(translate(f"prefs.consent.{consent.value}.{state}", caller.locale))
 

@@ -13,6 +13,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import DBAPIError
 
 from bot.slack import payloads
 from bot.slack.messenger import DeliveryFailed, SlackMessenger, SlackProfile, user_profile
@@ -30,6 +31,8 @@ from handlers.types import Actor, ContentCard, Reply
 from messages import translate
 
 log = logging.getLogger(__name__)
+# The database went away (restart, failover): the person is told, the listener does not crash.
+DATABASE_DOWN = (DBAPIError, ConnectionError, TimeoutError)
 PLATFORM = "slack"
 ADD_CALLBACK = "content.add"
 PERSONAL_CALLBACK = "picks.personal"
@@ -92,6 +95,9 @@ class SlackAdapter:
 
     async def handle(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, acks and runs the listeners."""
+        if not request.headers.get("X-Slack-Request-Timestamp", "").strip().isdigit():
+            # Bolt would crash with a 500 on a timestamp that is not a number: refuse it here.
+            return web.json_response({"error": "invalid request"}, status=401)
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
@@ -156,6 +162,9 @@ def _on_command(adapter: SlackAdapter) -> Listener:
                 "/boost failed at Slack: %s", getattr(failure, "error", type(failure).__name__)
             )
             await adapter.show(respond, Reply.text(translate("slack.failed", actor.locale)))
+        except DATABASE_DOWN as outage:
+            log.warning("/boost failed: database unavailable: %s", type(outage).__name__)
+            await adapter.show(respond, Reply.text(translate("error.unavailable", actor.locale)))
 
     return on_command
 
@@ -319,6 +328,12 @@ def _action(run: Run, *, replace: bool) -> Callable[[SlackAdapter], Listener]:
                     "action failed at Slack: %s", getattr(failure, "error", type(failure).__name__)
                 )
                 reply, refused = Reply.text(translate("slack.failed", actor.locale)), True
+            except DATABASE_DOWN as outage:
+                log.warning("action failed: database unavailable: %s", type(outage).__name__)
+                await adapter.show(
+                    respond, Reply.text(translate("error.unavailable", actor.locale))
+                )
+                return
             else:
                 refused = False
             if _from_home(body):

@@ -97,6 +97,9 @@ class TeamsAdapter:
         except ClientError as error:
             # Teams refused an answer within the turn (proactive sends raise DeliveryError).
             log.warning("Teams refused an answer: %s", type(error).__name__)
+        except DeliveryError as failure:
+            # The answer failed after its retries (already logged); the effect itself stays.
+            log.warning("Teams answer not delivered: %s", failure.reason)
 
     async def _dispatch(self, context: TurnContext, activity: Activity) -> None:
         if activity.type == "installationUpdate":
@@ -282,7 +285,9 @@ class TeamsAdapter:
         if reply.private and payloads.conversation_kind(context.activity) != PERSONAL:
             reply = Reply.text(translate(await self._privately(actor, reply), locale))
         for message in render_messages(reply, locale=locale):
-            await context.send_activity(to_activity(message))
+            await self.messenger.answer_in_turn(
+                context, to_activity(message), workspace_id=actor.workspace_id
+            )
 
     async def _privately(self, actor: Actor, reply: Reply) -> str:
         try:

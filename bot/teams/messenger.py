@@ -64,6 +64,12 @@ class RetryPolicy:
     timeout_seconds: float = 30.0
 
 
+# Teams waits on the HTTP request of a turn (about 15 s): answers within it retry briefly.
+IN_TURN_POLICY = RetryPolicy(
+    max_retries=2, max_wait_seconds=3.0, backoff_seconds=0.5, timeout_seconds=5.0
+)
+
+
 def message_id(row_id: int, activity_id: str) -> str:
     """The id `send_*` return: our conversation row and Teams' activity id (short and stable)."""
     return f"{row_id}#{activity_id}"
@@ -150,6 +156,12 @@ class TeamsMessenger:
 
         await self._turn(row, replace, workspace_id)
 
+    async def answer_in_turn(
+        self, context: TurnContext, activity: Activity, *, workspace_id: str
+    ) -> str:
+        """Send within the turn Teams is waiting on: retried like any send, but never for long."""
+        return await self._post_one(context, activity, workspace_id, policy=IN_TURN_POLICY)
+
     async def _send(
         self, row: TeamsConversation, messages: list[RenderedMessage], workspace_id: str
     ) -> str:
@@ -162,11 +174,18 @@ class TeamsMessenger:
         await self._turn(row, post, workspace_id)
         return message_id(row.id, sent[0] if sent and sent[0] else "")
 
-    async def _post_one(self, context: TurnContext, activity: Activity, workspace_id: str) -> str:
+    async def _post_one(
+        self,
+        context: TurnContext,
+        activity: Activity,
+        workspace_id: str,
+        *,
+        policy: RetryPolicy | None = None,
+    ) -> str:
         async def call() -> Any:
             return await context.send_activity(activity)
 
-        response = await self._retrying(call, workspace_id)
+        response = await self._retrying(call, workspace_id, policy=policy)
         return str(getattr(response, "id", None) or "")
 
     async def _turn(
@@ -193,32 +212,39 @@ class TeamsMessenger:
             )
             raise _logged(failure, workspace_id) from error
 
-    async def _retrying(self, call: Callable[[], Awaitable[T]], workspace_id: str) -> T:
+    async def _retrying(
+        self,
+        call: Callable[[], Awaitable[T]],
+        workspace_id: str,
+        *,
+        policy: RetryPolicy | None = None,
+    ) -> T:
         """`call`, retried on throttling, server and connection errors; DeliveryError at last."""
+        policy = policy or self._policy
         attempt = 0
         while True:
             try:
-                return await asyncio.wait_for(call(), self._policy.timeout_seconds)
+                return await asyncio.wait_for(call(), policy.timeout_seconds)
             except ClientResponseError as error:
                 failure = http_failure(error)
             except (ClientConnectionError, TimeoutError) as error:
                 failure = TeamsDeliveryFailed(
                     f"connection_error:{type(error).__name__}", permanent=False
                 )
-            wait = self._wait(failure, attempt)
+            wait = _wait(policy, failure, attempt)
             if wait is None:
                 raise _logged(failure, workspace_id)
             attempt += 1
             await self._sleep(wait)
 
-    def _wait(self, failure: TeamsDeliveryFailed, attempt: int) -> float | None:
-        """Seconds before the next try, or None to give up now."""
-        policy = self._policy
-        if failure.permanent or attempt >= policy.max_retries:
-            return None
-        if failure.retry_after is not None:
-            return failure.retry_after if failure.retry_after <= policy.max_wait_seconds else None
-        return float(policy.backoff_seconds * 2**attempt)
+
+def _wait(policy: RetryPolicy, failure: TeamsDeliveryFailed, attempt: int) -> float | None:
+    """Seconds before the next try, or None to give up now."""
+    if failure.permanent or attempt >= policy.max_retries:
+        return None
+    if failure.retry_after is not None:
+        return failure.retry_after if failure.retry_after <= policy.max_wait_seconds else None
+    return float(policy.backoff_seconds * 2**attempt)
 
 
 def http_failure(error: ClientResponseError) -> TeamsDeliveryFailed:

@@ -100,3 +100,18 @@ async def test_consents_start_off_and_follow_the_person(services: Services) -> N
     assert (await _person(services)).consent_spotlight
     await programme.set_consent(services, actor(), Consent.SPOTLIGHT, given=False)
     assert not (await _person(services)).consent_spotlight
+
+
+async def test_saving_the_same_preferences_again_records_no_new_event(services: Services) -> None:
+    """Regression: every save used to log a change, and a consent click logged both consents."""
+    you = actor("U1")
+    await programme.answer_invitation(services, you, "in")
+    for _ in range(2):
+        await programme.set_networks(services, you, ["x", "linkedin"])
+        await programme.set_topics(services, you, ["#product"])
+        await programme.set_cadence(services, you, Cadence.MONTHLY)
+        await programme.set_consent(services, you, Consent.SPOTLIGHT, given=True)
+        await programme.set_consent(services, you, Consent.LEARN_STYLE, given=False)
+    events = await _events(services)
+    for kind in ("networks_chosen", "topics_chosen", "cadence_changed", "consent_changed"):
+        assert events.count(kind) == 1, kind

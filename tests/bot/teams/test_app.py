@@ -224,8 +224,10 @@ async def test_an_answer_teams_refuses_is_logged_and_the_request_still_accepted(
 ) -> None:
     await post(client, activity(connector, text="help"))
     connector.answer(Answer(403, body={"error": {"code": "BotDisabledByAdmin"}}))
+    calls = len(connector.calls)
     assert await post(client, activity(connector, text="help"))
-    assert "Teams refused an answer" in caplog.text
+    assert "Teams answer not delivered: BotDisabledByAdmin (403)" in caplog.text
+    assert len(connector.calls) == calls + 1  # a refusal that will not change is not retried
 
 
 async def test_tips_and_the_let_my_manager_know_button(

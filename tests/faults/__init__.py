@@ -1,0 +1,1 @@
+"""Fault suites: the bot under failing neighbours (marked `faults`)."""

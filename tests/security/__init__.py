@@ -1,0 +1,1 @@
+"""Security suites: hostile input at every door (marked `security`)."""
