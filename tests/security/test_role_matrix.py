@@ -53,8 +53,13 @@ COMMANDS = {
     "disclosure": "disclosure (I work here)",
     "channel": "channel {channel}",
     "schedule": "schedule picks mon 10:00",
+    "self-driven": "self-driven",
+    "needs-help": "needs-help",
 }
-EXTRA = {"export people": ("export people", Role.ADMIN)}
+EXTRA = {
+    "export people": ("export people", Role.ADMIN),
+    "insights refresh": ("insights refresh", Role.CONTENT),
+}
 
 
 def test_the_matrix_covers_every_privileged_command() -> None:
