@@ -22,7 +22,16 @@ from content_store.events import first_delivery
 from domain.errors import InvalidInput
 from domain.networks import Network
 from domain.programme import Consent
-from handlers import channel_mode, content_library, home, insights, my_data, programme, sharing
+from handlers import (
+    button_values,
+    channel_mode,
+    content_library,
+    home,
+    insights,
+    my_data,
+    programme,
+    sharing,
+)
 from handlers.command_parser import parse_command
 from handlers.commands import ContentPreview, error_reply, run_command
 from handlers.content_preview import pack_new_content, unpack_new_content
@@ -391,7 +400,7 @@ def _on_personal_version(adapter: SlackAdapter) -> Listener:
         await ack()
         actor = await adapter.actor(body)
         try:
-            content_id, _ = payloads.item_value(str(action.get("value", "")))
+            content_id, _ = button_values.item_value(str(action.get("value", "")))
             reply = await channel_mode.personal_version(adapter.services, actor, content_id)
         except InvalidInput as error:
             reply = await adapter.refusal(actor, error)
@@ -415,7 +424,7 @@ async def _answer(
 async def _share(
     adapter: SlackAdapter, actor: Actor, body: dict[str, Any], action: dict[str, Any]
 ) -> Shown:
-    content_id, source = payloads.item_value(str(action.get("value", "")))
+    content_id, source = button_values.item_value(str(action.get("value", "")))
     network = Network(str(action["action_id"]).split(":")[0].removeprefix("share."))
     caption = read_caption(_state_values(body), content_id) or ""
     request = sharing.ShareRequest(content_id, network, caption, source=source)
@@ -436,7 +445,7 @@ def _replaced(body: dict[str, Any], content_id: int, reply: Reply) -> Replacemen
 async def _confirm(
     adapter: SlackAdapter, actor: Actor, body: dict[str, Any], action: dict[str, Any]
 ) -> Shown:
-    content_id, network = payloads.share_value(str(action.get("value", "")))
+    content_id, network = button_values.share_value(str(action.get("value", "")))
     done = await sharing.confirm(adapter.services, actor, content_id=content_id, network=network)
     return done if _from_modal(body) else _replaced(body, content_id, done)
 
@@ -444,7 +453,7 @@ async def _confirm(
 async def _feedback(
     adapter: SlackAdapter, actor: Actor, body: dict[str, Any], action: dict[str, Any]
 ) -> Reply:
-    content_id, _ = payloads.item_value(str(action.get("value", "")))
+    content_id, _ = button_values.item_value(str(action.get("value", "")))
     kind = str(action["action_id"]).split(":")[0].removeprefix("feedback.")
     return await sharing.give_feedback(adapter.services, actor, content_id=content_id, kind=kind)
 

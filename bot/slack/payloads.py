@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.errors import InvalidInput
-from domain.networks import Network, parse_network
 
 _ITEM_BLOCK = re.compile(
     r"^(?:item|reason|caption|card|end|shared|copy|hint|guidelines|share|done):(\d+)(?::\d+)?$"
@@ -30,22 +29,6 @@ def user_id(body: Mapping[str, Any]) -> str:
     if not isinstance(found, str) or not found:
         raise InvalidInput("slack.payload", "The request from Slack has no user.")
     return found
-
-
-def item_value(value: str) -> tuple[int, str]:
-    """A card button's value 'content_id:source' (or just the id)."""
-    head, _, tail = value.partition(":")
-    if not head.isdigit():
-        raise InvalidInput("slack.value", "That button no longer works; ask for your picks again.")
-    return int(head), tail or "dm"
-
-
-def share_value(value: str) -> tuple[int, Network]:
-    """A share button's value 'content_id:network'."""
-    head, _, tail = value.partition(":")
-    if not head.isdigit():
-        raise InvalidInput("slack.value", "That button no longer works; ask for your picks again.")
-    return int(head), parse_network(tail)
 
 
 def replace_item_blocks(

@@ -32,7 +32,16 @@ from content_store.teams_conversations import forget_conversation, save_conversa
 from domain.errors import InvalidInput
 from domain.networks import Network
 from domain.programme import Consent
-from handlers import channel_mode, content_library, home, insights, my_data, programme, sharing
+from handlers import (
+    button_values,
+    channel_mode,
+    content_library,
+    home,
+    insights,
+    my_data,
+    programme,
+    sharing,
+)
 from handlers.command_parser import parse_command
 from handlers.commands import ContentPreview, error_reply, run_command
 from handlers.content_preview import pack_new_content, unpack_new_content
@@ -352,7 +361,7 @@ async def _answer_invitation(adapter: TeamsAdapter, actor: Actor, pressed: Submi
 
 
 async def _share(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, source = payloads.item_value(pressed.value)
+    content_id, source = button_values.item_value(pressed.value)
     network = Network(pressed.action_id.removeprefix("share."))
     caption = read_caption(pressed.inputs, content_id) or ""
     request = sharing.ShareRequest(content_id, network, caption, source=source)
@@ -360,13 +369,13 @@ async def _share(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Out
 
 
 async def _confirm(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, network = payloads.share_value(pressed.value)
+    content_id, network = button_values.share_value(pressed.value)
     done = await sharing.confirm(adapter.services, actor, content_id=content_id, network=network)
     return Outcome(done, in_place=True)
 
 
 async def _feedback(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, _ = payloads.item_value(pressed.value)
+    content_id, _ = button_values.item_value(pressed.value)
     kind = pressed.action_id.removeprefix("feedback.")
     reply = await sharing.give_feedback(adapter.services, actor, content_id=content_id, kind=kind)
     return Outcome(reply)
@@ -413,7 +422,7 @@ async def _save_preview(adapter: TeamsAdapter, actor: Actor, pressed: Submitted)
 
 
 async def _personal_version(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, _ = payloads.item_value(pressed.value)
+    content_id, _ = button_values.item_value(pressed.value)
     return Outcome(await channel_mode.personal_version(adapter.services, actor, content_id))
 
 

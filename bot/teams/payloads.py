@@ -12,7 +12,6 @@ from microsoft_agents.activity import Activity, ChannelAccount, Mention
 
 from bot.teams.render import ACTION_KEY, INPUT_KEY, VALUE_KEY
 from domain.errors import InvalidInput
-from domain.networks import Network, parse_network
 from handlers.types import Actor
 
 PLATFORM = "teams"
@@ -134,19 +133,3 @@ def _mentions(activity: Activity) -> list[Mention]:
         return activity.get_mentions()
     except (ValueError, TypeError):
         return []
-
-
-def item_value(value: str) -> tuple[int, str]:
-    """A card button's value 'content_id:source' (or just the id)."""
-    head, _, tail = value.partition(":")
-    if not head.isdigit():
-        raise InvalidInput("teams.value", "That button no longer works; ask for your picks again.")
-    return int(head), tail or "dm"
-
-
-def share_value(value: str) -> tuple[int, Network]:
-    """A share button's value 'content_id:network'."""
-    head, _, tail = value.partition(":")
-    if not head.isdigit():
-        raise InvalidInput("teams.value", "That button no longer works; ask for your picks again.")
-    return int(head), parse_network(tail)

@@ -10,6 +10,7 @@ from microsoft_agents.activity import Activity, ChannelAccount
 from bot.teams import payloads
 from domain.errors import InvalidInput
 from domain.networks import Network
+from handlers import button_values
 
 TENANT = "3c2b1a00-0000-4000-8000-0000000000aa"
 AAD = "6f0f2a9e-1c4b-4d8e-9a51-0c2b1d3e4f5a"
@@ -114,11 +115,11 @@ def test_a_stored_reference_keeps_ids_and_the_service_url_but_no_names() -> None
 
 
 def test_button_values_name_an_item_and_a_network() -> None:
-    assert payloads.item_value("12:dm") == (12, "dm")
-    assert payloads.item_value("12") == (12, "dm")
-    assert payloads.share_value("12:linkedin") == (12, Network.LINKEDIN)
+    assert button_values.item_value("12:dm") == (12, "dm")
+    assert button_values.item_value("12") == (12, "dm")
+    assert button_values.share_value("12:linkedin") == (12, Network.LINKEDIN)
     for broken in ("", "x:dm", ":dm"):
         with pytest.raises(InvalidInput):
-            payloads.item_value(broken)
+            button_values.item_value(broken)
     with pytest.raises(InvalidInput):
-        payloads.share_value("12:myspace")
+        button_values.share_value("12:myspace")

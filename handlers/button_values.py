@@ -1,0 +1,24 @@
+"""The values card buttons carry (an item and where it was shown, or an item and a network)."""
+
+from __future__ import annotations
+
+from domain.errors import InvalidInput
+from domain.networks import Network, parse_network
+
+_STALE = "That button no longer works; ask for your picks again."
+
+
+def item_value(value: str) -> tuple[int, str]:
+    """A card button's value 'content_id:source' (or just the id; the source is then 'dm')."""
+    head, _, tail = value.partition(":")
+    if not head.isdigit():
+        raise InvalidInput("button.value", _STALE)
+    return int(head), tail or "dm"
+
+
+def share_value(value: str) -> tuple[int, Network]:
+    """A share button's value 'content_id:network'."""
+    head, _, tail = value.partition(":")
+    if not head.isdigit():
+        raise InvalidInput("button.value", _STALE)
+    return int(head), parse_network(tail)
