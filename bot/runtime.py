@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -77,29 +78,41 @@ def picks_runner(messengers: Mapping[str, Messenger]) -> SlotRunner:
     return run
 
 
-async def digest_runner(
-    services: Services, workspace: Workspace, zone_name: str, occurrence: datetime
-) -> int:
-    """Queue the weekly digest of every manager with reports whose time zone is `zone_name`.
+class ZonePlanner(Protocol):
+    """Plans one kind of outbox rows for a workspace's occurrence in one time zone."""
+
+    def __call__(
+        self,
+        services: Services,
+        *,
+        workspace: Workspace,
+        occurrence: datetime,
+        zone_name: str | None = None,
+    ) -> Awaitable[int]: ...
+
+
+def reminders_runner() -> SlotRunner:
+    """Queue the day's reminders for a zone's unanswered invitations."""
+    return _zone_planner(plan_reminders)
+
+
+def digest_runner() -> SlotRunner:
+    """Queue the weekly digest of every manager with reports whose time zone is the slot's.
 
     Managers need not be in the programme, and one who said "no thanks" still gets it: the
     digest is part of leading a team, not an invitation to share (PRODUCT.md rule 1 is about
     not pushing people to be ambassadors), so it never asks that manager to share anything.
     """
-    return await plan_digests(
-        services, workspace=workspace, occurrence=occurrence, zone_name=zone_name
-    )
+    return _zone_planner(plan_digests)
 
 
-def reminders_runner() -> SlotRunner:
-    """Queue the day's reminders for a zone's unanswered invitations."""
+def _zone_planner(plan: ZonePlanner) -> SlotRunner:
+    """A slot runner that only plans the outbox rows of one kind for one zone."""
 
     async def run(
         services: Services, workspace: Workspace, zone_name: str, occurrence: datetime
     ) -> int:
-        return await plan_reminders(
-            services, workspace=workspace, occurrence=occurrence, zone_name=zone_name
-        )
+        return await plan(services, workspace=workspace, occurrence=occurrence, zone_name=zone_name)
 
     return run
 
@@ -128,7 +141,7 @@ class Runtime:
         """What each kind of schedule does when it fires."""
         return {
             ScheduleKind.PICKS: picks_runner(self.messengers),
-            ScheduleKind.DIGEST: digest_runner,
+            ScheduleKind.DIGEST: digest_runner(),
             ScheduleKind.REMINDERS: reminders_runner(),
         }
 
