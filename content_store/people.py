@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, and_, bindparam, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.models import Person, PersonRole, PersonTopic, Topic, Workspace, utcnow
@@ -78,6 +79,47 @@ def _new_person_values(*, workspace_id: int, external_id: str) -> dict[str, obje
         "consent_learn_style": False,
         "created_at": utcnow(),
     }
+
+
+_ROLES = (
+    select(func.aggregate_strings(cast(PersonRole.role, String), ","))
+    .where(PersonRole.person_id == Person.id)
+    .scalar_subquery()
+)
+# Built once: every button press and command starts here, and building costs more than running.
+_MEMBER = (
+    select(Workspace, Person, _ROLES)
+    .outerjoin(
+        Person,
+        and_(Person.workspace_id == Workspace.id, Person.external_id == bindparam("person")),
+    )
+    .where(Workspace.platform == bindparam("platform"))
+    .where(Workspace.external_id == bindparam("workspace"))
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A workspace, the person with a platform user id in it (None if unknown) and their roles."""
+
+    workspace: Workspace
+    person: Person | None
+    roles: frozenset[Role]
+
+
+async def find_member(
+    session: AsyncSession, *, platform: str, workspace_external_id: str, external_id: str
+) -> Member | None:
+    """The workspace, the person and their roles in one query; None for an unknown workspace.
+
+    Every button press and command starts here, so it is one round trip rather than three.
+    """
+    parameters = {"platform": platform, "workspace": workspace_external_id, "person": external_id}
+    row = (await session.execute(_MEMBER, parameters)).one_or_none()
+    if row is None:
+        return None
+    workspace, person, joined = row
+    return Member(workspace, person, frozenset(Role(r) for r in (joined or "").split(",") if r))
 
 
 async def find_person(

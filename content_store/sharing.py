@@ -5,20 +5,72 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.models import Click, ContentItem, Link, Share
+from content_store.models import (
+    Click,
+    ContentCaption,
+    ContentItem,
+    Delivery,
+    DeliveryItem,
+    Link,
+    Share,
+)
 from content_store.tracked_links import new_code
-from content_store.upsert import insert_or_ignore
+from content_store.upsert import insert_or_ignore, table_of, upsert_returning
+from domain.errors import InvalidInput
 from domain.networks import Network
 
+_SENT_CAPTION = (
+    select(DeliveryItem.suggested_caption)
+    .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+    .where(Delivery.person_id == bindparam("person_id"))
+    .where(DeliveryItem.content_id == bindparam("content_id"))
+    .order_by(Delivery.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_TEAM_CAPTION = (
+    select(ContentCaption.text)
+    .where(ContentCaption.content_id == bindparam("content_id"))
+    .where(ContentCaption.network == bindparam("network"))
+    .scalar_subquery()
+)
+# Built once (every share press runs it); the parameters name the person, item and network.
+_ITEM_TO_SHARE = (
+    select(ContentItem, _SENT_CAPTION, _TEAM_CAPTION)
+    .where(ContentItem.id == bindparam("content_id"))
+    .where(ContentItem.workspace_id == bindparam("workspace_id"))
+)
 
-async def get_or_create_link(
+
+async def item_to_share(
+    session: AsyncSession, *, workspace_id: int, person_id: int, content_id: int, network: Network
+) -> tuple[ContentItem, str]:
+    """The item and the caption suggested to this person for it, in one query.
+
+    The suggestion is the one last sent to them, else the content team's for the network (what
+    their edit is measured against). Refuses ids unknown in the workspace.
+    """
+    parameters = {
+        "workspace_id": workspace_id,
+        "person_id": person_id,
+        "content_id": content_id,
+        "network": network,
+    }
+    row = (await session.execute(_ITEM_TO_SHARE, parameters)).one_or_none()
+    if row is None:
+        raise InvalidInput("content.unknown", "There is no content item {id}.", id=content_id)
+    item, sent_caption, team_caption = row
+    return item, sent_caption if sent_caption is not None else (team_caption or "")
+
+
+async def link_for(
     session: AsyncSession, *, person_id: int, content_id: int, network: Network, now: datetime
-) -> Link:
-    """The one tracked link of (person, item, network); double clicks get the same link."""
-    await insert_or_ignore(
+) -> tuple[int, str]:
+    """The id and code of the one tracked link of (person, item, network), made if missing."""
+    row = await upsert_returning(
         session,
         Link,
         {
@@ -29,9 +81,10 @@ async def get_or_create_link(
             "created_at": now,
         },
         conflict_columns=("person_id", "content_id", "network"),
+        update_columns=(),
+        returning=("id", "code"),
     )
-    query = select(Link).filter_by(person_id=person_id, content_id=content_id, network=network)
-    return (await session.execute(query)).scalar_one()
+    return int(row.id), str(row.code)
 
 
 @dataclass(frozen=True)
@@ -48,10 +101,14 @@ class ShareIntent:
 
 
 async def record_share_intent(
-    session: AsyncSession, *, intent: ShareIntent, link: Link, now: datetime
-) -> Share:
-    """Record the intent once; a repeated press keeps the first time and the latest caption."""
-    await insert_or_ignore(
+    session: AsyncSession, *, intent: ShareIntent, link_id: int, now: datetime
+) -> bool:
+    """Record the intent once; a repeated press keeps the first time and the latest caption.
+
+    True when this press started the share. The database decides, in the same statement, so
+    two presses racing each other cannot both count as the first.
+    """
+    started = await insert_or_ignore(
         session,
         Share,
         {
@@ -62,19 +119,20 @@ async def record_share_intent(
             "suggested_caption": intent.suggested_caption,
             "final_caption": intent.final_caption,
             "rewrite_ratio": intent.rewrite_ratio,
-            "link_id": link.id,
+            "link_id": link_id,
             "intent_at": now,
         },
         conflict_columns=("person_id", "content_id", "network"),
     )
-    share = await find_share(
-        session, person_id=intent.person_id, content_id=intent.content_id, network=intent.network
-    )
-    assert share is not None  # inserted above or already there
-    share.final_caption = intent.final_caption
-    share.rewrite_ratio = intent.rewrite_ratio
-    await session.flush()
-    return share
+    if not started:
+        await session.execute(
+            update(table_of(Share))
+            .where(Share.person_id == intent.person_id)
+            .where(Share.content_id == intent.content_id)
+            .where(Share.network == intent.network)
+            .values(final_caption=intent.final_caption, rewrite_ratio=intent.rewrite_ratio)
+        )
+    return started
 
 
 async def find_share(

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.models import Person, TeamsConversation, Workspace
-from content_store.upsert import insert_or_ignore
+from content_store.upsert import upsert_returning
 
 PLATFORM = "teams"
 PERSONAL = "personal"
@@ -27,21 +27,16 @@ async def save_conversation(
 ) -> int:
     """Store (or refresh) the reference of one conversation; returns its row id."""
     values = {"kind": kind, "user_id": user_id, "reference": reference, "updated_at": now}
-    # Insert-or-ignore first, so two replicas seeing the same activity cannot both insert.
-    await insert_or_ignore(
+    # One upsert, so two replicas seeing the same activity cannot both insert.
+    row = await upsert_returning(
         session,
         TeamsConversation,
         {"workspace_id": workspace_id, "conversation_id": conversation_id, **values},
         conflict_columns=("workspace_id", "conversation_id"),
+        update_columns=tuple(values),
+        returning=("id",),
     )
-    query = select(TeamsConversation).filter_by(
-        workspace_id=workspace_id, conversation_id=conversation_id
-    )
-    row = (await session.execute(query)).scalar_one()
-    for key, value in values.items():
-        setattr(row, key, value)
-    await session.flush()
-    return row.id
+    return int(row.id)
 
 
 def _in_tenant(tenant_id: str) -> Any:

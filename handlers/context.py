@@ -15,6 +15,7 @@ from content_store.fetcher import FetchPolicy
 from content_store.models import AuditEntry, Person, Workspace
 from content_store.people import (
     IMPORTED_PREFIX,
+    find_member,
     find_person,
     find_person_by_email,
     get_or_create_person,
@@ -85,6 +86,20 @@ class Caller:
 
 async def load_caller(session: AsyncSession, actor: Actor, services: Services) -> Caller:
     """Find or create the workspace and person for an actor, refreshing locale and time zone."""
+    member = await find_member(
+        session,
+        platform=actor.platform,
+        workspace_external_id=actor.workspace_id,
+        external_id=actor.user_id,
+    )
+    if member is None or member.person is None:
+        return await _first_sight(session, actor, services)
+    _refresh(member.person, actor)
+    return Caller(workspace=member.workspace, person=member.person, roles=member.roles)
+
+
+async def _first_sight(session: AsyncSession, actor: Actor, services: Services) -> Caller:
+    """Create what is missing: the workspace, or the person (adopting an imported one)."""
     workspace = await get_or_create_workspace(
         session,
         platform=actor.platform,
@@ -96,14 +111,19 @@ async def load_caller(session: AsyncSession, actor: Actor, services: Services) -
     person = await get_or_create_person(
         session, workspace_id=workspace.id, external_id=actor.user_id
     )
+    _refresh(person, actor)
+    roles = await roles_of(session, person_id=person.id)
+    return Caller(workspace=workspace, person=person, roles=roles)
+
+
+def _refresh(person: Person, actor: Actor) -> None:
+    """Take the locale, time zone and name the platform tells us (written only if changed)."""
     if actor.locale:
         person.locale = normalise_locale(actor.locale)
     if actor.timezone and is_known_zone(actor.timezone):
         person.timezone = actor.timezone
     if actor.display_name and not person.display_name:
         person.display_name = actor.display_name[:200]
-    roles = await roles_of(session, person_id=person.id)
-    return Caller(workspace=workspace, person=person, roles=roles)
 
 
 async def _adopt_imported(session: AsyncSession, *, workspace_id: int, actor: Actor) -> None:

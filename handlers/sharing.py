@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from captions import check_final_caption, rewrite_ratio
-from content_store.content import captions_of, get_content, is_live
-from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback
+from content_store.content import get_content, is_live
+from content_store.models import ContentItem, Feedback
 from content_store.sharing import (
     ShareIntent,
     confirm_share,
     find_share,
-    get_or_create_link,
+    item_to_share,
+    link_for,
     record_share_intent,
 )
 from content_store.upsert import insert_or_ignore
@@ -40,37 +38,12 @@ class ShareRequest:
     source: str = "dm"
 
 
-async def _shareable(
-    session: AsyncSession, caller: Caller, content_id: int, *, now: datetime
-) -> ContentItem:
-    item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
-    require_live(item, now=now)
-    return item
-
-
 def require_live(item: ContentItem, *, now: datetime) -> None:
     """Refuse items that were retired or whose publication window is over."""
     if not is_live(item, now=now):
         raise InvalidInput(
             "share.unavailable", "'{title}' can no longer be shared.", title=item.title[:80]
         )
-
-
-async def suggested_caption(
-    session: AsyncSession, *, person_id: int, content_id: int, network: Network
-) -> str:
-    """The caption we suggested to this person for this item (what their edit is measured by)."""
-    query = (
-        select(DeliveryItem.suggested_caption)
-        .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
-        .where(Delivery.person_id == person_id, DeliveryItem.content_id == content_id)
-        .order_by(Delivery.id.desc())
-        .limit(1)
-    )
-    shown = (await session.execute(query)).scalar_one_or_none()
-    if shown is not None:
-        return shown
-    return (await captions_of(session, content_id=content_id)).get(network, "")
 
 
 def _with_disclosure(caption: str, disclosure: str) -> str:
@@ -89,20 +62,24 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller)
-        item = await _shareable(session, caller, request.content_id, now=now)
-        link = await get_or_create_link(
+        item, suggested = await item_to_share(
+            session,
+            workspace_id=caller.workspace.id,
+            person_id=caller.person.id,
+            content_id=request.content_id,
+            network=request.network,
+        )
+        require_live(item, now=now)
+        link_id, code = await link_for(
             session,
             person_id=caller.person.id,
             content_id=item.id,
             network=request.network,
             now=now,
         )
-        url = services.link_url(link.code)
+        url = services.link_url(code)
         text = _with_disclosure(request.caption.strip(), caller.workspace.disclosure_line)
         final = check_final_caption(text, network=request.network, link=url)
-        suggested = await suggested_caption(
-            session, person_id=caller.person.id, content_id=item.id, network=request.network
-        )
         intent = ShareIntent(
             person_id=caller.person.id,
             content_id=item.id,
@@ -112,11 +89,7 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
             final_caption=final,
             rewrite_ratio=rewrite_ratio(suggested, final),
         )
-        before = await find_share(
-            session, person_id=caller.person.id, content_id=item.id, network=request.network
-        )
-        await record_share_intent(session, intent=intent, link=link, now=now)
-        if before is None:
+        if await record_share_intent(session, intent=intent, link_id=link_id, now=now):
             await record_for(
                 session,
                 caller,

@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import DBAPIError
 
 from bot.slack import payloads
@@ -74,7 +75,23 @@ class SlackAdapter:
         self.messenger = SlackMessenger(client=client, render=render_pair)
         self.bolt = AsyncApp(client=client, signing_secret=signing_secret)
         self._profiles: dict[str, SlackProfile] = {}
+        self._http: ClientSession | None = None
         register(self)
+
+    async def open_http(self) -> None:
+        """One connection pool for the Web API and response URLs while the server runs.
+
+        Without it slack_sdk opens a session, and a TCP connection, for every single call.
+        """
+        self._http = ClientSession()
+        self.client.session = self._http
+
+    async def close_http(self) -> None:
+        """Close the connection pool (server shutdown)."""
+        if self._http is not None:
+            self.client.session = None
+            await self._http.close()
+            self._http = None
 
     async def actor(self, body: dict[str, Any]) -> Actor:
         """The neutral actor of a payload, with the person's Slack locale and time zone."""
@@ -117,10 +134,16 @@ class SlackAdapter:
         text, blocks = (
             (reply.text, reply.blocks) if isinstance(reply, Replacement) else render_pair(reply)
         )
-        if replace or isinstance(reply, Replacement):
-            await respond(text=text, blocks=blocks, replace_original=True)
-        else:
-            await respond(text=text, blocks=blocks, response_type="ephemeral")
+        how: dict[str, Any] = (
+            {"replace_original": True}
+            if replace or isinstance(reply, Replacement)
+            else {"response_type": "ephemeral"}
+        )
+        if self._http is None or respond.response_url is None:
+            await respond(text=text, blocks=blocks, **how)
+            return
+        webhook = AsyncWebhookClient(url=respond.response_url, session=self._http)
+        await webhook.send_dict({"text": text, "blocks": blocks, **how})
 
     async def refusal(self, actor: Actor, error: InvalidInput) -> Reply:
         """A refusal in the person's language."""

@@ -30,6 +30,8 @@ def register(web_app: web.Application, *, settings: Settings, services: Services
     client = build_web_client(token=token, base_url=settings.slack_api_url)
     adapter = SlackAdapter(services=services, client=client, signing_secret=secret or "socket-mode")
     web_app[SLACK_ADAPTER] = adapter
+    web_app.on_startup.append(lambda _: adapter.open_http())
+    web_app.on_cleanup.append(lambda _: adapter.close_http())
     web_app.router.add_post("/slack/events", adapter.handle)
     if settings.slack_app_token is not None:
         _socket_mode(web_app, adapter, settings.slack_app_token.get_secret_value())

@@ -27,7 +27,7 @@ from bot.teams.payloads import PERSONAL, Submitted
 from bot.teams.render import read_caption, read_choice, render_card, render_messages
 from content_store.events import first_delivery
 from content_store.models import Workspace
-from content_store.people import find_person, get_or_create_workspace
+from content_store.people import find_member, get_or_create_workspace
 from content_store.teams_conversations import forget_conversation, save_conversation
 from domain.errors import InvalidInput
 from domain.networks import Network
@@ -115,8 +115,10 @@ class TeamsAdapter:
             await self._on_installation(context)
         elif activity.type == "conversationUpdate":
             await self._remember(context)
-        elif activity.type == "message" and await self._first_time(activity):
-            actor = await self._remember(context)
+        elif activity.type == "message":
+            actor = await self._remember_once(context, event_id=activity.id)
+            if actor is None:
+                return  # Teams delivered this activity before: no second effect
             pressed = payloads.submitted(activity)
             if pressed is not None:
                 await self._on_action(context, actor, pressed)
@@ -127,30 +129,58 @@ class TeamsAdapter:
 
     async def _remember(self, context: TurnContext) -> Actor:
         """Store the conversation reference (every message refreshes it); the actor."""
+        actor = await self._remember_once(context, event_id=None)
+        assert actor is not None  # only a repeated event id gives None
+        return actor
+
+    async def _remember_once(self, context: TurnContext, *, event_id: str | None) -> Actor | None:
+        """`_remember`, unless Teams delivered activity `event_id` before: then None, so that
+        it has no second effect. The check and the reference share one transaction."""
         actor = payloads.actor(context.activity)
-        if await self._store(context.activity, actor):
+        known = await self._store(context.activity, actor, event_id=event_id)
+        if known is None:
+            return None
+        if known:
             return actor
         # First contact: Teams tells the e-mail only on request; it links the org chart.
         return replace(actor, email=await self._email(context))
 
-    async def _store(self, activity: Activity, actor: Actor) -> bool:
+    async def _store(
+        self, activity: Activity, actor: Actor, *, event_id: str | None
+    ) -> bool | None:
         """Save the reference; whether the person is known already (else their e-mail may
-        link them to someone imported from the org chart)."""
+        link them to someone imported from the org chart). None for a repeated `event_id`."""
         kind = payloads.conversation_kind(activity)
         conversation_id, reference = _where(activity)
+        now = self.services.clock.now()
         async with self.services.db.session() as session:
-            workspace = await self._workspace(session, actor.workspace_id)
-            known = await find_person(session, workspace_id=workspace.id, external_id=actor.user_id)
+            if event_id and not await first_delivery(
+                session, platform=payloads.PLATFORM, event_id=event_id, now=now
+            ):
+                return None
+            workspace_id, known = await self._member_of(session, actor)
             await save_conversation(
                 session,
-                workspace_id=workspace.id,
+                workspace_id=workspace_id,
                 conversation_id=conversation_id,
                 kind=kind,
                 user_id=actor.user_id if kind == PERSONAL else "",
                 reference=reference,
-                now=self.services.clock.now(),
+                now=now,
             )
-        return known is not None
+        return known
+
+    async def _member_of(self, session: AsyncSession, actor: Actor) -> tuple[int, bool]:
+        """The tenant's workspace id (made on first sight) and whether the person is known."""
+        member = await find_member(
+            session,
+            platform=payloads.PLATFORM,
+            workspace_external_id=actor.workspace_id,
+            external_id=actor.user_id,
+        )
+        if member is not None:
+            return member.workspace.id, member.person is not None
+        return (await self._workspace(session, actor.workspace_id)).id, False
 
     async def _workspace(self, session: AsyncSession, tenant_id: str) -> Workspace:
         services = self.services
@@ -194,18 +224,6 @@ class TeamsAdapter:
             workspace = await self._workspace(session, payloads.tenant_id(activity))
             await forget_conversation(
                 session, workspace_id=workspace.id, conversation_id=conversation_id
-            )
-
-    async def _first_time(self, activity: Activity) -> bool:
-        """False for an activity Teams delivers again (same id), so it has no second effect."""
-        if not activity.id:
-            return True
-        async with self.services.db.session() as session:
-            return await first_delivery(
-                session,
-                platform=payloads.PLATFORM,
-                event_id=activity.id,
-                now=self.services.clock.now(),
             )
 
     async def _welcome_once(self, actor: Actor) -> bool:

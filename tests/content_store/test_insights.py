@@ -16,7 +16,7 @@ from content_store.events import record_event
 from content_store.insights import people_in_group, store_placements, workspace_signals
 from content_store.models import Click, Event, Link, Person, PersonTopic, Share, Topic
 from content_store.people import get_or_create_person, get_or_create_workspace
-from content_store.sharing import ShareIntent, get_or_create_link, record_share_intent
+from content_store.sharing import ShareIntent, link_for, record_share_intent
 from domain.events import EventType
 from domain.networks import Network
 from domain.programme import ProgrammeStatus
@@ -101,15 +101,15 @@ async def _random_shares(
     for content_id in items:
         if rng.random() < 0.5:
             continue
-        link = await get_or_create_link(
+        link_id, _ = await link_for(
             session, person_id=person_id, content_id=content_id, network=Network.LINKEDIN, now=start
         )
         intent = ShareIntent(
             person_id, content_id, Network.LINKEDIN, "dm", "a", "b", round(rng.random(), 3)
         )
-        await record_share_intent(session, intent=intent, link=link, now=start)
+        await record_share_intent(session, intent=intent, link_id=link_id, now=start)
         for _ in range(rng.randint(0, 3)):
-            session.add(Click(link_id=link.id, clicked_at=start + timedelta(hours=1)))
+            session.add(Click(link_id=link_id, clicked_at=start + timedelta(hours=1)))
 
 
 async def _reference(db: Database, workspace_id: int, now: datetime) -> list[Signals]:

@@ -15,7 +15,7 @@ from content_store.events import record_event
 from content_store.models import Person, StoredDigest
 from content_store.people import get_or_create_person, get_or_create_workspace
 from content_store.privacy import purge_expired_detail
-from content_store.sharing import ShareIntent, get_or_create_link, record_share_intent
+from content_store.sharing import ShareIntent, link_for, record_share_intent
 from domain.events import EventType
 from domain.networks import Network
 from domain.programme import ProgrammeStatus
@@ -241,11 +241,11 @@ async def test_suggestion_rules_follow_the_data(services: Services, clock: FakeC
 
     async with services.db.session() as session:  # the manager shares it themselves
         boss, item = org.people["UBOSS"], org.items["a"]
-        link = await get_or_create_link(
+        link_id, _ = await link_for(
             session, person_id=boss, content_id=item, network=Network.X, now=clock.now()
         )
         intent = ShareIntent(boss, item, Network.X, "dm", "Suggested", "Mine", 1.0)
-        await record_share_intent(session, intent=intent, link=link, now=clock.now())
+        await record_share_intent(session, intent=intent, link_id=link_id, now=clock.now())
     shared = (await _digests(services, org))[org.people["UBOSS"]]
     assert shared.suggestion == "thank"  # 3 shares against an average of 1
 
