@@ -124,17 +124,35 @@ class Target:
         raise RuntimeError(f"{self.label} did not start; see {log}")
 
     def peak_memory_mib(self) -> float:
-        """The process's peak resident memory (VmHWM)."""
+        """Peak resident memory (VmHWM) of the process and, with workers, of its children."""
         assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(row for row in status.splitlines() if row.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
+        return sum(_peak_mib(pid) for pid in (self.process.pid, *_children(self.process.pid)))
 
     async def stop(self) -> None:
         """Terminate and wait."""
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
             await self.process.wait()
+
+
+def _peak_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(row for row in status.splitlines() if row.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def _children(pid: int) -> list[int]:
+    """Worker processes (not multiprocessing's resource tracker, a bystander)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
 
 
 @dataclass
@@ -371,7 +389,7 @@ def _env(**settings: str) -> dict[str, str]:
     return env
 
 
-def ours(kind: str, url: str, fake: FakeSlackProcess) -> Target:
+def ours(kind: str, url: str, fake: FakeSlackProcess, *, workers: int = 1) -> Target:
     """`socialboost serve` on `url`, Slack over HTTP and Teams in anonymous local mode."""
     port = _port()
     env = _env(
@@ -383,7 +401,11 @@ def ours(kind: str, url: str, fake: FakeSlackProcess) -> Target:
         SLACK_API_URL=f"{fake.root}/api/",
     )
     command = [str(Path(sys.executable).parent / "socialboost"), "serve"]
-    return Target(f"{kind}: socialboost serve", command, env, port)
+    label = f"{kind}: socialboost serve"
+    if workers > 1:
+        command += ["--workers", str(workers)]
+        label += f" x{workers}"
+    return Target(label, command, env, port)
 
 
 def bare(platform: str, fake: FakeSlackProcess) -> Target:
@@ -426,7 +448,8 @@ async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
     try:
         with tempfile.TemporaryDirectory() as directory:
             clicks = await _seed(kind, Path(directory), people=arguments.people)
-            target = ours(kind, database_url(kind, Path(directory)), fake)
+            workers = arguments.workers if kind == "postgresql" else 1
+            target = ours(kind, database_url(kind, Path(directory)), fake, workers=workers)
             await target.start(log)
             try:
                 for platform in arguments.platforms:
@@ -480,6 +503,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests a second")
     parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes on PostgreSQL (serve --workers)"
+    )
     arguments = parser.parse_args()
     arguments.platforms = (
         ["slack", "teams"] if arguments.platform == "both" else [arguments.platform]

@@ -17,7 +17,7 @@ from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import runtime
+from bot import runtime, worker_pool
 from bot.app import build_services, safe_database_url
 from bot.logging_setup import configure_logging
 from bot.server import create_app
@@ -114,9 +114,47 @@ def serve(
         bool, typer.Option(help="Without Teams credentials, also start the Teams Playground.")
     ] = False,
     playground_port: Annotated[int, typer.Option(min=1, max=65535)] = teams_demo.DEFAULT_PORT,
+    workers: Annotated[
+        int, typer.Option(help="Server processes sharing the port (PostgreSQL only).")
+    ] = 1,
 ) -> None:
     """Start the server (migrating the database first)."""
     settings = _settings()
+    try:
+        worker_pool.check_workers(
+            count=workers, database_url=settings.effective_database_url, playground=playground
+        )
+    except worker_pool.WorkersRefused as refused:
+        raise typer.BadParameter(str(refused), param_hint="--workers") from None
+    if workers == 1:
+        _serve_one(settings, playground=playground, playground_port=playground_port)
+        return
+    asyncio.run(_migrate(settings))
+    log.info("Social Boost: %d workers on http://%s:%d", workers, settings.host, settings.port)
+    raise typer.Exit(worker_pool.supervise(count=workers, target=_serve_worker))
+
+
+def _serve_worker(ready: worker_pool.Ready) -> None:
+    """One of several workers (a separate process): serve on the shared port."""
+    _serve_one(_settings(), playground=False, playground_port=0, on_ready=ready)
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings.effective_database_url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()
+
+
+def _serve_one(
+    settings: Settings,
+    *,
+    playground: bool,
+    playground_port: int,
+    on_ready: worker_pool.Ready | None = None,
+) -> None:
+    """Serve in this process; with `on_ready` (a worker), on a port shared with others."""
 
     async def start() -> web.Application:
         db = Database(settings.effective_database_url)
@@ -131,10 +169,18 @@ def serve(
         messengers = platform_messengers(application)
         runtime.attach(application, settings=settings, services=services, messengers=messengers)
         application.on_cleanup.append(lambda _: db.dispose())
+        if on_ready is not None:
+            application.on_startup.append(lambda _: _signal_ready(on_ready))
         return application
 
     log.info("Social Boost listening on http://%s:%d", settings.host, settings.port)
-    web.run_app(start(), host=settings.host, port=settings.port, print=None)
+    shared = True if on_ready is not None else None
+    web.run_app(start(), host=settings.host, port=settings.port, print=None, reuse_port=shared)
+
+
+async def _signal_ready(callback: worker_pool.Ready) -> None:
+    """Tell the supervisor this worker is serving (aiohttp startup hooks are coroutines)."""
+    callback()
 
 
 def platform_messengers(application: web.Application) -> dict[str, Messenger]:

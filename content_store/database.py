@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from content_store.sqlite_driver import one_hop_dbapi
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Set while the current task runs inside a SQLite unit of work, so nested ones do not wait on it.
 _IN_UNIT: ContextVar[bool] = ContextVar("in_sqlite_unit", default=False)
@@ -94,7 +96,9 @@ def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
         return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": 30}, module=one_hop_dbapi()
+    )
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
     return engine
 

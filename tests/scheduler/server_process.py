@@ -53,11 +53,11 @@ class ServerProcess:
         """Where the replica listens."""
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> ServerProcess:
-        """Start the replica and wait until /healthz answers."""
+    async def start(self, *arguments: str) -> ServerProcess:
+        """Start the replica (`serve` with `arguments`) and wait until /healthz answers."""
         output = self.log.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            str(BIN), "serve", env=self.env, stdout=output, stderr=output
+            str(BIN), "serve", *arguments, env=self.env, stdout=output, stderr=output
         )
         output.close()
         await self._healthy()

@@ -1,0 +1,133 @@
+"""SQLite through aiosqlite in one thread hop per statement instead of SQLAlchemy's four.
+
+aiosqlite runs every call on its own thread and wakes the event loop for each answer.
+SQLAlchemy's adapter makes a cursor, executes, fetches and closes as four such calls; each
+hop costs a thread switch and, since a SQLite unit of work holds the single-writer turn while
+it waits, the hops of one click delay every other click. Here a statement is executed,
+fetched and closed by one function on aiosqlite's thread. Behaviour is the stock adapter's:
+same connection, same transactions, same errors (translated by the same code).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+
+# What one statement leaves behind: description, rowcount, lastrowid and the rows.
+_Outcome = tuple[Any, int, int | None, list[Any]]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
+    """Runs on aiosqlite's thread: execute, fetch everything, close."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(operation, () if parameters is None else parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+def _run_many(connection: sqlite3.Connection, operation: str, rows: Sequence[Any]) -> _Outcome:
+    """Runs on aiosqlite's thread: executemany and close."""
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(operation, rows)
+        return None, cursor.rowcount, cursor.lastrowid, []
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor whose statement is one call on aiosqlite's thread."""
+
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+    # Nothing to close on the thread: the real cursor is closed where it ran.
+    _awaitable_cursor_close = False
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        """The last statement's column description (None for statements without rows)."""
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        """The rowid of the last inserted row."""
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        """Rows per fetchmany() by default."""
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        async with self._adapt_connection._execute_mutex:
+            outcome = await self._connection._execute(
+                _run, self._connection._conn, operation, parameters
+            )
+        self._keep(outcome)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        async with self._adapt_connection._execute_mutex:
+            outcome = await self._connection._execute(
+                _run_many, self._connection._conn, operation, seq_of_parameters
+            )
+        self._keep(outcome)
+
+    def _keep(self, outcome: _Outcome) -> None:
+        self._description, self._rowcount, self._lastrowid, rows = outcome
+        self._rows = deque(rows)
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's aiosqlite connection, handing out one-hop cursors."""
+
+    __slots__ = ()
+    _cursor_cls = OneHopCursor
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module SQLAlchemy sees: the stock adapter, with one-hop connections."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        """Connect as the stock adapter does, then wrap the connection in ours."""
+        stock = super().connect(*arg, **kw)
+        return OneHopConnection(self, stock._connection)
+
+
+def one_hop_dbapi() -> ModuleType:
+    """The module to pass as `create_async_engine(..., module=...)` for SQLite."""
+    module: Any = OneHopDBAPI(aiosqlite, sqlite3)
+    return module  # type: ignore[no-any-return]
