@@ -123,6 +123,11 @@ class Target:
                     await asyncio.sleep(0.1)
         raise RuntimeError(f"{self.label} did not start; see {log}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the process and its workers (user + system)."""
+        assert self.process is not None
+        return sum(_cpu_seconds(pid) for pid in (self.process.pid, *_children(self.process.pid)))
+
     def peak_memory_mib(self) -> float:
         """Peak resident memory (VmHWM) of the process and, with workers, of its children."""
         assert self.process is not None
@@ -139,6 +144,11 @@ def _peak_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     line = next(row for row in status.splitlines() if row.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -166,6 +176,7 @@ class Row:
     seconds: float
     latencies: list[float] = field(repr=False)
     memory: float = 0.0
+    cpu: float = 0.0  # server CPU seconds during the phase
 
     @property
     def throughput(self) -> float:
@@ -179,12 +190,17 @@ class Row:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU milliseconds per completed request."""
+        return 1000 * self.cpu / self.done if self.done else float("nan")
+
     def line(self) -> str:
         """One row of the printed table."""
         return (
             f"{self.label:<40} {self.phase:<12} {self.throughput:>8.1f} "
             f"{self.percentile(0.5):>8.1f} {self.percentile(0.99):>8.1f} {self.failed:>6} "
-            f"{self.memory:>7.0f}"
+            f"{self.cpu_ms:>7.2f} {self.memory:>7.0f}"
         )
 
 
@@ -355,16 +371,23 @@ async def measure(target: Target, op: Op, arguments: argparse.Namespace) -> list
     """Warm up, then the closed and the open loop against one running target."""
     await closed_loop(op, clients=4, seconds=2)
     rows = []
-    started = time.perf_counter()
-    done, failed, latencies = await closed_loop(
-        op, clients=arguments.clients, seconds=arguments.seconds
-    )
-    elapsed = time.perf_counter() - started
-    rows.append(Row(target.label, f"{arguments.clients} clients", done, failed, elapsed, latencies))
-    started = time.perf_counter()
-    done, failed, latencies = await open_loop(op, rate=arguments.rate, seconds=arguments.seconds)
-    elapsed = time.perf_counter() - started
-    rows.append(Row(target.label, f"{arguments.rate:g}/s", done, failed, elapsed, latencies))
+    phases: list[tuple[str, Callable[[], Awaitable[tuple[int, int, list[float]]]]]] = [
+        (
+            f"{arguments.clients} clients",
+            lambda: closed_loop(op, clients=arguments.clients, seconds=arguments.seconds),
+        ),
+        (
+            f"{arguments.rate:g}/s",
+            lambda: open_loop(op, rate=arguments.rate, seconds=arguments.seconds),
+        ),
+    ]
+    for phase, run in phases:
+        started, cpu = time.perf_counter(), target.cpu_seconds()
+        done, failed, latencies = await run()
+        elapsed = time.perf_counter() - started
+        row = Row(target.label, phase, done, failed, elapsed, latencies)
+        row.cpu = target.cpu_seconds() - cpu
+        rows.append(row)
     for row in rows:
         row.memory = target.peak_memory_mib()
     return rows
@@ -518,7 +541,7 @@ def main() -> None:
         rows += asyncio.run(run(kind, arguments, log))
     print(
         f"{'target':<40} {'phase':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'failed':>6} {'MiB':>7}"
+        f"{'failed':>6} {'cpu ms':>7} {'MiB':>7}"
     )
     for row in rows:
         print(row.line())
