@@ -95,6 +95,10 @@ class TeamsAdapter:
             return web.json_response({"error": "not an activity"}, status=400)
         return response if response is not None else web.Response(status=200)
 
+    async def close(self) -> None:
+        """Close the connections to Teams kept across turns (at server shutdown)."""
+        await self.cloud.aclose()
+
     async def on_turn(self, context: TurnContext) -> None:
         """The Agents SDK calls this for every incoming activity."""
         activity = context.activity

@@ -15,6 +15,8 @@ from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 from microsoft_agents.hosting.core.security import OutboundHostValidator
 
+from bot.teams.client_pool import PooledClientFactory
+
 log = logging.getLogger(__name__)
 
 # The audience of anonymous proactive turns (the Playground accepts any).
@@ -57,14 +59,29 @@ async def _reraise(context: TurnContext, error: Exception) -> None:
     raise error
 
 
-def build_cloud_adapter(configuration: AgentAuthConfiguration) -> CloudAdapter:
+class TeamsCloudAdapter(CloudAdapter):
+    """The SDK's CloudAdapter with HTTP clients kept across turns; `aclose` ends them."""
+
+    def __init__(
+        self, *, clients: PooledClientFactory, host_validator: OutboundHostValidator | None
+    ) -> None:
+        super().__init__(channel_service_client_factory=clients, host_validator=host_validator)
+        self.clients = clients
+
+    async def aclose(self) -> None:
+        """Close the connections kept for later turns (at server shutdown)."""
+        await self.clients.aclose_all()
+
+
+def build_cloud_adapter(configuration: AgentAuthConfiguration) -> TeamsCloudAdapter:
     """A CloudAdapter whose turn errors reach the caller, sending only to Microsoft's hosts
-    when credentials are set (anonymous local mode talks to the Playground on this machine)."""
+    when credentials are set (anonymous local mode talks to the Playground on this machine).
+    Its connector clients are reused by later turns: call `aclose()` when done with it."""
     connections = MsalConnectionManager(
         connections_configurations={SERVICE_CONNECTION: configuration}
     )
     validator = None if configuration.ANONYMOUS_ALLOWED else OutboundHostValidator(enabled=True)
-    adapter = CloudAdapter(connection_manager=connections, host_validator=validator)
+    adapter = TeamsCloudAdapter(clients=PooledClientFactory(connections), host_validator=validator)
     adapter.on_turn_error = _reraise
     return adapter
 

@@ -46,6 +46,7 @@ def register(web_app: web.Application, *, settings: Settings, services: Services
     adapter = TeamsAdapter(services=services, credentials=credentials)
     web_app[TEAMS_ADAPTER] = adapter
     web_app.router.add_post("/api/messages", adapter.handle)
+    web_app.on_cleanup.append(lambda _: adapter.close())
     if credentials is None:
         log.warning("!" * 72)
         log.warning(ANONYMOUS_BANNER)

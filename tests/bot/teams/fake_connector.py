@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -47,6 +48,8 @@ class FakeConnector:
         # Conversation members by Teams id, as GET .../members/{id} answers them.
         self.members: dict[str, dict[str, Any]] = {}
         self.script: deque[Answer] = deque()
+        # The bot's side of each request's TCP connection: how many connections it opened.
+        self.peers: list[tuple[str, int]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -59,7 +62,7 @@ class FakeConnector:
         self.script.extend(answers)
 
     async def __aenter__(self) -> FakeConnector:
-        app = web.Application()
+        app = web.Application(middlewares=[self._peer])
         app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
         # Proactive sends reply to the continuation activity's random id, as the SDKs do.
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._post)
@@ -79,6 +82,19 @@ class FakeConnector:
     ) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def connections(self) -> int:
+        """How many TCP connections the bot made to this connector."""
+        return len(set(self.peers))
+
+    @web.middleware
+    async def _peer(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer is not None:
+            self.peers.append((str(peer[0]), int(peer[1])))
+        return await handler(request)
 
     async def _member(self, request: web.Request) -> web.Response:
         found = self.members.get(request.match_info["member"])

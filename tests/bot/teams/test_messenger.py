@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 from microsoft_agents.authentication.msal import MsalAuth
+from microsoft_agents.hosting.core import AgentAuthConfiguration
 from sqlalchemy import select
 
-from bot.teams.cloud import TeamsCredentials, auth_configuration, build_cloud_adapter
+from bot.teams import cloud
+from bot.teams.cloud import (
+    TeamsCloudAdapter,
+    TeamsCredentials,
+    auth_configuration,
+    build_cloud_adapter,
+)
 from bot.teams.messenger import RetryPolicy, TeamsDeliveryFailed, TeamsMessenger, split_message_id
 from bot.teams.render import CARD_CONTENT_TYPE
 from content_store.database import Database
@@ -44,6 +51,21 @@ class Sleeps:
 async def connector() -> AsyncIterator[FakeConnector]:
     async with FakeConnector() as fake:
         yield fake
+
+
+@pytest.fixture(autouse=True)
+async def _close_adapters(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Adapters keep their connections across turns: each test's are closed after it."""
+    built: list[TeamsCloudAdapter] = []
+
+    def build(configuration: AgentAuthConfiguration) -> TeamsCloudAdapter:
+        built.append(cloud.build_cloud_adapter(configuration))
+        return built[-1]
+
+    monkeypatch.setattr(f"{__name__}.build_cloud_adapter", build)
+    yield
+    for adapter in built:
+        await adapter.aclose()
 
 
 @pytest.fixture
