@@ -66,7 +66,9 @@ def teams_app() -> web.Application:
         response = await cloud.process(request, agent)
         return response if response is not None else web.Response(status=200)
 
-    return _served(web.post("/api/messages", messages))
+    app = _served(web.post("/api/messages", messages))
+    app.on_cleanup.append(lambda _: cloud.aclose())
+    return app
 
 
 def _served(route: web.RouteDef) -> web.Application:
