@@ -25,6 +25,7 @@ from bot.teams.cloud import (
 from bot.teams.messenger import TeamsMessenger, to_activity
 from bot.teams.payloads import PERSONAL, Submitted
 from bot.teams.render import read_caption, read_choice, render_card, render_messages
+from bot.teams.seen import Seen
 from content_store.events import first_delivery
 from content_store.models import Workspace
 from content_store.people import find_member, get_or_create_workspace
@@ -75,6 +76,7 @@ class TeamsAdapter:
             db=services.db,
             app_id=credentials.app_id if credentials else None,
         )
+        self.seen = Seen()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """POST /api/messages: check the caller's token (or loopback in local mode), run a turn."""
@@ -153,7 +155,11 @@ class TeamsAdapter:
         self, activity: Activity, actor: Actor, *, event_id: str | None
     ) -> bool | None:
         """Save the reference; whether the person is known already (else their e-mail may
-        link them to someone imported from the org chart). None for a repeated `event_id`."""
+        link them to someone imported from the org chart). None for a repeated `event_id`.
+
+        A message (`event_id` set) from a person and conversation this process has already
+        written skips the lookup and the rewrite; installs and membership changes always write.
+        """
         kind = payloads.conversation_kind(activity)
         conversation_id, reference = _where(activity)
         now = self.services.clock.now()
@@ -163,19 +169,31 @@ class TeamsAdapter:
             ):
                 return None
             workspace_id, known = await self._member_of(session, actor)
-            await save_conversation(
-                session,
-                workspace_id=workspace_id,
-                conversation_id=conversation_id,
-                kind=kind,
-                user_id=actor.user_id if kind == PERSONAL else "",
-                reference=reference,
-                now=now,
+            unchanged = event_id is not None and self.seen.written_lately(
+                workspace_id, conversation_id, reference
             )
+            if not unchanged:
+                await save_conversation(
+                    session,
+                    workspace_id=workspace_id,
+                    conversation_id=conversation_id,
+                    kind=kind,
+                    user_id=actor.user_id if kind == PERSONAL else "",
+                    reference=reference,
+                    now=now,
+                )
+        # Noted only now that the transaction has committed.
+        if not unchanged:
+            self.seen.reference_written(workspace_id, conversation_id, reference)
+        if known:
+            self.seen.person_exists(actor.workspace_id, actor.user_id, workspace_id=workspace_id)
         return known
 
     async def _member_of(self, session: AsyncSession, actor: Actor) -> tuple[int, bool]:
         """The tenant's workspace id (made on first sight) and whether the person is known."""
+        workspace_id = self.seen.workspace_of(actor.workspace_id, actor.user_id)
+        if workspace_id is not None:
+            return workspace_id, True
         member = await find_member(
             session,
             platform=payloads.PLATFORM,
@@ -229,6 +247,7 @@ class TeamsAdapter:
             await forget_conversation(
                 session, workspace_id=workspace.id, conversation_id=conversation_id
             )
+        self.seen.forget_conversation(workspace.id, conversation_id)
 
     async def _welcome_once(self, actor: Actor) -> bool:
         """The welcome card in the personal chat, once per person, sent proactively."""

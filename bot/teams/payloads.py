@@ -89,7 +89,9 @@ def stored_reference(activity: Activity) -> dict[str, Any]:
     """The conversation reference to keep for later messages, without people's names."""
     reference = activity.get_conversation_reference()
     data: dict[str, Any] = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # Both name the incoming request, not the conversation; a later message starts afresh.
     data.pop("activityId", None)
+    data.pop("requestId", None)
     for account in ("user", "bot"):
         if isinstance(data.get(account), dict):
             data[account].pop("name", None)

@@ -245,3 +245,22 @@ async def test_tips_and_the_let_my_manager_know_button(
     async with services.db.session() as session:
         asked = (await session.execute(select(Event).where(Event.type == "help_asked"))).scalars()
         assert [e.payload["share_with_manager"] for e in asked] == [False, True]
+
+
+async def test_a_known_chat_is_not_rewritten_by_every_message_but_comes_back_after_removal(
+    client: TestClient, connector: FakeConnector, services: Services, clock: FakeClock
+) -> None:
+    async def stored() -> list[Any]:
+        async with services.db.session() as session:
+            query = select(TeamsConversation.updated_at)
+            return list((await session.execute(query)).scalars())
+
+    assert await post(client, activity(connector, text="help"))
+    (first,) = await stored()
+    clock.advance(minutes=5)
+    assert await post(client, activity(connector, text="help"))
+    assert await stored() == [first]  # the same reference: no write
+    assert await post(client, activity(connector, type="installationUpdate", action="remove"))
+    assert await stored() == []
+    assert await post(client, activity(connector, text="help"))
+    assert len(await stored()) == 1  # written again, the chat is reachable once more
