@@ -36,6 +36,7 @@ from sqlalchemy import select
 from bench.workload import ROOT, FakeSlackProcess, database_url, fresh_database, seed_people
 from content_store.models import ContentItem
 from domain.programme import ContentStatus
+from tests.scheduler.server_process import worker_pids
 
 SECRET = "bench-signing-secret"  # noqa: S105 - a loopback benchmark's made-up secret
 TENANT = "3c2b1a00-0000-4000-8000-00000000bench"
@@ -126,12 +127,12 @@ class Target:
     def cpu_seconds(self) -> float:
         """CPU time used so far by the process and its workers (user + system)."""
         assert self.process is not None
-        return sum(_cpu_seconds(pid) for pid in (self.process.pid, *_children(self.process.pid)))
+        return sum(_cpu_seconds(pid) for pid in (self.process.pid, *worker_pids(self.process.pid)))
 
     def peak_memory_mib(self) -> float:
         """Peak resident memory (VmHWM) of the process and, with workers, of its children."""
         assert self.process is not None
-        return sum(_peak_mib(pid) for pid in (self.process.pid, *_children(self.process.pid)))
+        return sum(_peak_mib(pid) for pid in (self.process.pid, *worker_pids(self.process.pid)))
 
     async def stop(self) -> None:
         """Terminate and wait."""
@@ -149,20 +150,6 @@ def _peak_mib(pid: int) -> float:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    """Worker processes (not multiprocessing's resource tracker, a bystander)."""
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError):
-            continue
-        if parent == pid and b"spawn_main" in command:
-            found.append(int(entry.name))
-    return found
 
 
 @dataclass

@@ -14,7 +14,7 @@ from bot.cli import app
 from bot.worker_pool import WorkersRefused, check_workers
 from content_store.database import Database
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.scheduler.server_process import ServerProcess, until
+from tests.scheduler.server_process import ServerProcess, until, worker_pids
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1/x"
 
@@ -47,23 +47,6 @@ def test_serve_refuses_several_workers_on_sqlite_before_starting_anything(
     assert result.exit_code == 2
     assert "needs PostgreSQL" in result.output
     assert not (tmp_path / "x.db").exists()
-
-
-def _workers(supervisor: int) -> set[int]:
-    """The supervisor's worker processes (its spawned children, not the resource tracker)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == supervisor and b"spawn_main" in command:
-            found.add(int(entry.name))
-    return found
 
 
 def _listening(pid: int, port: int) -> bool:
@@ -106,23 +89,25 @@ async def test_workers_share_the_port_and_one_that_dies_is_replaced(
         assert server.process is not None
         supervisor = server.process.pid
         try:
-            await until(lambda: len(_workers(supervisor)) == 2, what="two workers")
-            first = _workers(supervisor)
+            await until(lambda: len(worker_pids(supervisor)) == 2, what="two workers")
+            first = worker_pids(supervisor)
             await until(
                 lambda: all(_listening(pid, server.port) for pid in first), what="both listening"
             )
             await until(lambda: "now runs the scheduler" in server.logs(), what="a leader")
             victim = min(first)
             os.kill(victim, signal.SIGKILL)
-            await until(lambda: len(_workers(supervisor) - first) == 1, what="a replacement worker")
-            (replacement,) = _workers(supervisor) - first
+            await until(
+                lambda: len(worker_pids(supervisor) - first) == 1, what="a replacement worker"
+            )
+            (replacement,) = worker_pids(supervisor) - first
             await until(lambda: _listening(replacement, server.port), what="it to listen")
             async with (
                 aiohttp.ClientSession() as session,
                 session.get(f"{server.url}/healthz") as response,
             ):
                 assert response.status == 200
-            workers = _workers(supervisor)
+            workers = worker_pids(supervisor)
         finally:
             await server.stop()
     assert server.process.returncode == 0, server.logs()

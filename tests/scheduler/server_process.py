@@ -16,6 +16,21 @@ import aiohttp
 BIN = Path(sys.executable).parent / "socialboost"
 
 
+def worker_pids(supervisor: int) -> set[int]:
+    """The worker processes of `serve --workers` (its spawned children; not multiprocessing's
+    resource tracker, a bystander), read from /proc."""
+    found = set()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if parent == supervisor and b"spawn_main" in command:
+            found.add(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as sock:
