@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -17,15 +18,14 @@ from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import runtime, worker_pool
-from bot.app import build_services, safe_database_url
+from bot import platforms, runtime, worker_pool
+from bot.app import assemble, build_services, safe_database_url
 from bot.logging_setup import configure_logging
-from bot.server import create_app
+from bot.platforms import ServeOptions
 from bot.settings import Settings, get_settings
-from bot.slack import setup as slack_setup
 from bot.teams import demo as teams_demo
 from bot.teams import package as teams_package_module
-from bot.teams import setup as teams_setup
+from bot.teams.settings import TeamsSettings
 from content_store import content as library
 from content_store.content import NewContent
 from content_store.database import Database
@@ -155,19 +155,15 @@ def _serve_one(
     on_ready: worker_pool.Ready | None = None,
 ) -> None:
     """Serve in this process; with `on_ready` (a worker), on a port shared with others."""
+    options = ServeOptions(
+        port=settings.port, playground=playground, playground_port=playground_port
+    )
 
     async def start() -> web.Application:
         db = Database(settings.effective_database_url)
         await db.upgrade()
         log.info("database ready: %s", safe_database_url(settings.effective_database_url))
-        services = build_services(settings, db)
-        application = create_app(services)
-        slack_setup.register(application, settings=settings, services=services)
-        teams = teams_setup.register(application, settings=settings, services=services)
-        if playground and teams.anonymous:
-            _with_playground(application, settings, services, playground_port)
-        messengers = platform_messengers(application)
-        runtime.attach(application, settings=settings, services=services, messengers=messengers)
+        application = assemble(settings, db, options=options)
         application.on_cleanup.append(lambda _: db.dispose())
         if on_ready is not None:
             application.on_startup.append(lambda _: _signal_ready(on_ready))
@@ -181,30 +177,6 @@ def _serve_one(
 async def _signal_ready(callback: worker_pool.Ready) -> None:
     """Tell the supervisor this worker is serving (aiohttp startup hooks are coroutines)."""
     callback()
-
-
-def platform_messengers(application: web.Application) -> dict[str, Messenger]:
-    """The messenger of each chat platform registered on the app."""
-    messengers: dict[str, Messenger] = {}
-    if slack_setup.SLACK_ADAPTER in application:
-        messengers["slack"] = application[slack_setup.SLACK_ADAPTER].messenger
-    if teams_setup.TEAMS_ADAPTER in application:
-        messengers["teams"] = application[teams_setup.TEAMS_ADAPTER].messenger
-    return messengers
-
-
-def _with_playground(
-    application: web.Application, settings: Settings, services: Services, port: int
-) -> None:
-    """The zero-account demo: the Teams Playground runs (and stops) with the server."""
-    demo = teams_demo.PlaygroundDemo(
-        services=services,
-        bot_url=f"http://127.0.0.1:{settings.port}/api/messages",
-        port=port,
-        root=Path.cwd(),
-    )
-    application.on_startup.append(demo.start)
-    application.on_cleanup.append(demo.stop)
 
 
 @app.command("teams-package")
@@ -221,10 +193,10 @@ def teams_package(
     """Write teams-app.zip (manifest v1.19 and icons) to upload to Teams."""
     settings = _settings()
     package = teams_package_module.PackageSettings(
-        app_id=settings.teams_app_id,
-        public_base_url=settings.public_base_url,
-        privacy_url=privacy_url or settings.public_base_url,
-        terms_url=terms_url or settings.public_base_url,
+        app_id=TeamsSettings().app_id,
+        public_base_url=settings.public_url,
+        privacy_url=privacy_url or settings.public_url,
+        terms_url=terms_url or settings.public_url,
         developer=developer,
     )
     try:
@@ -400,27 +372,30 @@ def send_now(
     settings = _settings()
 
     async def work(db: Database) -> None:
-        services = build_services(settings, db)
-        messengers = _cli_messengers(settings)
-        async with db.session() as session:
-            targets = await _targets(session, platform, workspace)
-        for target in targets:
-            queued = await _queue_picks(services, messengers, target, dry_run=dry_run)
-            label = "would get picks" if dry_run else "queued"
-            result = "paused, nothing queued" if queued is None else f"{queued} {label}"
-            console.print(f"{target.platform}/{target.external_id}: {result}")
-        if not dry_run and messengers:
-            outcomes = await runtime.build_sender(settings, services, messengers).drain()
-            console.print(
-                ", ".join(f"{count} {name}" for name, count in outcomes.items()) or "0 sent"
-            )
+        chosen = platforms.enabled_platforms()
+        services = build_services(settings, db, platforms=platforms.capabilities_of(chosen))
+        async with AsyncExitStack() as stack:
+            messengers = {
+                one.name: await stack.enter_async_context(one.messenger(services=services))
+                for one in chosen
+            }
+            async with db.session() as session:
+                targets = await _targets(session, platform, workspace)
+            for target in targets:
+                queued = await _queue_picks(services, messengers, target, dry_run=dry_run)
+                label = "would get picks" if dry_run else "queued"
+                result = "paused, nothing queued" if queued is None else f"{queued} {label}"
+                console.print(f"{target.platform}/{target.external_id}: {result}")
+            if not dry_run and messengers:
+                sender = runtime.build_sender(
+                    settings, services, messengers, rates=platforms.rates_of(chosen)
+                )
+                outcomes = await sender.drain()
+                console.print(
+                    ", ".join(f"{count} {name}" for name, count in outcomes.items()) or "0 sent"
+                )
 
     _run(work)
-
-
-def _cli_messengers(settings: Settings) -> dict[str, Messenger]:
-    slack = slack_setup.build_messenger(settings)
-    return {"slack": slack} if slack is not None else {}
 
 
 async def _targets(

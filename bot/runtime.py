@@ -31,17 +31,12 @@ from scheduler.sender import Sender, SenderConfig
 log = logging.getLogger(__name__)
 
 
-def rate_limiter(settings: Settings, services: Services) -> RateLimiter:
-    """One token bucket per workspace or tenant, at each platform's configured rate."""
-    rates = {
-        "slack": Rate(settings.slack_rate_per_second, settings.slack_rate_burst),
-        "teams": Rate(settings.teams_rate_per_second, settings.teams_rate_burst),
-    }
-    return RateLimiter(services.db, rates=rates)
-
-
 def build_sender(
-    settings: Settings, services: Services, messengers: Mapping[str, Messenger]
+    settings: Settings,
+    services: Services,
+    messengers: Mapping[str, Messenger],
+    *,
+    rates: Mapping[str, Rate],
 ) -> Sender:
     """This replica's outbox sender, configured from settings."""
     config = SenderConfig(
@@ -56,7 +51,8 @@ def build_sender(
     return Sender(
         services,
         messengers=messengers,
-        limiter=rate_limiter(settings, services),
+        # One token bucket per workspace or tenant, at each platform's configured rate.
+        limiter=RateLimiter(services.db, rates=dict(rates)),
         config=config,
     )
 
@@ -121,12 +117,17 @@ class Runtime:
     """Starts and stops the sender and the leader election with the web app."""
 
     def __init__(
-        self, settings: Settings, services: Services, messengers: Mapping[str, Messenger]
+        self,
+        settings: Settings,
+        services: Services,
+        messengers: Mapping[str, Messenger],
+        *,
+        rates: Mapping[str, Rate],
     ) -> None:
         self.settings = settings
         self.services = services
         self.messengers = dict(messengers)
-        self.sender = build_sender(settings, services, messengers)
+        self.sender = build_sender(settings, services, messengers, rates=rates)
         self.leadership = Leadership(
             services.db,
             on_elected=self._elected,
@@ -197,9 +198,10 @@ def attach(
     settings: Settings,
     services: Services,
     messengers: Mapping[str, Messenger],
+    rates: Mapping[str, Rate],
 ) -> Runtime:
     """Run the background work for as long as the web app runs."""
-    runtime = Runtime(settings, services, messengers)
+    runtime = Runtime(settings, services, messengers, rates=rates)
     app[RUNTIME] = runtime
 
     async def start(_: web.Application) -> None:

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=3978, ge=1, le=65535)
-    public_base_url: str = "http://127.0.0.1:3978"
+    # Empty: the address this server listens on (so tracked links work on another PORT too).
+    public_base_url: str = ""
     database_url: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -36,20 +37,10 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "nl"] = "en"
     retention_days: int = Field(default=395, ge=1)
 
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str | None = None
-
-    teams_app_id: str = ""
-    teams_app_password: SecretStr | None = None
-    teams_tenant_id: str = ""
-
     fetch_allow_loopback: bool = False
     fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 
-    # Scheduling and delivery. Slack allows "several hundred" chat.postMessage calls a minute
-    # per workspace; Teams 50 requests a second per app per tenant. Defaults stay inside both.
+    # Scheduling and delivery (each platform's send rate is among its own settings).
     schedule_grace_hours: float = Field(default=6.0, ge=0, le=72)
     schedule_sync_seconds: float = Field(default=60.0, ge=1, le=3600)
     leader_retry_seconds: float = Field(default=15.0, ge=1, le=60)
@@ -58,10 +49,6 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     delivery_max_attempts: int = Field(default=5, ge=1, le=50)
     delivery_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
-    slack_rate_per_second: float = Field(default=5.0, gt=0, le=1000)
-    slack_rate_burst: float = Field(default=10.0, ge=1, le=1000)
-    teams_rate_per_second: float = Field(default=30.0, gt=0, le=1000)
-    teams_rate_burst: float = Field(default=30.0, ge=1, le=1000)
 
     # Invitations left unanswered this long get their one reminder.
     reminder_after_days: int = Field(default=7, ge=1, le=90)
@@ -75,7 +62,7 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if value and not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
 
@@ -89,6 +76,15 @@ class Settings(BaseSettings):
             full_steadiness=self.insights_full_steadiness,
             quiet_weeks=self.insights_quiet_weeks,
         )
+
+    @property
+    def public_url(self) -> str:
+        """PUBLIC_BASE_URL, or the address served here when it is unset."""
+        if self.public_base_url:
+            return self.public_base_url
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:

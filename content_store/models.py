@@ -485,3 +485,19 @@ class PersonInsight(Base):
     # A list of {"key": message key, "params": {...}}: shown to the person in their language.
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PendingContent(Base):
+    """An item the content team previewed with `add`, kept here until they save or cancel it.
+
+    The chat message carries only this row's id, so what is saved is exactly what was fetched
+    and checked, whatever a client sends back; rows older than a day are swept away.
+    """
+
+    __tablename__ = "pending_content"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

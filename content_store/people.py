@@ -220,3 +220,11 @@ async def person_topics(
     chosen = frozenset(slug for slug, is_chosen, _ in rows if is_chosen)
     inferred = {slug: weight for slug, _, weight in rows if weight > 0}
     return chosen, inferred
+
+
+async def participant_count(session: AsyncSession, *, workspace_id: int) -> int:
+    """How many people of a workspace are taking part now."""
+    query = select(func.count(Person.id)).where(
+        Person.workspace_id == workspace_id, Person.status == ProgrammeStatus.IN
+    )
+    return int(await session.scalar(query) or 0)

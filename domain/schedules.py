@@ -135,7 +135,13 @@ def cadence_allows(
     at: datetime,
     local_today: date,
 ) -> bool:
-    """Whether a person's cadence lets picks go to them at `at`."""
+    """Whether a person's cadence lets picks go to them at `at`.
+
+    A date in `paused_until` is a snooze: nothing before that day, then the cadence again
+    (for the cadence 'paused' itself, a snooze's end means picks resume).
+    """
+    if paused_until is not None and local_today < paused_until:
+        return False
     if cadence is Cadence.PAUSED:
         return paused_until is not None and paused_until <= local_today
     return last_picks_at is None or at - last_picks_at >= CADENCE_GAP[cadence]

@@ -22,3 +22,10 @@ def share_value(value: str) -> tuple[int, Network]:
     if not head.isdigit():
         raise InvalidInput("button.value", _STALE)
     return int(head), parse_network(tail)
+
+
+def content_id(value: str) -> int:
+    """A button's value naming just an item, such as a suggestion to approve."""
+    if not value.isdigit():
+        raise InvalidInput("button.value", _STALE)
+    return int(value)

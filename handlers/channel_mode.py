@@ -14,6 +14,7 @@ from content_store.people import person_topics
 from content_store.upsert import insert_or_ignore
 from domain.errors import InvalidInput
 from domain.programme import Role
+from handlers import actions
 from handlers.context import (
     Caller,
     Services,
@@ -123,7 +124,7 @@ def channel_reply(items: list[tuple[str, str, Pick]], *, locale: str) -> Reply:
                 (
                     Button(
                         translate("channel.mine", locale),
-                        "picks.personal",
+                        actions.PICKS_PERSONAL,
                         str(pick.content_id),
                         "primary",
                     ),

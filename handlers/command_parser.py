@@ -1,9 +1,13 @@
-"""Parsing the words people type after /boost (Slack) or to the bot (Teams)."""
+"""Reading the words people type after /boost (Slack) or to the bot (Teams): tokens and arguments.
+
+Adapters hand over plain text in which mentions are already neutral: a person as `<@id>`, a
+channel as `<#id>`, links as bare URLs. Which command a word names is the registry's business
+(`handlers.commands`); this module only turns tokens into typed arguments.
+"""
 
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -15,62 +19,23 @@ from domain.topics import parse_topics
 MAX_COMMAND_LENGTH = 4000
 MAX_FREE_TEXT = 1000
 
-# Slack sends mentions and links escaped: <@U123|name>, <https://x.example|label>.
-_MENTION = re.compile(r"^<@([A-Z0-9]{2,40})(?:\|[^>]*)?>$")
-# The Teams adapter writes a mention as <@entra-object-id> (a lowercase GUID).
-_TEAMS_MENTION = re.compile(r"^<@([0-9a-f][0-9a-f-]{7,63})>$")
+# A person: <@U123>, <@U123|name> as Slack writes it, <@entra-object-id> as the Teams adapter does.
+_MENTION = re.compile(r"^<@([A-Za-z0-9][A-Za-z0-9._-]{1,63})(?:\|[^>]*)?>$")
 _PLAIN_USER = re.compile(r"^@?([A-Z0-9][A-Z0-9._-]{1,40})$")
+_TEAMS_ID = re.compile(r"^[0-9a-f][0-9a-f-]{7,63}$")
 _LINK = re.compile(r"^<((?:https?)://[^|>]+)(?:\|[^>]*)?>$")
 _ID = re.compile(r"^#?([0-9]{1,9})$")
-_SMART_QUOTES = str.maketrans("\u201c\u201d\u2018\u2019", "\"\"''")
-
-EVERYONE = (
-    "picks",
-    "prefs",
-    "insights",
-    "tips",
-    "in",
-    "out",
-    "later",
-    "suggest",
-    "my-data",
-    "forget-me",
-    "help",
-)
-CONTENT_TEAM = (
-    "add",
-    "list",
-    "edit",
-    "retire",
-    "approve",
-    "reject",
-    "pause",
-    "resume",
-    "stats",
-    "export",
-    "send-now",
-    "self-driven",
-    "needs-help",
-)
-ADMIN = ("role", "guidelines", "disclosure", "channel", "schedule")
-ALIASES = {
-    "": "picks",
-    "now": "picks",
-    "preferences": "prefs",
-    "settings": "prefs",
-    "stop": "out",
-    "join": "in",
-    "mydata": "my-data",
-    "forgetme": "forget-me",
-    "selfdriven": "self-driven",
-    "needshelp": "needs-help",
-    "tip": "tips",
-}
+# A channel mention where a topic is expected: Slack turns "#engineering" into one when such
+# a channel exists. The name after | is the topic.
+_CHANNEL_AS_TOPIC = re.compile(r"^<#[A-Z0-9]+\|([^>]+)>$")
+# Only double quotes group words: "I'm in" and "what's this?" are ordinary text.
+_QUOTES = '"\u201c\u201d\u201e\u00ab\u00bb'
+_TOKEN = re.compile(rf"[{_QUOTES}]([^{_QUOTES}]*)[{_QUOTES}]|([^\s{_QUOTES}]+)|([{_QUOTES}])")
 
 
 @dataclass(frozen=True)
 class Command:
-    """A parsed command: its name and whichever arguments it takes."""
+    """A parsed command: its registry name and whichever arguments it takes."""
 
     name: str
     url: str | None = None
@@ -88,33 +53,26 @@ class Command:
     schedule_kind: ScheduleKind | None = None
     when: WeeklyTime | None = None
     enabled: bool | None = None
+    day: date | None = None
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
+    """Words, with text between double quotes (straight or typographic) kept as one token."""
     if len(text) > MAX_COMMAND_LENGTH:
         raise InvalidInput(
             "command.too_long",
             "That command is too long (at most {max} characters).",
             max=MAX_COMMAND_LENGTH,
         )
-    # Slack and Teams send typographic quotes when people type them on phones.
-    normalised = text.translate(_SMART_QUOTES)
-    try:
-        return shlex.split(normalised)
-    except ValueError:
-        raise InvalidInput(
-            "command.quote", 'A quote is not closed; put the caption between two " marks.'
-        ) from None
-
-
-def command_name(word: str) -> str:
-    """The canonical command for a typed word; refuses unknown ones."""
-    name = ALIASES.get(word.lower(), word.lower())
-    if name not in (*EVERYONE, *CONTENT_TEAM, *ADMIN):
-        raise InvalidInput(
-            "command.unknown", "I don't know the command '{word}'. Try 'help'.", word=word[:40]
-        )
-    return name
+    found: list[str] = []
+    for match in _TOKEN.finditer(text):
+        quoted, word, stray = match.groups()
+        if stray is not None:
+            raise InvalidInput(
+                "command.quote", 'A quote is not closed; put the caption between two " marks.'
+            )
+        found.append(quoted if quoted is not None else word)
+    return found
 
 
 def parse_url(token: str) -> str:
@@ -141,19 +99,27 @@ def parse_content_id(token: str) -> int:
 
 
 def parse_user(token: str) -> str:
-    """A user id from a mention (<@U123|name>) or a bare id."""
-    match = _MENTION.match(token) or _TEAMS_MENTION.match(token) or _PLAIN_USER.match(token)
-    if not match:
+    """A user id from a mention (<@U123>, <@U123|name>, <@entra-object-id>) or a bare id."""
+    match = _MENTION.match(token)
+    if match and (match.group(1).isupper() or _TEAMS_ID.match(match.group(1))):
+        return match.group(1)
+    plain = _PLAIN_USER.match(token)
+    if not plain:
         raise InvalidInput(
             "command.user", "'{token}' is not a person; mention them with @.", token=token[:40]
         )
-    return match.group(1)
+    return plain.group(1)
 
 
 def parse_day(token: str, *, label: str = "until") -> datetime:
     """A date YYYY-MM-DD, meaning the end of that day in UTC."""
+    return datetime.combine(parse_date(token, label=label), time.max, tzinfo=UTC)
+
+
+def parse_date(token: str, *, label: str = "until") -> date:
+    """A calendar date written YYYY-MM-DD."""
     try:
-        day = date.fromisoformat(token)
+        return date.fromisoformat(token)
     except ValueError:
         raise InvalidInput(
             "command.date",
@@ -161,7 +127,6 @@ def parse_day(token: str, *, label: str = "until") -> datetime:
             token=token[:40],
             label=label,
         ) from None
-    return datetime.combine(day, time.max, tzinfo=UTC)
 
 
 def _priority(token: str) -> int:
@@ -172,34 +137,38 @@ def _priority(token: str) -> int:
     return int(token)
 
 
-def _options(tokens: list[str]) -> dict[str, object]:
+def _options(words: list[str]) -> dict[str, object]:
     """The shared options: #topics, caption "…", title "…", until DATE, priority N."""
     found: dict[str, object] = {}
     topics: list[str] = []
     position = 0
-    while position < len(tokens):
-        word = tokens[position]
+    while position < len(words):
+        word = words[position]
+        channel = _CHANNEL_AS_TOPIC.match(word)
+        if channel:
+            word = f"#{channel.group(1)}"
         if word.startswith("#"):
             topics.append(word)
             position += 1
             continue
         key = word.lower()
-        if key not in ("caption", "title", "until", "priority") or position + 1 >= len(tokens):
+        if key not in ("caption", "title", "until", "priority") or position + 1 >= len(words):
             raise InvalidInput(
                 "command.argument",
                 "I don't understand '{word}'. Use #topics, caption \"…\", until YYYY-MM-DD "
                 "or priority 0-3.",
                 word=word[:40],
             )
-        found[key] = tokens[position + 1]
+        found[key] = words[position + 1]
         position += 2
     if topics:
         found["topics"] = parse_topics(topics)
     return found
 
 
-def _free_text(tokens: list[str], *, name: str) -> str:
-    text = " ".join(tokens).strip()
+def free_text(words: list[str], *, name: str) -> str:
+    """The rest of the line as one text, within MAX_FREE_TEXT characters."""
+    text = " ".join(words).strip()
     if len(text) > MAX_FREE_TEXT:
         raise InvalidInput(
             "command.text_too_long",
@@ -210,15 +179,29 @@ def _free_text(tokens: list[str], *, name: str) -> str:
     return text
 
 
-def _require(tokens: list[str], count: int, *, name: str) -> None:
-    if len(tokens) < count:
+def require(words: list[str], count: int, *, name: str) -> None:
+    """Refuse a command given fewer than `count` arguments."""
+    if len(words) < count:
         raise InvalidInput("command.missing", "'{name}' needs more: see 'help {name}'.", name=name)
 
 
-def _with_options(
-    name: str, rest: list[str], *, url: str | None = None, content_id: int | None = None
+def no_arguments(name: str, words: list[str]) -> Command:
+    """A command that takes nothing after its name."""
+    if words:
+        raise InvalidInput(
+            "command.extra",
+            "'{name}' takes no arguments (got '{extra}').",
+            name=name,
+            extra=" ".join(words)[:60],
+        )
+    return Command(name=name)
+
+
+def with_options(
+    name: str, words: list[str], *, url: str | None = None, content_id: int | None = None
 ) -> Command:
-    options = _options(rest)
+    """A command with the shared options after its fixed arguments."""
+    options = _options(words)
     until, priority = options.get("until"), options.get("priority")
     topics = options.get("topics", ())
     return Command(
@@ -244,102 +227,105 @@ def _caption(value: object) -> str | None:
     return text
 
 
-def _roles(tokens: list[str]) -> tuple[Role, ...]:
-    if [t.lower() for t in tokens] == ["none"]:
+def url_and_options(name: str, words: list[str]) -> Command:
+    """'add <link> [options]', 'suggest <link>'."""
+    require(words, 1, name=name)
+    return with_options(name, words[1:], url=parse_url(words[0]))
+
+
+def id_and_options(name: str, words: list[str]) -> Command:
+    """'edit <id> <options>'."""
+    require(words, 2, name=name)
+    return with_options(name, words[1:], content_id=parse_content_id(words[0]))
+
+
+def optional_id(name: str, words: list[str]) -> Command:
+    """'stats [id]', 'approve [id]'."""
+    if len(words) > 1:
+        return no_arguments(name, words[1:])
+    return Command(name=name, content_id=parse_content_id(words[0]) if words else None)
+
+
+def one_id(name: str, words: list[str]) -> Command:
+    """'retire <id>', 'reject <id>'."""
+    require(words, 1, name=name)
+    if len(words) > 1:
+        return no_arguments(name, words[1:])
+    return Command(name=name, content_id=parse_content_id(words[0]))
+
+
+def optional_text(name: str, words: list[str]) -> Command:
+    """'guidelines [text]', 'disclosure [text]', 'channel [#channel|none]'."""
+    return Command(name=name, text=free_text(words, name=name) if words else None)
+
+
+def page(name: str, words: list[str]) -> Command:
+    """'list [page]'."""
+    if not words:
+        return Command(name=name)
+    if len(words) != 1 or not words[0].isdigit() or not 1 <= int(words[0]) <= 10_000:
+        raise InvalidInput("command.page", "'list' takes a page number, like 'list 2'.")
+    return Command(name=name, page=int(words[0]))
+
+
+def person_and_roles(name: str, words: list[str]) -> Command:
+    """'role @person content manager', 'role @person none'."""
+    require(words, 2, name=name)
+    return Command(name=name, user_id=parse_user(words[0]), roles=_roles(words[1:]))
+
+
+def _roles(words: list[str]) -> tuple[Role, ...]:
+    if [t.lower() for t in words] == ["none"]:
         return ()
     try:
-        return tuple(dict.fromkeys(Role(token.lower()) for token in tokens))
+        return tuple(dict.fromkeys(Role(token.lower()) for token in words))
     except ValueError:
         raise InvalidInput(
             "command.role",
             "Roles are content, manager, admin, or none (not '{words}').",
-            words=" ".join(tokens)[:60],
+            words=" ".join(words)[:60],
         ) from None
 
 
-def parse_command(text: str) -> Command:
-    """Parse a whole command line; refuses anything malformed with a message naming it."""
-    tokens = _tokens(text.strip())
-    name = command_name(tokens[0] if tokens else "")
-    rest = tokens[1:]
-    if name in ("add", "suggest"):
-        _require(rest, 1, name=name)
-        return _with_options(name, rest[1:], url=parse_url(rest[0]))
-    if name in ("edit",):
-        _require(rest, 2, name=name)
-        return _with_options(name, rest[1:], content_id=parse_content_id(rest[0]))
-    if name in ("stats", "approve"):
-        return Command(name=name, content_id=parse_content_id(rest[0]) if rest else None)
-    if name in ("retire", "reject"):
-        _require(rest, 1, name=name)
-        return Command(name=name, content_id=parse_content_id(rest[0]))
-    if name == "list":
-        return Command(name=name, page=_page(rest))
-    if name == "role":
-        _require(rest, 2, name=name)
-        return Command(name=name, user_id=parse_user(rest[0]), roles=_roles(rest[1:]))
-    if name in ("guidelines", "disclosure", "channel"):
-        return Command(name=name, text=_free_text(rest, name=name) if rest else None)
-    if name == "schedule":
-        return _schedule(rest)
-    if name == "insights":
-        return _insights(rest)
-    if name == "help":
-        return Command(name=name, topic_or_kind=rest[0].lower() if rest else None)
-    if name == "export":
-        return _export(rest)
-    if rest:
-        raise InvalidInput(
-            "command.extra",
-            "'{name}' takes no arguments (got '{extra}').",
-            name=name,
-            extra=" ".join(rest)[:60],
-        )
-    return Command(name=name)
+def optional_word(name: str, words: list[str]) -> Command:
+    """'help [command]'."""
+    return Command(name=name, topic_or_kind=" ".join(words).lower() if words else None)
 
 
-def _export(tokens: list[str]) -> Command:
+def export_arguments(name: str, words: list[str]) -> Command:
     """'export', 'export items', 'export weekly json'."""
-    if len(tokens) > 2:
+    if len(words) > 2:
         raise InvalidInput("command.export", "Write 'export <what> [csv|json]'.")
-    words = [token.lower() for token in tokens]
+    lowered = [word.lower() for word in words]
     return Command(
-        name="export",
-        topic_or_kind=words[0] if words else None,
-        text=words[1] if len(words) > 1 else None,
+        name=name,
+        topic_or_kind=lowered[0] if lowered else None,
+        text=lowered[1] if len(lowered) > 1 else None,
     )
 
 
-def _insights(tokens: list[str]) -> Command:
-    """'insights' (your own group) or 'insights refresh' (the content team regroups)."""
-    words = [token.lower() for token in tokens]
-    if words not in ([], ["refresh"]):
-        raise InvalidInput(
-            "command.insights", "Write 'insights', or 'insights refresh' to regroup everyone."
-        )
-    return Command(name="insights", topic_or_kind=words[0] if words else None)
-
-
-def _schedule(tokens: list[str]) -> Command:
+def schedule_arguments(name: str, words: list[str]) -> Command:
     """'schedule', 'schedule picks mon 10:00', 'schedule digest off' (or 'on')."""
-    if not tokens:
-        return Command(name="schedule")
-    kind = parse_kind(tokens[0])
-    setting = [token.lower() for token in tokens[1:]]
+    if not words:
+        return Command(name=name)
+    kind = parse_kind(words[0])
+    setting = [word.lower() for word in words[1:]]
     if setting in (["on"], ["off"]):
-        return Command(name="schedule", schedule_kind=kind, enabled=setting == ["on"])
+        return Command(name=name, schedule_kind=kind, enabled=setting == ["on"])
     if len(setting) != 2:
         raise InvalidInput(
             "command.schedule",
             "Write 'schedule {kind} mon 10:00', or 'schedule {kind} off' (or on).",
             kind=kind.value,
         )
-    return Command(name="schedule", schedule_kind=kind, when=parse_weekly_time(*setting))
+    return Command(name=name, schedule_kind=kind, when=parse_weekly_time(*setting))
 
 
-def _page(tokens: list[str]) -> int:
-    if not tokens:
-        return 1
-    if len(tokens) != 1 or not tokens[0].isdigit() or not 1 <= int(tokens[0]) <= 10_000:
-        raise InvalidInput("command.page", "'list' takes a page number, like 'list 2'.")
-    return int(tokens[0])
+def snooze_arguments(name: str, words: list[str]) -> Command:
+    """'pause' (until I resume), 'pause until 2026-12-31', 'snooze 2026-12-31'."""
+    rest = words[1:] if words and words[0].lower() == "until" else words
+    if not rest:
+        return Command(name=name)
+    if len(rest) > 1:
+        return no_arguments(name, rest[1:])
+    return Command(name=name, day=parse_date(rest[0]))

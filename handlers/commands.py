@@ -1,359 +1,364 @@
-"""One entry point for every command, on every platform: parse, check the role, run."""
+"""The command registry: one row per command, and the one entry point that runs a typed line.
+
+A row says who may run a command (its audience), how its arguments are read, what it runs,
+and what the platform must offer for it to work. Help, the Teams command menus and the role
+checks are all read from this table, so a command is added by adding a row.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+import unicodedata
+from collections.abc import Iterable
 
-from content_store.content import NewContent
-from content_store.exports import FORMATS, export_rows, render_export
-from content_store.statistics import (
-    Funnel,
-    ItemStats,
-    ProgrammeFigures,
-    WeekFigures,
-    funnel,
-    item_statistics,
-    programme_figures,
-    weekly_figures,
-)
+from rapidfuzz import fuzz, process
+
 from domain.errors import InvalidInput
-from domain.programme import Role
 from handlers import (
     channel_mode,
     content_library,
+    conversation,
     deliveries,
+    exports,
+    help_page,
     insights,
     my_data,
     programme,
     schedules,
+    stats,
     weekly_picks,
     workspace_admin,
 )
-from handlers.charts import weekly_chart
-from handlers.command_parser import ADMIN, CONTENT_TEAM, EVERYONE, Command, parse_command
-from handlers.content_library import AddRequest, EditRequest
-from handlers.context import Caller, Services, load_caller, require_role
-from handlers.manager_digest import week_labels
-from handlers.types import Actions, Actor, Attachment, Button, Messenger, Reply, Text
+from handlers import command_parser as args
+from handlers.command_parser import Command
+from handlers.command_spec import Audience, CommandSpec, Needs, Runner
+from handlers.context import Invocation, Services, load_caller, require_role
+from handlers.types import Actor, Messenger, Reply
 from insights.grouping import Group
-from messages import describe_error, translate
+from messages import translations
+
+# How alike a mistyped word must be to a command name before we suggest it (rapidfuzz 0-100).
+_CLOSE_ENOUGH = 75
 
 
-@dataclass(frozen=True)
-class ContentPreview:
-    """What `add` found at the URL; the platform asks for confirmation, then saves `new`."""
-
-    new: NewContent
-    reply: Reply
+# ---------------------------------------------------------------- runners
 
 
-Outcome = Reply | ContentPreview
+async def _picks(inv: Invocation, command: Command) -> Reply:
+    return await weekly_picks.show_picks(inv.services, inv.actor, source="now")
+
+
+async def _prefs(inv: Invocation, command: Command) -> Reply:
+    return await programme.preferences_form(inv.services, inv.actor)
+
+
+async def _own_insight(inv: Invocation, command: Command) -> Reply:
+    return await insights.own_insight(inv.services, inv.actor)
+
+
+async def _refresh_insights(inv: Invocation, command: Command) -> Reply:
+    return await insights.refresh(inv.services, inv.actor)
+
+
+async def _tips(inv: Invocation, command: Command) -> Reply:
+    return await insights.tips(inv.services, inv.actor)
+
+
+def _group_list(group: Group) -> Runner:
+    async def run(inv: Invocation, command: Command) -> Reply:
+        return await insights.group_list(inv.services, inv.actor, group)
+
+    return run
+
+
+def _answer(answer: str) -> Runner:
+    async def run(inv: Invocation, command: Command) -> Reply:
+        return await programme.answer_invitation(inv.services, inv.actor, answer)
+
+    return run
+
+
+async def _pause_me(inv: Invocation, command: Command) -> Reply:
+    return await programme.pause_me(inv.services, inv.actor, until=command.day)
+
+
+async def _resume_me(inv: Invocation, command: Command) -> Reply:
+    return await programme.resume_me(inv.services, inv.actor)
+
+
+def _programme_switch(*, paused: bool) -> Runner:
+    async def run(inv: Invocation, command: Command) -> Reply:
+        return await workspace_admin.confirm_switch(inv.services, inv.actor, paused=paused)
+
+    return run
+
+
+async def _suggest(inv: Invocation, command: Command) -> Reply:
+    return await content_library.suggest(inv.services, inv.actor, command.url or "")
+
+
+async def _my_data(inv: Invocation, command: Command) -> Reply:
+    return await my_data.export_reply(inv.services, inv.actor)
+
+
+async def _forget_me(inv: Invocation, command: Command) -> Reply:
+    return await my_data.confirm_forget_reply(inv.services, inv.actor)
+
+
+async def _help(inv: Invocation, command: Command) -> Reply:
+    return await help_page.help_reply(
+        inv.services, inv.actor, COMMANDS, topic=command.topic_or_kind
+    )
+
+
+async def _add(inv: Invocation, command: Command) -> Reply:
+    request = content_library.AddRequest(
+        url=command.url or "",
+        topics=command.topics,
+        caption=command.caption,
+        until=command.until,
+        priority=command.priority or 0,
+    )
+    return await content_library.preview(inv.services, inv.actor, request)
+
+
+async def _list(inv: Invocation, command: Command) -> Reply:
+    return await content_library.list_items(inv.services, inv.actor, page=command.page)
+
+
+async def _edit(inv: Invocation, command: Command) -> Reply:
+    request = content_library.EditRequest(
+        content_id=command.content_id or 0,
+        topics=command.topics,
+        caption=command.caption,
+        title=command.title,
+        until=command.until,
+        priority=command.priority,
+    )
+    return await content_library.edit(inv.services, inv.actor, request)
+
+
+async def _retire(inv: Invocation, command: Command) -> Reply:
+    return await content_library.retire(inv.services, inv.actor, command.content_id or 0)
+
+
+async def _approve(inv: Invocation, command: Command) -> Reply:
+    if command.content_id is None:
+        return await content_library.pending_suggestions(inv.services, inv.actor)
+    return await content_library.approve(inv.services, inv.actor, command.content_id)
+
+
+async def _reject(inv: Invocation, command: Command) -> Reply:
+    return await content_library.reject(inv.services, inv.actor, command.content_id or 0)
+
+
+async def _stats(inv: Invocation, command: Command) -> Reply:
+    return await stats.stats_reply(inv.services, inv.actor, command.content_id)
+
+
+async def _export(inv: Invocation, command: Command) -> Reply:
+    kind, fmt = command.topic_or_kind or "content", command.text or "csv"
+    return await exports.export_reply(inv.services, inv.actor, kind, fmt)
+
+
+async def _send_now(inv: Invocation, command: Command) -> Reply:
+    return await deliveries.send_now(inv.services, inv.messenger, inv.actor)
+
+
+async def _role(inv: Invocation, command: Command) -> Reply:
+    return await workspace_admin.set_person_roles(
+        inv.services, inv.actor, user_id=command.user_id or "", roles=command.roles
+    )
+
+
+async def _guidelines(inv: Invocation, command: Command) -> Reply:
+    return await workspace_admin.set_guidelines(inv.services, inv.actor, command.text)
+
+
+async def _disclosure(inv: Invocation, command: Command) -> Reply:
+    return await workspace_admin.set_disclosure(inv.services, inv.actor, command.text)
+
+
+async def _channel(inv: Invocation, command: Command) -> Reply:
+    return await channel_mode.set_channel(inv.services, inv.actor, command.text)
+
+
+async def _schedule(inv: Invocation, command: Command) -> Reply:
+    if command.schedule_kind is None:
+        return await schedules.show_schedule(inv.services, inv.actor)
+    return await schedules.change_schedule(
+        inv.services,
+        inv.actor,
+        kind=command.schedule_kind,
+        when=command.when,
+        enabled=command.enabled,
+    )
+
+
+# ---------------------------------------------------------------- the table
+
+_EVERYONE, _CONTENT, _ADMIN = Audience.EVERYONE, Audience.CONTENT_TEAM, Audience.ADMIN
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("picks", _EVERYONE, _picks, aliases=("", "now")),
+    CommandSpec("prefs", _EVERYONE, _prefs, aliases=("preferences", "settings")),
+    CommandSpec("in", _EVERYONE, _answer("in"), aliases=("join",)),
+    CommandSpec("later", _EVERYONE, _answer("later")),
+    CommandSpec("out", _EVERYONE, _answer("no"), aliases=("stop", "leave")),
+    CommandSpec("pause", _EVERYONE, _pause_me, args.snooze_arguments, aliases=("snooze",)),
+    CommandSpec("resume", _EVERYONE, _resume_me, aliases=("unpause",)),
+    CommandSpec("insights", _EVERYONE, _own_insight),
+    CommandSpec("tips", _EVERYONE, _tips, aliases=("tip",)),
+    CommandSpec("suggest", _EVERYONE, _suggest, args.url_and_options, fetches=True),
+    CommandSpec("my-data", _EVERYONE, _my_data, aliases=("mydata",)),
+    CommandSpec("forget-me", _EVERYONE, _forget_me, aliases=("forgetme",)),
+    CommandSpec("help", _EVERYONE, _help, args.optional_word, aliases=("?",)),
+    CommandSpec("add", _CONTENT, _add, args.url_and_options, fetches=True),
+    CommandSpec("list", _CONTENT, _list, args.page),
+    CommandSpec("edit", _CONTENT, _edit, args.id_and_options),
+    CommandSpec("retire", _CONTENT, _retire, args.one_id),
+    CommandSpec("approve", _CONTENT, _approve, args.optional_id),
+    CommandSpec("reject", _CONTENT, _reject, args.one_id),
+    CommandSpec("stats", _CONTENT, _stats, args.optional_id),
+    CommandSpec("export", _CONTENT, _export, args.export_arguments),
+    CommandSpec("send-now", _CONTENT, _send_now),
+    CommandSpec("self-driven", _CONTENT, _group_list(Group.SELF_DRIVEN), aliases=("selfdriven",)),
+    CommandSpec("needs-help", _CONTENT, _group_list(Group.NEEDS_HELP), aliases=("needshelp",)),
+    CommandSpec("insights refresh", _CONTENT, _refresh_insights),
+    CommandSpec("pause programme", _CONTENT, _programme_switch(paused=True)),
+    CommandSpec("resume programme", _CONTENT, _programme_switch(paused=False)),
+    CommandSpec("role", _ADMIN, _role, args.person_and_roles),
+    CommandSpec("guidelines", _ADMIN, _guidelines, args.optional_text, anyone_may_look=True),
+    CommandSpec("disclosure", _ADMIN, _disclosure, args.optional_text, anyone_may_look=True),
+    CommandSpec(
+        "channel",
+        _ADMIN,
+        _channel,
+        args.optional_text,
+        needs=Needs.CHANNEL_POSTS,
+        anyone_may_look=True,
+    ),
+    CommandSpec("schedule", _ADMIN, _schedule, args.schedule_arguments, anyone_may_look=True),
+)
+
+
+def _spellings(spec: CommandSpec) -> Iterable[str]:
+    """Every way of writing a command: its name, one-word key, aliases, US spelling."""
+    yield spec.name
+    yield spec.key
+    yield from spec.aliases
+    if spec.name.endswith(" programme"):
+        # British and American spelling both mean the programme-wide switch.
+        yield spec.name.replace("programme", "program")
+
+
+_BY_NAME = {word: spec for spec in COMMANDS for word in _spellings(spec)}
+
+
+def find(text: str) -> tuple[CommandSpec, list[str]]:
+    """The command a line names and the words after its name; refuses unknown words."""
+    words = args.tokens(text.strip())
+    lowered = [word.lower() for word in words[:2]]
+    if len(lowered) == 2 and f"{lowered[0]} {lowered[1]}" in _BY_NAME:
+        return _BY_NAME[f"{lowered[0]} {lowered[1]}"], words[2:]
+    first = lowered[0] if lowered else ""
+    if first in _BY_NAME:
+        return _BY_NAME[first], words[1:]
+    phrase = _BUTTON_PHRASES.get(_phrase_key(text))
+    if phrase is not None:
+        return phrase, []
+    raise _unknown(words[0] if words else text)
+
+
+def parse_command(text: str) -> Command:
+    """Parse a whole command line; refuses anything malformed with a message naming it."""
+    spec, words = find(text)
+    return spec.parse(spec.name, words)
+
+
+def _unknown(word: str) -> InvalidInput:
+    closest = closest_command(word)
+    if closest is not None:
+        return InvalidInput(
+            "command.unknown_close",
+            "I don't know the command '{word}'. Did you mean '{closest}'?",
+            word=word[:40],
+            closest=closest,
+        )
+    return InvalidInput(
+        "command.unknown", "I don't know the command '{word}'. Try 'help'.", word=word[:40]
+    )
+
+
+def closest_command(word: str) -> str | None:
+    """The known command name nearest to a mistyped word, if one is near enough."""
+    if not word or len(word) > 40:
+        return None
+    names = [spec.name for spec in COMMANDS]
+    found = process.extractOne(word.lower(), names, scorer=fuzz.ratio, score_cutoff=_CLOSE_ENOUGH)
+    return str(found[0]) if found else None
+
+
+def _phrase_key(text: str) -> str:
+    """Typed text reduced for comparison with button labels: case, accents, quotes, dots."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
+    return " ".join(folded.strip(" .!?").split())
+
+
+def _button_phrases() -> dict[str, CommandSpec]:
+    """The welcome's button labels in every language, typed instead of pressed."""
+    answers = {"welcome.in": "in", "welcome.later": "later", "welcome.no": "out"}
+    return {
+        _phrase_key(label): _BY_NAME[command]
+        for key, command in answers.items()
+        for label in translations(key)
+    }
+
+
+_BUTTON_PHRASES = _button_phrases()
+
+
+# ---------------------------------------------------------------- running
 
 
 async def run_command(
     services: Services, actor: Actor, text: str, *, messenger: Messenger
-) -> Outcome:
-    """Parse and run a command line; InvalidInput says what was wrong or refused."""
-    command = parse_command(text)
-    if command.name in ("help", "add", "list", "stats", "export", "send-now", "role"):
-        return await _run_special(services, actor, command, messenger=messenger)
-    return await _run_simple(services, actor, command)
-
-
-async def _run_simple(services: Services, actor: Actor, command: Command) -> Reply:
-    name, item = command.name, command.content_id or 0
-    if name == "picks":
-        return await weekly_picks.show_picks(services, actor, source="now")
-    if name == "prefs":
-        return await programme.show_preferences(services, actor)
-    if name in ("insights", "tips", "self-driven", "needs-help"):
-        return await _insights(services, actor, command)
-    if name in ("in", "out", "later"):
-        answer = {"in": "in", "out": "no", "later": "later"}[name]
-        return await programme.answer_invitation(services, actor, answer)
-    if name == "suggest":
-        return await content_library.suggest(services, actor, command.url or "")
-    if name == "my-data":
-        return await _my_data(services, actor)
-    if name == "forget-me":
-        return await _confirm_forget(services, actor)
-    if name == "edit":
-        request = EditRequest(
-            content_id=item,
-            topics=command.topics,
-            caption=command.caption,
-            title=command.title,
-            until=command.until,
-            priority=command.priority,
-        )
-        return await content_library.edit(services, actor, request)
-    if name == "retire":
-        return await content_library.retire(services, actor, item)
-    if name == "approve":
-        return (
-            await content_library.approve(services, actor, item)
-            if item
-            else (await content_library.pending_suggestions(services, actor))
-        )
-    if name == "reject":
-        return await content_library.reject(services, actor, item)
-    if name in ("pause", "resume"):
-        return await workspace_admin.set_paused(services, actor, paused=name == "pause")
-    if name == "guidelines":
-        return await workspace_admin.set_guidelines(services, actor, command.text)
-    if name == "channel":
-        return await channel_mode.set_channel(services, actor, command.text)
-    if name == "schedule":
-        return await _schedule(services, actor, command)
-    return await workspace_admin.set_disclosure(services, actor, command.text)
-
-
-async def _insights(services: Services, actor: Actor, command: Command) -> Reply:
-    if command.name == "tips":
-        return await insights.tips(services, actor)
-    if command.name == "self-driven":
-        return await insights.group_list(services, actor, Group.SELF_DRIVEN)
-    if command.name == "needs-help":
-        return await insights.group_list(services, actor, Group.NEEDS_HELP)
-    if command.topic_or_kind == "refresh":
-        return await insights.refresh(services, actor)
-    return await insights.own_insight(services, actor)
-
-
-async def _run_special(
-    services: Services, actor: Actor, command: Command, *, messenger: Messenger
-) -> Outcome:
-    name = command.name
-    if name == "help":
-        return await help_reply(services, actor, command.topic_or_kind)
-    if name == "add":
-        request = AddRequest(
-            url=command.url or "",
-            topics=command.topics,
-            caption=command.caption,
-            until=command.until,
-            priority=command.priority or 0,
-        )
-        new = await content_library.preview(services, actor, request)
-        return ContentPreview(new=new, reply=preview_reply(new, await _locale(services, actor)))
-    if name == "list":
-        return await content_library.list_items(services, actor, page=command.page)
-    if name == "stats":
-        return await stats_reply(services, actor, command.content_id)
-    if name == "export":
-        kind, fmt = command.topic_or_kind or "content", command.text or "csv"
-        return await export_reply(services, actor, kind, fmt)
-    if name == "send-now":
-        return await deliveries.send_now(services, messenger, actor)
-    return await workspace_admin.set_person_roles(
-        services, actor, user_id=command.user_id or "", roles=command.roles
-    )
-
-
-async def _schedule(services: Services, actor: Actor, command: Command) -> Reply:
-    if command.schedule_kind is None:
-        return await schedules.show_schedule(services, actor)
-    return await schedules.change_schedule(
-        services, actor, kind=command.schedule_kind, when=command.when, enabled=command.enabled
-    )
-
-
-async def _caller(services: Services, actor: Actor) -> Caller:
-    async with services.db.session() as session:
-        return await load_caller(session, actor, services)
-
-
-async def _locale(services: Services, actor: Actor) -> str:
-    return (await _caller(services, actor)).locale
-
-
-async def error_reply(services: Services, actor: Actor, error: InvalidInput) -> Reply:
-    """The refusal in the person's own language."""
-    locale = await _locale(services, actor)
-    return Reply.text(describe_error(error.code, error.message, locale, **error.params))
-
-
-def preview_reply(new: NewContent, locale: str) -> Reply:
-    """What will be saved, for the content team to confirm."""
-    until = new.publish_until.date().isoformat() if new.publish_until else "—"
-    details = translate(
-        "content.preview",
-        locale,
-        url=new.canonical_url,
-        description=new.description or "—",
-        topics=" ".join(f"#{t}" for t in new.topics) or "—",
-        until=until,
-        priority=new.priority,
-        caption=next(iter(new.captions.values()), "—"),
-    )
-    return Reply(blocks=(Text(new.title, heading=True), Text(details)))
-
-
-async def _my_data(services: Services, actor: Actor) -> Reply:
-    data = await my_data.export_my_data(services, actor)
-    locale = await _locale(services, actor)
-    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-    attachment = Attachment(
-        "my-social-boost-data.json", content, translate("privacy.export", locale)
-    )
-    return Reply(blocks=(Text(translate("privacy.export.ready", locale)),), files=(attachment,))
-
-
-async def _confirm_forget(services: Services, actor: Actor) -> Reply:
-    locale = await _locale(services, actor)
-    return Reply(
-        blocks=(
-            Text(translate("privacy.forget.confirm", locale)),
-            Actions(
-                (Button(translate("privacy.forget.yes", locale), "privacy.erase", "yes", "danger"),)
-            ),
-        )
-    )
-
-
-async def stats_reply(services: Services, actor: Actor, content_id: int | None) -> Reply:
-    """Figures for one item, or for the whole programme with its funnel and a weekly chart."""
-    now = services.clock.now()
-    async with services.db.session() as session:
-        caller = await load_caller(session, actor, services)
-        require_role(caller, Role.CONTENT)
-        workspace_id = caller.workspace.id
-        if content_id is not None:
-            found = await item_statistics(
-                session, workspace_id=workspace_id, content_ids=[content_id]
-            )
-            if not found:
-                raise InvalidInput(
-                    "content.unknown", "There is no content item {id}.", id=content_id
-                )
-            return item_stats_reply(found[0], caller.locale)
-        figures = await programme_figures(session, workspace_id=workspace_id)
-        stages = await funnel(session, workspace_id=workspace_id, now=now)
-        items = await item_statistics(session, workspace_id=workspace_id)
-        weeks = await weekly_figures(session, workspace_id=workspace_id, now=now)
-    return programme_stats_reply(figures, stages, items, weeks, locale=caller.locale)
-
-
-def item_stats_reply(item: ItemStats, locale: str) -> Reply:
-    """One item's figures."""
-    per_network = ", ".join(f"{n} {c}" for n, c in sorted(item.confirmed.items())) or "—"
-    rewrite = f"{item.average_rewrite:.0%}" if item.average_rewrite is not None else "—"
-    text = translate(
-        "stats.item",
-        locale,
-        sent=item.sent,
-        opened=item.opened,
-        intents=item.share_intents,
-        confirmed=per_network,
-        rewrite=rewrite,
-        clicks=item.clicks,
-    )
-    blocks = [Text(item.title, heading=True), Text(text)]
-    if item.flagged:
-        blocks.append(Text(translate("stats.item.same_text", locale, count=item.same_text)))
-    return Reply(blocks=tuple(blocks))
-
-
-def programme_stats_reply(
-    figures: ProgrammeFigures,
-    stages: Funnel,
-    items: list[ItemStats],
-    weeks: list[WeekFigures],
-    *,
-    locale: str,
 ) -> Reply:
-    """The programme's figures, funnel, best items, same-text flags and a 12-week chart."""
-    blocks = [
-        Text(
-            translate(
-                "stats.programme",
-                locale,
-                joined=figures.people_by_status.get("in", 0),
-                sharers=figures.sharers,
-                intents=figures.share_intents,
-                confirmed=figures.confirmed_shares,
-                clicks=figures.clicks,
-            )
-        ),
-        Text(translate("stats.funnel", locale, **asdict(stages))),
-        *_best_items(items, locale),
-    ]
-    flagged = [item for item in items if item.flagged]
-    if flagged:
-        listed = ", ".join(f"#{item.content_id} {item.title}" for item in flagged)
-        blocks.append(Text(translate("stats.flagged", locale, items=listed)))
-    return Reply(blocks=tuple(blocks), files=(stats_chart(weeks, locale),))
+    """Run a typed line: find the command, check platform and role, parse, run.
+
+    Words that name no command get a friendly answer (or the welcome, for someone new);
+    malformed or refused commands raise InvalidInput, which the platform shows.
+    """
+    invocation = Invocation(services, actor, messenger)
+    try:
+        spec, words = find(text)
+    except InvalidInput as unknown:
+        if unknown.code == "command.unknown_close" or looks_like_a_command(text):
+            raise
+        return await conversation.free_text(services, actor)
+    await check_allowed(invocation, spec, words)
+    return await spec.run(invocation, spec.parse(spec.name, words))
 
 
-def _best_items(items: list[ItemStats], locale: str, *, count: int = 5) -> list[Text]:
-    ranked = sorted(items, key=lambda i: (-i.share_intents, -i.clicks, -i.content_id))
-    shown = [item for item in ranked if item.share_intents or item.sent][:count]
-    if not shown:
-        return []
-    lines = [
-        translate(
-            "stats.items.line",
-            locale,
-            id=item.content_id,
-            title=item.title,
-            sent=item.sent,
-            opened=item.opened,
-            intents=item.share_intents,
-            confirmed=item.confirmed_total,
-            clicks=item.clicks,
+def looks_like_a_command(text: str) -> bool:
+    """One short word that is not a greeting: probably a mistyped command, not conversation."""
+    words = text.split()
+    return len(words) == 1 and not conversation.is_greeting(text)
+
+
+async def check_allowed(invocation: Invocation, spec: CommandSpec, words: list[str]) -> None:
+    """Refuse a command the platform cannot serve or the person may not run, before any work."""
+    capabilities = invocation.capabilities
+    if not spec.available_on(capabilities):
+        raise InvalidInput(
+            "command.unavailable",
+            "'{name}' is not available in {platform}.",
+            name=spec.name,
+            platform=capabilities.label or invocation.actor.platform,
         )
-        for item in shown
-    ]
-    return [Text(translate("stats.items.heading", locale), heading=True), Text("\n".join(lines))]
-
-
-def stats_chart(weeks: list[WeekFigures], locale: str) -> Attachment:
-    """Share starts, clicks and people sharing per week, as a PNG."""
-    png = weekly_chart(
-        title=translate("stats.chart.heading", locale),
-        labels=week_labels(weeks[-1].start, weeks=len(weeks)) if weeks else [],
-        series={
-            translate("stats.series.shares", locale): [w.share_intents for w in weeks],
-            translate("stats.series.clicks", locale): [w.clicks for w in weeks],
-            translate("stats.series.sharers", locale): [w.sharers for w in weeks],
-        },
-    )
-    return Attachment("social-boost-weekly.png", png, translate("stats.chart.title", locale))
-
-
-async def export_reply(services: Services, actor: Actor, kind: str, fmt: str = "csv") -> Reply:
-    """An export as a CSV or JSON file; people's details only for admins."""
-    if fmt not in FORMATS:
-        raise InvalidInput("export.format", "Unknown format '{fmt}': use csv or json.", fmt=fmt)
+    role = spec.audience.role
+    if role is None or (spec.anyone_may_look and not words):
+        return
+    services = invocation.services
     async with services.db.session() as session:
-        caller = await load_caller(session, actor, services)
-        require_role(caller, Role.ADMIN if kind == "people" else Role.CONTENT)
-        columns, rows = await export_rows(
-            session, workspace_id=caller.workspace.id, kind=kind, now=services.clock.now()
-        )
-    content = render_export(columns, rows, fmt=fmt).encode()
-    title = translate("export.title", caller.locale, kind=kind, count=len(rows))
-    return Reply(
-        blocks=(Text(title),), files=(Attachment(f"socialboost-{kind}.{fmt}", content, title),)
-    )
-
-
-async def help_reply(services: Services, actor: Actor, topic: str | None) -> Reply:
-    """The commands this person may use, or the usage of one."""
-    caller = await _caller(services, actor)
-    allowed = list(EVERYONE)
-    if caller.roles & {Role.CONTENT, Role.ADMIN}:
-        allowed += CONTENT_TEAM
-    if Role.ADMIN in caller.roles:
-        allowed += ADMIN
-    if topic:
-        if topic not in (*EVERYONE, *CONTENT_TEAM, *ADMIN):
-            raise InvalidInput(
-                "command.unknown", "I don't know the command '{word}'. Try 'help'.", word=topic[:40]
-            )
-        return Reply.text(translate(f"help.{topic}", caller.locale))
-    lines = [translate(f"help.{name}", caller.locale) for name in allowed]
-    return Reply(
-        blocks=(Text(translate("help.title", caller.locale), heading=True), Text("\n".join(lines)))
-    )
+        caller = await load_caller(session, invocation.actor, services)
+        require_role(caller, role)

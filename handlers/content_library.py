@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from content_store import content as library
+from content_store import pending_content
 from content_store.content import NewContent
 from content_store.fetcher import PageMetadata, fetch_page_metadata
 from content_store.models import ContentItem
@@ -15,7 +18,9 @@ from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import Network
 from domain.programme import ContentStatus, Role
+from handlers import actions, button_values
 from handlers.context import (
+    Caller,
     Services,
     audit,
     load_caller,
@@ -23,7 +28,7 @@ from handlers.context import (
     require_participant,
     require_role,
 )
-from handlers.types import Actions, Actor, Button, Reply, Text
+from handlers.types import Actions, Actor, Button, ItemSummary, Reply, Text
 from messages import translate
 
 PAGE_SIZE = 20
@@ -66,38 +71,132 @@ def _new_content(page: PageMetadata, request: AddRequest) -> NewContent:
     )
 
 
-async def preview(services: Services, actor: Actor, request: AddRequest) -> NewContent:
-    """Fetch the page and return what would be saved, without saving anything."""
+async def preview_content(services: Services, actor: Actor, request: AddRequest) -> NewContent:
+    """Fetch the page and return what would be saved, without saving or keeping anything."""
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
-        canonical = canonicalise_url(request.url)
-        existing = await library.find_by_url(
-            session, workspace_id=caller.workspace.id, canonical_url=canonical
-        )
-        if existing is not None:
-            raise library.duplicate_error(existing)
+        await _refuse_duplicate(session, caller.workspace.id, request.url)
     return _new_content(await _fetch(services, request.url), request)
 
 
-async def add(services: Services, actor: Actor, new: NewContent) -> Reply:
-    """Save an item the content team previewed; refuses duplicates."""
+async def preview(services: Services, actor: Actor, request: AddRequest) -> Reply:
+    """Show what would be saved, with Save and Cancel; nothing is saved yet.
+
+    The preview is kept server-side under an id: the buttons carry only that id, so what is
+    saved is what was fetched and checked here, whatever a client sends back.
+    """
+    new = await preview_content(services, actor, request)
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        # The page may have redirected to an address the library already has.
+        await _refuse_duplicate(session, caller.workspace.id, new.canonical_url)
+        pending_id = await pending_content.keep(
+            session,
+            workspace_id=caller.workspace.id,
+            person_id=caller.person.id,
+            new=new,
+            now=services.clock.now(),
+        )
+    return preview_reply(new, caller.locale, pending_id=pending_id)
+
+
+async def _refuse_duplicate(session: AsyncSession, workspace_id: int, url: str) -> None:
+    existing = await library.find_by_url(
+        session, workspace_id=workspace_id, canonical_url=canonicalise_url(url)
+    )
+    if existing is not None:
+        raise library.duplicate_error(existing)
+
+
+def preview_reply(new: NewContent, locale: str, *, pending_id: int) -> Reply:
+    """What will be saved, only the fields that are set, with Save and Cancel."""
+    details = [new.description, new.canonical_url]
+    if new.topics:
+        details.append(" ".join(f"#{t}" for t in new.topics))
+    if new.publish_until:
+        until = new.publish_until.date().isoformat()
+        details.append(translate("content.preview.until", locale, until=until))
+    if new.priority:
+        details.append(translate("content.preview.priority", locale, priority=new.priority))
+    caption = next(iter(new.captions.values()), None)
+    if caption:
+        details.append(translate("content.preview.caption", locale, caption=caption))
+    value = str(pending_id)
+    buttons = (
+        Button(translate("content.preview.save", locale), actions.CONTENT_SAVE, value, "primary"),
+        Button(translate("content.preview.cancel", locale), actions.CONTENT_CANCEL, value),
+    )
+    return Reply(
+        blocks=(
+            Text(translate("content.preview.title", locale), heading=True),
+            ItemSummary(
+                new.title, new.canonical_url, "\n".join(filter(None, details)), new.image_url
+            ),
+            Actions(buttons),
+        )
+    )
+
+
+async def save_preview(services: Services, actor: Actor, value: str) -> Reply:
+    """Save the item previewed under `value`: once, by the person who previewed it."""
     now = services.clock.now()
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
-        item = await library.add_content(
+        new = await pending_content.take(
             session,
+            pending_id=button_values.content_id(value),
             workspace_id=caller.workspace.id,
-            new=new,
+            person_id=caller.person.id,
             now=now,
-            created_by_id=caller.person.id,
         )
-        audit(session, caller, "content.add", item.canonical_url, id=item.id)
+        if new is None:
+            raise InvalidInput("content.preview_gone", "That preview has expired; run 'add' again.")
+        item = await _save(session, caller, new, now=now)
+    return _added(item, caller.locale)
+
+
+async def cancel_preview(services: Services, actor: Actor, value: str) -> Reply:
+    """Forget the item previewed under `value`."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        await pending_content.take(
+            session,
+            pending_id=button_values.content_id(value),
+            workspace_id=caller.workspace.id,
+            person_id=caller.person.id,
+            now=services.clock.now(),
+        )
+    return Reply.text(translate("content.preview.cancelled", caller.locale))
+
+
+async def add(services: Services, actor: Actor, new: NewContent) -> Reply:
+    """Save a new item straight away (the CLI and tests; chat goes through a preview)."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        item = await _save(session, caller, new, now=services.clock.now())
+    return _added(item, caller.locale)
+
+
+async def _save(
+    session: AsyncSession, caller: Caller, new: NewContent, *, now: datetime
+) -> ContentItem:
+    item = await library.add_content(
+        session,
+        workspace_id=caller.workspace.id,
+        new=new,
+        now=now,
+        created_by_id=caller.person.id,
+    )
+    audit(session, caller, "content.add", item.canonical_url, id=item.id)
+    return item
+
+
+def _added(item: ContentItem, locale: str) -> Reply:
     return Reply.text(
-        translate(
-            "content.added", caller.locale, id=item.id, title=item.title, status=item.status.value
-        )
+        translate("content.added", locale, id=item.id, title=item.title, status=item.status.value)
     )
 
 
@@ -278,13 +377,13 @@ async def pending_suggestions(services: Services, actor: Actor) -> Reply:
                 (
                     Button(
                         translate("content.approve", locale),
-                        "content.approve",
+                        actions.CONTENT_APPROVE,
                         str(item.id),
                         "primary",
                     ),
                     Button(
                         translate("content.reject", locale),
-                        "content.reject",
+                        actions.CONTENT_REJECT,
                         str(item.id),
                         "danger",
                     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -26,9 +27,9 @@ from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.programme import ProgrammeStatus, Role
 from domain.schedules import is_known_zone
-from handlers.types import Actor
+from handlers.types import Actor, Capabilities, Messenger, Reply
 from insights.grouping import Thresholds
-from messages import normalise_locale
+from messages import describe_error, normalise_locale
 
 
 class Clock(Protocol):
@@ -64,10 +65,30 @@ class Services:
     insight_thresholds: Thresholds = field(default_factory=Thresholds)
     # How long an invitation may go unanswered before its one reminder.
     reminder_after: timedelta = timedelta(days=7)
+    # What each configured chat platform offers, by platform name.
+    platforms: Mapping[str, Capabilities] = field(default_factory=dict)
+
+    def capabilities(self, platform: str) -> Capabilities:
+        """What `platform` offers; nothing beyond the basics when it is unknown."""
+        return self.platforms.get(platform, Capabilities(label=platform))
 
     def link_url(self, code: str) -> str:
         """The public address of a tracked link."""
         return f"{self.public_base_url}/r/{code}"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who asked for something, through which platform's messenger, with the shared services."""
+
+    services: Services
+    actor: Actor
+    messenger: Messenger
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the actor's platform offers."""
+        return self.services.capabilities(self.actor.platform)
 
 
 @dataclass(frozen=True)
@@ -196,3 +217,10 @@ def audit(
             details=dict(details),
         )
     )
+
+
+async def error_reply(services: Services, actor: Actor, error: InvalidInput) -> Reply:
+    """A refusal in the person's own language."""
+    async with services.db.session() as session:
+        locale = (await load_caller(session, actor, services)).locale
+    return Reply.text(describe_error(error.code, error.message, locale, **error.params))

@@ -9,10 +9,11 @@ from content_store.models import ContentItem, Share
 from content_store.people import person_topics, workspace_topics
 from domain.errors import InvalidInput
 from domain.networks import NETWORK_RULES, Network
-from domain.programme import Cadence, Consent, ProgrammeStatus
+from domain.programme import ProgrammeStatus
+from handlers import actions
 from handlers.context import Caller, Services, load_caller
-from handlers.programme import welcome_reply
-from handlers.types import Actions, Actor, Block, Button, Choice, ChoiceOption, Reply, Text
+from handlers.programme import preference_inputs, welcome_reply
+from handlers.types import Actions, Actor, Block, Button, Reply, Text
 from handlers.weekly_picks import show_picks
 from messages import translate
 
@@ -31,59 +32,14 @@ async def home(services: Services, actor: Actor) -> Reply:
     if caller.person.status is not ProgrammeStatus.IN:
         blocks += welcome_reply(locale).blocks[1:]
         return Reply(blocks=tuple(blocks))
-    blocks += _choices(caller, chosen, topics)
+    blocks += [
+        Text(translate("home.status.in", locale)),
+        *preference_inputs(caller, chosen, topics),
+    ]
     blocks += await _picks(services, actor)
     blocks += _history_blocks(history, locale)
     blocks.append(_data_actions(locale))
     return Reply(blocks=tuple(blocks))
-
-
-def _choices(caller: Caller, chosen: frozenset[str], topics: list[str]) -> list[Block]:
-    person, locale = caller.person, caller.locale
-    networks = set(person.networks)
-    consents = {
-        Consent.SPOTLIGHT: person.consent_spotlight,
-        Consent.LEARN_STYLE: person.consent_learn_style,
-    }
-    return [
-        Text(translate("home.status.in", locale)),
-        Choice(
-            "prefs.cadence",
-            translate("home.cadence", locale),
-            tuple(
-                ChoiceOption(translate(f"cadence.{c.value}", locale), c.value, c is person.cadence)
-                for c in Cadence
-            ),
-        ),
-        Choice(
-            "prefs.networks",
-            translate("prefs.networks", locale),
-            tuple(
-                ChoiceOption(rules.label, n.value, n.value in networks)
-                for n, rules in NETWORK_RULES.items()
-            ),
-            multiple=True,
-        ),
-        Choice(
-            "prefs.topics",
-            translate("prefs.topics", locale),
-            tuple(
-                ChoiceOption(f"#{slug}", slug, slug in chosen)
-                for slug in sorted({*topics, *chosen})
-            ),
-            multiple=True,
-        ),
-        Choice(
-            "prefs.consents",
-            translate("home.consents", locale),
-            tuple(
-                ChoiceOption(translate(f"consent.{c.value}", locale), c.value, given)
-                for c, given in consents.items()
-            ),
-            multiple=True,
-        ),
-        Actions((Button(translate("home.leave", locale), "programme.answer", "no", "danger"),)),
-    ]
 
 
 async def _picks(services: Services, actor: Actor) -> list[Block]:
@@ -123,7 +79,7 @@ def _history_blocks(history: list[tuple[str, str, str, bool]], locale: str) -> l
 def _data_actions(locale: str) -> Actions:
     return Actions(
         (
-            Button(translate("home.my_data", locale), "privacy.export", "json"),
-            Button(translate("home.forget_me", locale), "privacy.forget", "ask", "danger"),
+            Button(translate("home.my_data", locale), actions.PRIVACY_EXPORT, "json"),
+            Button(translate("home.forget_me", locale), actions.PRIVACY_FORGET, "ask", "danger"),
         )
     )

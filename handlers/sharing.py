@@ -20,6 +20,7 @@ from content_store.upsert import insert_or_ignore
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network, composer_url
+from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_participant
 from handlers.types import Actor, Button, Reply, ShareReady
 from messages import translate
@@ -125,12 +126,12 @@ def share_ready_reply(
                 actions=(
                     Button(
                         translate("share.open", locale, network=rules.label),
-                        "share.open",
+                        actions.SHARE_OPEN,
                         value,
                         "primary",
                         url=composer_url(network, text=caption, link=link),
                     ),
-                    Button(translate("share.confirm", locale), "share.confirm", value),
+                    Button(translate("share.confirm", locale), actions.SHARE_CONFIRM, value),
                 ),
             ),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal, Protocol, runtime_checkable
 
 
@@ -17,6 +18,22 @@ class Actor:
     timezone: str | None = None
     display_name: str | None = None
     email: str | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a chat platform offers, as far as the use cases need to know."""
+
+    # The platform's name as people know it ("Slack"), for messages that mention it.
+    label: str = ""
+    # What people type before a command: "/boost " in Slack, nothing when writing to the bot.
+    command_prefix: str = ""
+    # A page of one's own the bot can redraw at any time (Slack's Home tab).
+    home_surface: bool = False
+    # The bot can post the week's picks to a shared channel (channel mode).
+    channel_posts: bool = False
+    # The bot can ask whether a tagged message already reached someone (see SentLookup).
+    sent_lookup: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,25 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class DateInput:
+    """A calendar date the person may pick, or leave empty."""
+
+    input_id: str
+    label: str
+    initial: date | None = None
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    """An item at a glance: its linked title, a few lines about it, and its image."""
+
+    title: str
+    url: str
+    details: str
+    image_url: str | None = None
+
+
+@dataclass(frozen=True)
 class ContentCard:
     """A pick: the item, why it was picked, an editable caption and its actions."""
 
@@ -93,7 +129,7 @@ class ShareReady:
     actions: tuple[Button, ...]
 
 
-Block = Text | Actions | Choice | ContentCard | ShareReady
+Block = Text | Actions | Choice | DateInput | ItemSummary | ContentCard | ShareReady
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from content_store.sharing import shared_content_ids
 from content_store.upsert import insert_or_ignore
 from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network, caption_budget
+from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_participant
 from handlers.types import Actor, Button, ContentCard, Reply, Text
 from messages import translate
@@ -372,7 +373,7 @@ def _card(
     share_buttons = tuple(
         Button(
             translate("picks.share_on", locale, network=NETWORK_RULES[network].label),
-            f"share.{network.value}",
+            actions.share_action(network),
             value,
             "primary" if index == 0 else "default",
         )
@@ -390,7 +391,9 @@ def _card(
         caption_max_chars=budget,
         actions=(
             *share_buttons,
-            Button(translate("picks.not_for_me", locale), "feedback.not_for_me", value),
-            Button(translate("picks.more_like_this", locale), "feedback.more_like_this", value),
+            Button(translate("picks.not_for_me", locale), actions.FEEDBACK_NOT_FOR_ME, value),
+            Button(
+                translate("picks.more_like_this", locale), actions.FEEDBACK_MORE_LIKE_THIS, value
+            ),
         ),
     )

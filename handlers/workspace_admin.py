@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from content_store.outbox import expire_waiting
-from content_store.people import get_or_create_person, roles_of, set_roles
+from content_store.outbox import expire_waiting, waiting_count
+from content_store.people import get_or_create_person, participant_count, roles_of, set_roles
 from domain.errors import InvalidInput
 from domain.programme import Role
+from handlers import actions
 from handlers.context import Services, audit, load_caller, require_role
-from handlers.types import Actor, Reply
+from handlers.types import Actions, Actor, Button, Reply, Text
 from messages import translate
 
 MAX_DISCLOSURE = 100
@@ -32,6 +33,34 @@ async def set_paused(services: Services, actor: Actor, *, paused: bool) -> Reply
             await expire_waiting(session, workspace_id=caller.workspace.id, due_before=cutoff)
     key = "admin.paused" if paused else "admin.resumed"
     return Reply.text(translate(key if changed else f"{key}.already", caller.locale))
+
+
+async def confirm_switch(services: Services, actor: Actor, *, paused: bool) -> Reply:
+    """Before the crisis switch flips: what it will stop (or restart), and a button to do it."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        people = await participant_count(session, workspace_id=caller.workspace.id)
+        queued = await waiting_count(session, workspace_id=caller.workspace.id)
+    locale = caller.locale
+    if caller.workspace.paused == paused:
+        key = "admin.paused.already" if paused else "admin.resumed.already"
+        return Reply.text(translate(key, locale))
+    if paused:
+        text = translate("admin.pause.confirm", locale, people=people, queued=queued)
+        button = Button(
+            translate("admin.pause.button", locale), actions.PROGRAMME_PAUSE_CONFIRM, "", "danger"
+        )
+    else:
+        hours = f"{round(services.slot_grace.total_seconds() / 3600, 1):g}"
+        text = translate("admin.resume.confirm", locale, people=people, hours=hours)
+        button = Button(
+            translate("admin.resume.button", locale),
+            actions.PROGRAMME_RESUME_CONFIRM,
+            "",
+            "primary",
+        )
+    return Reply(blocks=(Text(text), Actions((button,))))
 
 
 async def set_guidelines(services: Services, actor: Actor, text: str | None) -> Reply:

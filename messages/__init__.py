@@ -36,6 +36,11 @@ def translate(key: str, locale: str | None = None, /, **params: Any) -> str:
     return template.format(**params)
 
 
+def translations(key: str) -> tuple[str, ...]:
+    """The text of `key` in every supported locale (to recognise it when someone types it)."""
+    return tuple(dict.fromkeys(catalog(locale)[key] for locale in SUPPORTED_LOCALES))
+
+
 def placeholders(template: str) -> frozenset[str]:
     """The names of the `{placeholders}` in a catalog text."""
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)

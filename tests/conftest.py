@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.slack.platform import CAPABILITIES as SLACK
+from bot.teams.platform import CAPABILITIES as TEAMS
 from captions import TemplateCaptionWriter
 from content_store.database import Database
 from content_store.fetcher import FetchPolicy
 from content_store.models import Base
 from handlers.context import Services
 
+# What the real platforms offer, so handler tests see Slack's and Teams' commands and help.
+PLATFORM_CAPABILITIES = {"slack": SLACK, "teams": TEAMS}
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -110,4 +114,5 @@ def services(db: Database, clock: FakeClock) -> Services:
         public_base_url="https://boost.example.org",
         clock=clock,
         fetch_policy=FetchPolicy(allow_loopback=True, timeout_seconds=2.0),
+        platforms=PLATFORM_CAPABILITIES,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, assert_never
 from urllib.parse import quote
 
+from handlers.actions import caption_input
 from handlers.types import (
     Actions,
     Block,
@@ -15,6 +16,8 @@ from handlers.types import (
     Choice,
     ChoiceOption,
     ContentCard,
+    DateInput,
+    ItemSummary,
     Reply,
     ShareReady,
     Text,
@@ -23,7 +26,8 @@ from handlers.types import (
 SlackBlock = dict[str, Any]
 T = TypeVar("T")
 
-CAPTION_ACTION_ID = "caption"
+# Messages sent before input ids were neutral named the caption input "caption".
+LEGACY_CAPTION_ACTION = "caption"
 ELLIPSIS = "…"
 
 # Slack's documented limits (Block Kit reference).
@@ -57,6 +61,10 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # percent-encoded, so a URL can never end a <url|label> link early or inject markup.
 _URL_SAFE = "!#$%&'()*+,-./:;=?@[]_~"
 _NUMBERED = re.compile(r":\d+$")
+# Blocks that belong to one item carry its id: `<part>:<content id>[:n]`.
+_ITEM_BLOCK = re.compile(
+    r"^(?:item|reason|caption|card|end|shared|copy|hint|guidelines|share|done):(\d+)(?::\d+)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -94,10 +102,16 @@ class _Names:
 
 @dataclass(frozen=True)
 class _Context:
-    """What every block renderer shares: the block ids in use and whether to show images."""
+    """What every block renderer shares: the block ids in use, whether to show images, and
+    the item the blocks belong to when they replace one item's part of a message."""
 
     ids: _Names
     images: bool
+    scope: int | None = None
+
+    def base(self, name: str) -> str:
+        """A block id base: plain, or naming the item when the blocks are one item's."""
+        return name if self.scope is None else f"done:{self.scope}"
 
 
 # ---------------------------------------------------------------- public API
@@ -106,11 +120,6 @@ class _Context:
 def escape(text: str) -> str:
     """Slack mrkdwn escaping, so page or user text cannot inject mentions or disguised links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def caption_block_id(content_id: int) -> str:
-    """The block id of the input holding a card's editable caption."""
-    return f"caption:{content_id}"
 
 
 def action_id_for(button: Button) -> str:
@@ -125,27 +134,6 @@ def action_id_for(button: Button) -> str:
 def neutral_action_id(slack_action_id: str) -> str:
     """The neutral action id behind a Slack one, without the `:n` added to keep ids unique."""
     return _NUMBERED.sub("", slack_action_id)
-
-
-def read_caption(
-    state_values: Mapping[str, Mapping[str, Mapping[str, Any]]], content_id: int
-) -> str | None:
-    """The caption as edited in a card, from a block_actions or view_submission `state.values`."""
-    actions = state_values.get(caption_block_id(content_id), {})
-    value = actions.get(CAPTION_ACTION_ID, {}).get("value")
-    return value if isinstance(value, str) else None
-
-
-def read_choices(
-    state_values: Mapping[str, Mapping[str, Mapping[str, Any]]], action_id: str
-) -> list[str]:
-    """The option values picked in a rendered `Choice`, from every element it was split into."""
-    values: list[str] = []
-    for actions in state_values.values():
-        for slack_action_id, state in actions.items():
-            if neutral_action_id(slack_action_id) == action_id:
-                values.extend(_selected_values(state))
-    return values
 
 
 def render_message(
@@ -171,12 +159,38 @@ def render_home(reply: Reply, *, more_text: str = ELLIPSIS, images: bool = True)
     return {"type": "home", "blocks": page.blocks}
 
 
+def render_item_blocks(
+    reply: Reply, content_id: int, *, around: list[SlackBlock]
+) -> list[SlackBlock]:
+    """The message `around` with one item's blocks (its card or panel) swapped for `reply`'s.
+
+    The new blocks are named after the item and never reuse a block id still in the message,
+    since Slack refuses a message whose block ids repeat.
+    """
+    positions = [i for i, block in enumerate(around) if item_of_block(block) == content_id]
+    first, last = (positions[0], positions[-1] + 1) if positions else (len(around), len(around))
+    kept = [*around[:first], *around[last:]]
+    ids = _Names()
+    for block in kept:
+        ids.take(str(block.get("block_id", "")))
+    ctx = _Context(ids=ids, images=True, scope=content_id)
+    new = [block for group in _groups(reply, ctx) for block in group.blocks]
+    return [*around[:first], *new, *around[last:]][:_MESSAGE_BLOCKS]
+
+
+def item_of_block(block: Mapping[str, Any]) -> int | None:
+    """The item a block belongs to, from its block id (`card:12`, `copy:12`…), if any."""
+    match = _ITEM_BLOCK.match(str(block.get("block_id", "")))
+    return int(match.group(1)) if match else None
+
+
 def render_modal(
     reply: Reply,
     *,
     title: str,
     callback_id: str,
     submit: str | None = None,
+    close: str | None = None,
     private_metadata: str = "",
     more_text: str = ELLIPSIS,
     images: bool = True,
@@ -195,6 +209,8 @@ def render_modal(
     }
     if submit is not None:
         view["submit"] = _plain(submit, _VIEW_TITLE_CHARS)
+    if close is not None:
+        view["close"] = _plain(close, _VIEW_TITLE_CHARS)
     if private_metadata:
         view["private_metadata"] = private_metadata
     return view
@@ -250,9 +266,13 @@ def _render(block: Block, *, index: int, ctx: _Context) -> _Group:
     if isinstance(block, Text):
         return _text(block, index=index, ctx=ctx)
     if isinstance(block, Actions):
-        return _Group(_actions(block.buttons, base=f"actions:{index}", ctx=ctx), "")
+        return _Group(_actions(block.buttons, base=ctx.base(f"actions:{index}"), ctx=ctx), "")
     if isinstance(block, Choice):
-        return _choice(block, index=index, ctx=ctx)
+        return _choice(block, ctx=ctx)
+    if isinstance(block, DateInput):
+        return _date_input(block, ctx=ctx)
+    if isinstance(block, ItemSummary):
+        return _item_summary(block, ctx=ctx)
     if isinstance(block, ContentCard):
         return _card(block, ctx=ctx)
     if isinstance(block, ShareReady):
@@ -270,9 +290,11 @@ def _text(block: Text, *, index: int, ctx: _Context) -> _Group:
     fallback = _fit(block.text.strip(), _TEXT_CHARS)
     if block.heading:
         header = {"type": "header", "text": _plain(block.text, _HEADER_CHARS)}
-        return _Group([_with_id(header, ctx=ctx, base=f"text:{index}")], fallback)
+        return _Group([_with_id(header, ctx=ctx, base=ctx.base(f"text:{index}"))], fallback)
     chunks = _split_escaped(block.text, limit=_TEXT_CHARS)
-    return _Group([_section(chunk, ctx=ctx, base=f"text:{index}") for chunk in chunks], fallback)
+    return _Group(
+        [_section(chunk, ctx=ctx, base=ctx.base(f"text:{index}")) for chunk in chunks], fallback
+    )
 
 
 def _split_escaped(text: str, *, limit: int) -> list[str]:
@@ -430,20 +452,55 @@ def _web_url(url: str, *, limit: int) -> str | None:
 # ---------------------------------------------------------------- choices
 
 
-def _choice(block: Choice, *, index: int, ctx: _Context) -> _Group:
-    """The label in a section, then checkboxes (several) or a select (one)."""
-    label = _fit(block.label.strip(), _TEXT_CHARS)
-    blocks = [_section(label, ctx=ctx, base=f"label:{index}")] if label else []
+def _choice(block: Choice, *, ctx: _Context) -> _Group:
+    """Input blocks of checkboxes (several) or a select (one), read when a button is pressed.
+
+    Input blocks do not report every tick, so what a person ticks is saved only by the Save
+    button of the same message, together with everything else they chose there.
+    """
     options = _distinct_options(block.options)
-    if options:
-        elements = _checkboxes(block, options) if block.multiple else [_select(block, options)]
-        # Numbered across the whole choice, so read_choices can gather every part.
-        elements = _unique_action_ids(elements)
-        blocks += [
-            _with_id({"type": "actions", "elements": chunk}, ctx=ctx, base=f"choice:{index}")
-            for chunk in _chunked(elements, _ACTION_ELEMENTS)
-        ]
-    return _Group(blocks, label)
+    if not options:
+        return _Group([], "")
+    elements = _checkboxes(block, options) if block.multiple else [_select(block, options)]
+    blocks = [
+        _input_block(block.label, element, ctx=ctx, base=ctx.base(block.action_id or "choice"))
+        for element in elements
+    ]
+    return _Group(blocks, _fit(block.label.strip(), _TEXT_CHARS))
+
+
+def _input_block(label: str, element: dict[str, Any], *, ctx: _Context, base: str) -> SlackBlock:
+    """An optional input block that does not report changes as they happen."""
+    block = {
+        "type": "input",
+        "dispatch_action": False,
+        "optional": True,
+        "label": _plain(label, _LABEL_CHARS),
+        "element": element,
+    }
+    return _with_id(block, ctx=ctx, base=base)
+
+
+def _date_input(block: DateInput, *, ctx: _Context) -> _Group:
+    """A date picker, empty unless a date is set."""
+    element: dict[str, Any] = {"type": "datepicker", **_action_id(block.input_id)}
+    if block.initial is not None:
+        element["initial_date"] = block.initial.isoformat()
+    base = ctx.base(block.input_id or "date")
+    return _Group([_input_block(block.label, element, ctx=ctx, base=base)], "")
+
+
+def _item_summary(summary: ItemSummary, *, ctx: _Context) -> _Group:
+    """The linked title, the details and the image, in one section."""
+    head = f"*{_link(summary.url, _fit(_one_line(summary.title), _CARD_TITLE_CHARS))}*"
+    room = _TEXT_CHARS - len(head) - 1
+    details = summary.details.strip()
+    text = f"{head}\n{_fit(details, room)}" if details and room > 1 else head
+    section = _section(text, ctx=ctx, base=ctx.base("summary"))
+    image_url = _web_url(summary.image_url or "", limit=_URL_CHARS) if ctx.images else None
+    if image_url is not None:
+        section = {**section, "accessory": _image(image_url, alt=_one_line(summary.title))}
+    return _Group([section], _fit(_one_line(summary.title), _TEXT_CHARS))
 
 
 def _distinct_options(options: Sequence[ChoiceOption]) -> list[ChoiceOption]:
@@ -515,16 +572,6 @@ def _option_groups(options: Sequence[ChoiceOption]) -> list[dict[str, Any]]:
     return groups
 
 
-def _selected_values(state: Mapping[str, Any]) -> list[str]:
-    """The values in one element's state: checkboxes' selected_options or a select's one."""
-    options = state.get("selected_options") or [state.get("selected_option")]
-    return [
-        option["value"]
-        for option in options
-        if isinstance(option, Mapping) and isinstance(option.get("value"), str)
-    ]
-
-
 # ---------------------------------------------------------------- cards
 
 
@@ -579,7 +626,7 @@ def _caption_input(card: ContentCard, *, ctx: _Context) -> SlackBlock:
     max_length = max(1, min(_INPUT_CHARS, card.caption_max_chars))
     element: dict[str, Any] = {
         "type": "plain_text_input",
-        "action_id": CAPTION_ACTION_ID,
+        "action_id": caption_input(card.content_id),
         "multiline": True,
         "max_length": max_length,
     }
@@ -592,7 +639,7 @@ def _caption_input(card: ContentCard, *, ctx: _Context) -> SlackBlock:
         "optional": False,
         "element": element,
     }
-    return _with_id(block, ctx=ctx, base=caption_block_id(card.content_id))
+    return _with_id(block, ctx=ctx, base=f"caption:{card.content_id}")
 
 
 # ---------------------------------------------------------------- share ready

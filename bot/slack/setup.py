@@ -1,4 +1,4 @@
-"""Plugging Slack into the server: HTTP route or Socket Mode, from settings."""
+"""Plugging Slack into the server: HTTP route or Socket Mode, from its settings."""
 
 from __future__ import annotations
 
@@ -7,43 +7,43 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.settings import Settings
 from bot.slack.app import SlackAdapter, render_pair
 from bot.slack.messenger import SlackMessenger, build_web_client
+from bot.slack.settings import SlackSettings
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
 SLACK_ADAPTER = web.AppKey("slack_adapter", SlackAdapter)
 
 
-def register(web_app: web.Application, *, settings: Settings, services: Services) -> None:
-    """Serve Slack on `web_app` when a bot token is set: POST /slack/events, or Socket Mode."""
-    if settings.slack_bot_token is None:
-        log.info("Slack is off: SLACK_BOT_TOKEN is not set")
-        return
-    token = settings.slack_bot_token.get_secret_value()
-    secret = (
-        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    )
-    if not secret and settings.slack_app_token is None:
+def register(
+    web_app: web.Application, *, settings: SlackSettings, services: Services
+) -> SlackAdapter:
+    """Serve Slack on `web_app`: POST /slack/events, and Socket Mode with an app token."""
+    if settings.bot_token is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    token = settings.bot_token.get_secret_value()
+    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
+    if not secret and settings.app_token is None:
         raise ValueError("SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN)")
-    client = build_web_client(token=token, base_url=settings.slack_api_url)
+    client = build_web_client(token=token, base_url=settings.api_url)
     adapter = SlackAdapter(services=services, client=client, signing_secret=secret or "socket-mode")
     web_app[SLACK_ADAPTER] = adapter
     web_app.on_startup.append(lambda _: adapter.open_http())
     web_app.on_cleanup.append(lambda _: adapter.close_http())
     web_app.router.add_post("/slack/events", adapter.handle)
-    if settings.slack_app_token is not None:
-        _socket_mode(web_app, adapter, settings.slack_app_token.get_secret_value())
-    log.info("Slack is on (%s)", "Socket Mode" if settings.slack_app_token else "HTTP mode")
+    if settings.app_token is not None:
+        _socket_mode(web_app, adapter, settings.app_token.get_secret_value())
+    log.info("Slack is on (%s)", "Socket Mode" if settings.app_token else "HTTP mode")
+    return adapter
 
 
-def build_messenger(settings: Settings) -> SlackMessenger | None:
-    """A Slack messenger for jobs run outside the server (the CLI), when a bot token is set."""
-    if settings.slack_bot_token is None:
-        return None
-    token = settings.slack_bot_token.get_secret_value()
-    client = build_web_client(token=token, base_url=settings.slack_api_url)
+def build_messenger(settings: SlackSettings) -> SlackMessenger:
+    """A Slack messenger for jobs run outside the server (the CLI)."""
+    if settings.bot_token is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    token = settings.bot_token.get_secret_value()
+    client = build_web_client(token=token, base_url=settings.api_url)
     return SlackMessenger(client=client, render=render_pair)
 
 

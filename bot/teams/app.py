@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from aiohttp import ClientError, web
 from microsoft_agents.activity import Activity, ChannelAccount
@@ -23,44 +22,23 @@ from bot.teams.cloud import (
     build_cloud_adapter,
 )
 from bot.teams.messenger import TeamsMessenger, to_activity
-from bot.teams.payloads import PERSONAL, Submitted
-from bot.teams.render import read_caption, read_choice, render_card, render_messages
+from bot.teams.payloads import PERSONAL
+from bot.teams.render import render_card, render_messages
 from bot.teams.seen import Seen
 from content_store.events import first_delivery
 from content_store.models import Workspace
 from content_store.people import find_member, get_or_create_workspace
 from content_store.teams_conversations import forget_conversation, save_conversation
 from domain.errors import InvalidInput
-from domain.networks import Network
-from domain.programme import Consent
-from handlers import (
-    button_values,
-    channel_mode,
-    content_library,
-    home,
-    insights,
-    my_data,
-    programme,
-    sharing,
-)
-from handlers.command_parser import parse_command
-from handlers.commands import ContentPreview, error_reply, run_command
-from handlers.content_preview import pack_new_content, unpack_new_content
-from handlers.context import Services, load_caller
-from handlers.types import Actions, Actor, Block, Button, DeliveryError, Reply, Text
+from handlers import commands, programme
+from handlers.actions import Press
+from handlers.context import Services, error_reply
+from handlers.dispatch import Placement, dispatch
+from handlers.types import Actor, DeliveryError, Reply
 from messages import normalise_locale, translate
 
 log = logging.getLogger(__name__)
-SAVE_PREVIEW = "content.save"
 _THREAD = ";messageid="
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a pressed button leads to: a reply, shown in place of the card or as a new one."""
-
-    reply: Reply | None
-    in_place: bool = False
 
 
 class TeamsAdapter:
@@ -125,7 +103,7 @@ class TeamsAdapter:
             actor = await self._remember_once(context, event_id=activity.id)
             if actor is None:
                 return  # Teams delivered this activity before: no second effect
-            pressed = payloads.submitted(activity)
+            pressed = payloads.press(activity)
             if pressed is not None:
                 await self._on_action(context, actor, pressed)
             else:
@@ -251,18 +229,9 @@ class TeamsAdapter:
 
     async def _welcome_once(self, actor: Actor) -> bool:
         """The welcome card in the personal chat, once per person, sent proactively."""
-        services = self.services
-        async with services.db.session() as session:
-            caller = await load_caller(session, actor, services)
-            fresh = caller.person.invited_at is None and await first_delivery(
-                session,
-                platform=payloads.PLATFORM,
-                event_id=f"welcome:{caller.person.id}",
-                now=services.clock.now(),
-            )
-        if not fresh:
+        reply = await programme.welcome_once(self.services, actor)
+        if reply is None:
             return False
-        reply = await programme.welcome(services, actor)
         try:
             await self.messenger.send_to_user(
                 workspace_id=actor.workspace_id, user_id=actor.user_id, reply=reply
@@ -278,40 +247,28 @@ class TeamsAdapter:
         text = await payloads.command_text(
             context.activity, lookup=lambda member: self._member(context, member)
         )
-        if await self._welcome_once(actor) and not _is_command(text):
+        if await self._welcome_once(actor) and not _names_a_command(text):
             return
         try:
-            reply = await self._command(actor, text)
+            reply = await commands.run_command(self.services, actor, text, messenger=self.messenger)
         except InvalidInput as error:
             reply = await error_reply(self.services, actor, error)
         await self._answer(context, actor, reply)
 
-    async def _command(self, actor: Actor, text: str) -> Reply:
-        name = _command_name(text)
-        if name == "prefs":
-            # Teams has no Home tab: the person's own page lives in the personal chat.
-            return await home.home(self.services, actor)
-        outcome = await run_command(self.services, actor, text, messenger=self.messenger)
-        if isinstance(outcome, ContentPreview):
-            return _with_save_button(outcome, normalise_locale(actor.locale))
-        return teams_words(outcome) if name == "help" else outcome
-
     # ------------------------------------------------------------ card buttons
 
-    async def _on_action(self, context: TurnContext, actor: Actor, pressed: Submitted) -> None:
-        run = _action_for(pressed.action_id)
-        if run is None:
-            log.info("unknown card action %s ignored", pressed.action_id[:60])
+    async def _on_action(self, context: TurnContext, actor: Actor, pressed: Press) -> None:
+        answer = await dispatch(self.services, actor, pressed, messenger=self.messenger)
+        if answer.reply is None or answer.placement is Placement.NONE:
             return
-        try:
-            outcome = await run(self, actor, pressed)
-        except InvalidInput as error:
-            outcome = Outcome(await error_reply(self.services, actor, error))
-        if outcome.reply is None:
+        if answer.placement is Placement.REPLACE and await self._replace(
+            context, actor, answer.reply
+        ):
             return
-        if outcome.in_place and await self._replace(context, actor, outcome.reply):
+        if answer.placement is Placement.DIRECT:
+            await self._directly(context, actor, answer.reply)
             return
-        await self._answer(context, actor, outcome.reply)
+        await self._answer(context, actor, answer.reply)
 
     async def _replace(self, context: TurnContext, actor: Actor, reply: Reply) -> bool:
         """Update the card the button sits on; False when Teams would not."""
@@ -339,6 +296,10 @@ class TeamsAdapter:
                 context, to_activity(message), workspace_id=actor.workspace_id
             )
 
+    async def _directly(self, context: TurnContext, actor: Actor, reply: Reply) -> None:
+        """To the person's personal chat: here when we are in it, else sent there."""
+        await self._answer(context, actor, replace(reply, private=True))
+
     async def _privately(self, actor: Actor, reply: Reply) -> str:
         try:
             await self.messenger.send_to_user(
@@ -362,132 +323,9 @@ def _where(activity: Activity) -> tuple[str, dict[str, object]]:
     return conversation_id, reference
 
 
-def _command_name(text: str) -> str | None:
+def _names_a_command(text: str) -> bool:
     try:
-        return parse_command(text).name
+        commands.find(text)
     except InvalidInput:
-        return None
-
-
-def _is_command(text: str) -> bool:
-    return bool(text.strip()) and _command_name(text) is not None
-
-
-def teams_words(reply: Reply) -> Reply:
-    """Help written for Slack's `/boost …`: in Teams people type the words alone."""
-    blocks: list[Block] = [
-        replace(block, text=block.text.replace("/boost —", "picks —").replace("/boost ", ""))
-        if isinstance(block, Text)
-        else block
-        for block in reply.blocks
-    ]
-    return replace(reply, blocks=tuple(blocks))
-
-
-def _with_save_button(preview: ContentPreview, locale: str) -> Reply:
-    save = Button(
-        translate("teams.save", locale), SAVE_PREVIEW, pack_new_content(preview.new), "primary"
-    )
-    return replace(preview.reply, blocks=(*preview.reply.blocks, Actions((save,))))
-
-
-# ---------------------------------------------------------------- actions
-
-Run = Callable[[TeamsAdapter, Actor, Submitted], Awaitable[Outcome]]
-
-
-async def _answer_invitation(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    reply = await programme.answer_invitation(adapter.services, actor, pressed.value)
-    return Outcome(reply, in_place=True)
-
-
-async def _share(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, source = button_values.item_value(pressed.value)
-    network = Network(pressed.action_id.removeprefix("share."))
-    caption = read_caption(pressed.inputs, content_id) or ""
-    request = sharing.ShareRequest(content_id, network, caption, source=source)
-    return Outcome(await sharing.share(adapter.services, actor, request), in_place=True)
-
-
-async def _confirm(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, network = button_values.share_value(pressed.value)
-    done = await sharing.confirm(adapter.services, actor, content_id=content_id, network=network)
-    return Outcome(done, in_place=True)
-
-
-async def _feedback(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, _ = button_values.item_value(pressed.value)
-    kind = pressed.action_id.removeprefix("feedback.")
-    reply = await sharing.give_feedback(adapter.services, actor, content_id=content_id, kind=kind)
-    return Outcome(reply)
-
-
-async def _prefs(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    chosen = read_choice(pressed.inputs, pressed.input_id)
-    services, name = adapter.services, pressed.action_id
-    if name == "prefs.networks":
-        return Outcome(await programme.set_networks(services, actor, chosen))
-    if name == "prefs.topics":
-        return Outcome(await programme.set_topics(services, actor, chosen))
-    if name == "prefs.cadence":
-        cadence = programme.parse_cadence(chosen[0] if chosen else "")
-        return Outcome(await programme.set_cadence(services, actor, cadence))
-    reply = Reply()
-    for consent in Consent:
-        reply = await programme.set_consent(services, actor, consent, given=consent.value in chosen)
-    return Outcome(reply)
-
-
-async def _privacy(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    if pressed.action_id == "privacy.erase":
-        return Outcome(await my_data.forget_me(adapter.services, actor), in_place=True)
-    text = "forget-me" if pressed.action_id == "privacy.forget" else "my-data"
-    outcome = await run_command(adapter.services, actor, text, messenger=adapter.messenger)
-    assert isinstance(outcome, Reply)
-    return Outcome(outcome)
-
-
-async def _moderate(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id = int(pressed.value) if pressed.value.isdigit() else 0
-    if pressed.action_id == "content.approve":
-        return Outcome(await content_library.approve(adapter.services, actor, content_id), True)
-    return Outcome(await content_library.reject(adapter.services, actor, content_id), True)
-
-
-async def _save_preview(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    try:
-        new = unpack_new_content(pressed.value)
-    except (ValueError, KeyError, TypeError):
-        return Outcome(Reply.text(translate("teams.add.expired", normalise_locale(actor.locale))))
-    return Outcome(await content_library.add(adapter.services, actor, new), in_place=True)
-
-
-async def _personal_version(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    content_id, _ = button_values.item_value(pressed.value)
-    return Outcome(await channel_mode.personal_version(adapter.services, actor, content_id))
-
-
-async def _tips_manager(adapter: TeamsAdapter, actor: Actor, pressed: Submitted) -> Outcome:
-    return Outcome(await insights.tell_manager(adapter.services, actor), in_place=True)
-
-
-_ACTIONS: dict[str, Run] = {
-    "programme.answer": _answer_invitation,
-    "share.confirm": _confirm,
-    **{f"share.{network.value}": _share for network in Network},
-    "feedback.not_for_me": _feedback,
-    "feedback.more_like_this": _feedback,
-    **{f"prefs.{name}": _prefs for name in ("networks", "topics", "cadence", "consents")},
-    "privacy.export": _privacy,
-    "privacy.forget": _privacy,
-    "privacy.erase": _privacy,
-    "content.approve": _moderate,
-    "content.reject": _moderate,
-    SAVE_PREVIEW: _save_preview,
-    "picks.personal": _personal_version,
-    "tips.manager": _tips_manager,
-}
-
-
-def _action_for(action_id: str) -> Run | None:
-    return _ACTIONS.get(action_id)
+        return False
+    return bool(text.strip())

@@ -12,8 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.teams.icons import colour_icon, outline_icon
+from bot.teams.platform import CAPABILITIES
 from domain.errors import InvalidInput
-from handlers.command_parser import ADMIN, CONTENT_TEAM
+from handlers.command_spec import CommandSpec
+from handlers.commands import COMMANDS
 from messages import translate
 
 MANIFEST_VERSION = "1.19"
@@ -26,19 +28,34 @@ ACCENT = "#2563EB"
 _MENU_COMMANDS = 10
 _TITLE_CHARS = 32
 _DESCRIPTION_CHARS = 128
-# Channel mode takes Slack channels only so far, so Teams does not offer it.
-NOT_IN_TEAMS = frozenset({"channel"})
-# Where each command is offered: what everyone types in the personal chat (and `add`),
-# the content team's work in teams, the admin's settings in group chats. Teams allows ten a
-# scope, so 'later' and 'forget-me' (both also reachable by button) and the crisis switch sit
-# in the group chat menu. `help` lists all.
-_PERSONAL = ["picks", "prefs", "insights", "tips", "in", "out", "suggest", "my-data", "help", "add"]
-_OVERFLOW = ["later", "forget-me", "pause", "resume"]
-MENUS = {
-    "personal": _PERSONAL,
-    "team": [name for name in CONTENT_TEAM if name not in (*_PERSONAL, *_OVERFLOW)],
-    "groupChat": [name for name in ADMIN if name not in NOT_IN_TEAMS] + _OVERFLOW,
-}
+# Where each command is offered: what everyone types in the personal chat, the content team's
+# work in teams, the admins' settings in group chats. Teams shows ten a scope, so these are a
+# choice from the registry; `help` lists everything a person may run.
+_MENU_CHOICE = {
+    "personal": (
+        "picks", "prefs", "insights", "tips", "in", "out", "pause", "suggest", "my-data", "help",
+    ),
+    "team": (
+        "add", "list", "edit", "retire", "approve", "reject", "stats", "export", "send-now",
+        "self-driven",
+    ),
+    "groupChat": (
+        "role", "guidelines", "disclosure", "schedule", "channel", "needs-help",
+        "insights refresh", "pause programme", "resume programme", "later",
+    ),
+}  # fmt: skip
+
+
+def _menus() -> dict[str, list[CommandSpec]]:
+    """The menus, keeping only commands the registry has and Teams can serve."""
+    known = {spec.name: spec for spec in COMMANDS if spec.available_on(CAPABILITIES)}
+    return {
+        scope: [known[name] for name in names if name in known][:_MENU_COMMANDS]
+        for scope, names in _MENU_CHOICE.items()
+    }
+
+
+MENUS = _menus()
 
 
 @dataclass(frozen=True)
@@ -86,20 +103,20 @@ def _bot(app_id: str) -> dict[str, Any]:
         "supportsFiles": False,
         "isNotificationOnly": False,
         "commandLists": [
-            {"scopes": [scope], "commands": [_command(name) for name in names[:_MENU_COMMANDS]]}
-            for scope, names in MENUS.items()
+            {"scopes": [scope], "commands": [_command(spec) for spec in specs]}
+            for scope, specs in MENUS.items()
         ],
     }
 
 
-def _command(name: str) -> dict[str, str]:
-    """A menu entry from the command's help line ('/boost add <link> — preview and add …')."""
-    usage, _, meaning = translate(f"help.{name}", "en").partition(" — ")
-    usage = usage.replace("/boost", "").strip()
-    description = f"{meaning} ({usage})" if usage and usage != name else meaning
+def _command(spec: CommandSpec) -> dict[str, str]:
+    """A menu entry from the command's help line ('add <link> — preview and add …')."""
+    usage, _, meaning = translate(f"help.{spec.key}", "en").partition(" — ")
+    usage = usage.strip()
+    description = f"{meaning} ({usage})" if usage and usage != spec.name else meaning
     if len(description) > _DESCRIPTION_CHARS:
         description = description[: _DESCRIPTION_CHARS - 1] + "…"
-    return {"title": name[:_TITLE_CHARS], "description": description}
+    return {"title": spec.name[:_TITLE_CHARS], "description": description}
 
 
 def _check(settings: PackageSettings) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from microsoft_agents.activity import Activity, ChannelAccount, Mention
 
-from bot.teams.render import ACTION_KEY, INPUT_KEY, VALUE_KEY
+from bot.teams.render import ACTION_KEY, VALUE_KEY
 from domain.errors import InvalidInput
+from handlers.actions import CAPTION_PREFIX, Press
 from handlers.types import Actor
 
 PLATFORM = "teams"
@@ -20,16 +20,6 @@ _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 # Looks up a conversation member's account (to learn the id behind a mention).
 MemberLookup = Callable[[str], Awaitable[ChannelAccount | None]]
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """A pressed card button: its action id, its value, and every input of the card."""
-
-    action_id: str
-    value: str
-    inputs: dict[str, Any]
-    input_id: str
 
 
 def tenant_id(activity: Activity) -> str:
@@ -100,18 +90,30 @@ def stored_reference(activity: Activity) -> dict[str, Any]:
     return data
 
 
-def submitted(activity: Activity) -> Submitted | None:
-    """The card button pressed, when a message carries an Action.Submit value."""
+def press(activity: Activity) -> Press | None:
+    """The card button pressed, when a message carries an Action.Submit value.
+
+    Teams sends every input of the card with the press: a caption as typed, a multiple
+    choice as its values joined by commas, a date as YYYY-MM-DD.
+    """
     value = activity.value
     if not isinstance(value, dict) or not isinstance(value.get(ACTION_KEY), str):
         return None
-    action_id = str(value[ACTION_KEY])
-    return Submitted(
-        action_id=action_id,
-        value=str(value.get(VALUE_KEY) or ""),
-        inputs=value,
-        input_id=str(value.get(INPUT_KEY) or action_id),
+    inputs = {
+        str(key): _input_values(str(key), found)
+        for key, found in value.items()
+        if key not in (ACTION_KEY, VALUE_KEY)
+    }
+    return Press(
+        action_id=str(value[ACTION_KEY]), value=str(value.get(VALUE_KEY) or ""), inputs=inputs
     )
+
+
+def _input_values(key: str, found: Any) -> tuple[str, ...]:
+    text = found if isinstance(found, str) else ""
+    if key.startswith(CAPTION_PREFIX):
+        return (text,)  # a caption is text, commas and all
+    return tuple(part for part in (piece.strip() for piece in text.split(",")) if part)
 
 
 async def command_text(activity: Activity, *, lookup: MemberLookup) -> str:

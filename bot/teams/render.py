@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, assert_never
 from urllib.parse import urlsplit
 
+from handlers.actions import caption_input
 from handlers.types import (
     Actions,
     Attachment,
@@ -22,6 +23,8 @@ from handlers.types import (
     Button,
     Choice,
     ContentCard,
+    DateInput,
+    ItemSummary,
     Reply,
     ShareReady,
     Text,
@@ -34,11 +37,8 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
 ELLIPSIS = "…"
-CAPTION_PREFIX = "caption:"
 ACTION_KEY = "action"
 VALUE_KEY = "value"
-# A Save button names the choice input it saves (ids are numbered when repeated in a card).
-INPUT_KEY = "input"
 
 # Teams refuses bot messages over about 28 KB; cards are kept well below that.
 _CARD_BYTES = 24_000
@@ -99,20 +99,6 @@ def render_messages(reply: Reply, *, locale: str) -> list[RenderedMessage]:
     ]
 
 
-def read_caption(value: dict[str, Any], content_id: int) -> str | None:
-    """The caption as edited in a pick's card, from an Action.Submit value."""
-    found = value.get(f"{CAPTION_PREFIX}{content_id}")
-    return found if isinstance(found, str) else None
-
-
-def read_choice(value: dict[str, Any], input_id: str) -> list[str]:
-    """The option values picked in a rendered `Choice` (a comma-separated input value)."""
-    found = value.get(input_id)
-    if not isinstance(found, str):
-        return []
-    return [part for part in (piece.strip() for piece in found.split(",")) if part]
-
-
 # ---------------------------------------------------------------- messages and size
 
 
@@ -135,7 +121,7 @@ def _message(
     blocks: Sequence[Block], files: Sequence[Attachment], *, locale: str
 ) -> RenderedMessage:
     ids = _Ids()
-    body = [element for block in blocks for element in _render(block, ids=ids, locale=locale)]
+    body = [element for block in blocks for element in _render(block, ids=ids)]
     images = [f for f in files if _is_png(f) and len(f.content) <= _IMAGE_BYTES]
     body += [element for image in images for element in _image_file(image)]
     body = _within_size(body, locale=locale)
@@ -187,13 +173,17 @@ def _block_summary(block: Block) -> str:
 # ---------------------------------------------------------------- blocks
 
 
-def _render(block: Block, *, ids: _Ids, locale: str) -> list[Element]:
+def _render(block: Block, *, ids: _Ids) -> list[Element]:
     if isinstance(block, Text):
         return _text(block)
     if isinstance(block, Actions):
         return _action_sets(block.buttons)
     if isinstance(block, Choice):
-        return _choice(block, ids=ids, locale=locale)
+        return [_choice(block, ids=ids)]
+    if isinstance(block, DateInput):
+        return [_date_input(block, ids=ids)]
+    if isinstance(block, ItemSummary):
+        return _item_summary(block)
     if isinstance(block, ContentCard):
         return [_content_card(block, ids=ids)]
     if isinstance(block, ShareReady):
@@ -301,8 +291,8 @@ def _web_url(url: str) -> str | None:
 # ---------------------------------------------------------------- choices
 
 
-def _choice(choice: Choice, *, ids: _Ids, locale: str) -> list[Element]:
-    """A choice list and its own Save button (Teams sends inputs only when a button is pressed)."""
+def _choice(choice: Choice, *, ids: _Ids) -> Element:
+    """A choice list; what is ticked is sent with the card's Save (one Save for all inputs)."""
     selected = [option.value for option in choice.options if option.selected]
     if not choice.multiple:
         selected = selected[:1]
@@ -319,12 +309,33 @@ def _choice(choice: Choice, *, ids: _Ids, locale: str) -> list[Element]:
     }
     if selected:
         choice_set["value"] = ",".join(selected)
-    save = {
-        "type": "Action.Submit",
-        "title": _clip(translate("teams.save", locale), _BUTTON_CHARS),
-        "data": {ACTION_KEY: choice.action_id, VALUE_KEY: "", INPUT_KEY: choice_set["id"]},
+    return choice_set
+
+
+def _date_input(date_input: DateInput, *, ids: _Ids) -> Element:
+    """A date picker, empty unless a date is set."""
+    element: Element = {
+        "type": "Input.Date",
+        "id": ids.take(date_input.input_id),
+        "label": _clip(date_input.label.strip() or ELLIPSIS, _LABEL_CHARS),
     }
-    return [choice_set, {"type": "ActionSet", "actions": [save]}]
+    if date_input.initial is not None:
+        element["value"] = date_input.initial.isoformat()
+    return element
+
+
+def _item_summary(summary: ItemSummary) -> list[Element]:
+    """The linked title, the image and the details."""
+    title = _run(
+        _one_line(summary.title), _TITLE_CHARS, size="Medium", weight="Bolder", url=summary.url
+    )
+    items: list[Element] = [_rich([title])]
+    image = _web_url(summary.image_url or "")
+    if image is not None:
+        items.append({"type": "Image", "url": image, "altText": _clip(summary.title, _LABEL_CHARS)})
+    if summary.details.strip():
+        items.append(_paragraph(summary.details.strip()))
+    return items
 
 
 # ---------------------------------------------------------------- picks and shares
@@ -361,7 +372,7 @@ def _caption_input(card: ContentCard, *, ids: _Ids) -> Element:
     max_length = max(1, min(_INPUT_CHARS, card.caption_max_chars))
     element: Element = {
         "type": "Input.Text",
-        "id": ids.take(f"{CAPTION_PREFIX}{card.content_id}"),
+        "id": ids.take(caption_input(card.content_id)),
         "label": _clip(card.caption_label.strip() or ELLIPSIS, _LABEL_CHARS),
         "isMultiline": True,
         "maxLength": max_length,

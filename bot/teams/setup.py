@@ -6,9 +6,15 @@ import logging
 
 from aiohttp import web
 
-from bot.settings import Settings
 from bot.teams.app import TeamsAdapter
-from bot.teams.cloud import TeamsCredentials
+from bot.teams.cloud import (
+    TeamsCloudAdapter,
+    TeamsCredentials,
+    auth_configuration,
+    build_cloud_adapter,
+)
+from bot.teams.messenger import TeamsMessenger
+from bot.teams.settings import TeamsSettings
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
@@ -20,13 +26,13 @@ ANONYMOUS_BANNER = (
 )
 
 
-def credentials_from(settings: Settings) -> TeamsCredentials | None:
+def credentials_from(settings: TeamsSettings) -> TeamsCredentials | None:
     """The bot registration from settings; None when none of it is set, an error when half is."""
-    password = settings.teams_app_password.get_secret_value() if settings.teams_app_password else ""
+    password = settings.app_password.get_secret_value() if settings.app_password else ""
     values = {
-        "TEAMS_APP_ID": settings.teams_app_id.strip(),
+        "TEAMS_APP_ID": settings.app_id.strip(),
         "TEAMS_APP_PASSWORD": password,
-        "TEAMS_TENANT_ID": settings.teams_tenant_id.strip(),
+        "TEAMS_TENANT_ID": settings.tenant_id.strip(),
     }
     missing = [name for name, value in values.items() if not value]
     if len(missing) == len(values):
@@ -40,7 +46,9 @@ def credentials_from(settings: Settings) -> TeamsCredentials | None:
     )
 
 
-def register(web_app: web.Application, *, settings: Settings, services: Services) -> TeamsAdapter:
+def register(
+    web_app: web.Application, *, settings: TeamsSettings, services: Services
+) -> TeamsAdapter:
     """Serve Teams on `web_app` at POST /api/messages; the adapter is kept in TEAMS_ADAPTER."""
     credentials = credentials_from(settings)
     adapter = TeamsAdapter(services=services, credentials=credentials)
@@ -62,3 +70,15 @@ def register(web_app: web.Application, *, settings: Settings, services: Services
             credentials.tenant_id,
         )
     return adapter
+
+
+def standalone_messenger(
+    settings: TeamsSettings, *, services: Services
+) -> tuple[TeamsMessenger, TeamsCloudAdapter]:
+    """A messenger for work outside the server, and the adapter whose `aclose` ends it."""
+    credentials = credentials_from(settings)
+    cloud = build_cloud_adapter(auth_configuration(credentials))
+    messenger = TeamsMessenger(
+        adapter=cloud, db=services.db, app_id=credentials.app_id if credentials else None
+    )
+    return messenger, cloud

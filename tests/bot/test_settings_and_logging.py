@@ -12,17 +12,29 @@ from pydantic import ValidationError
 
 from bot.app import safe_database_url
 from bot.logging_setup import configure_logging, redact
+from bot.platforms import SETTINGS
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _variables() -> list[str]:
+    """Every environment variable: the server's settings and each platform's."""
+    names = [name.upper() for name in Settings.model_fields]
+    for model in SETTINGS:
+        prefix = str(model.model_config.get("env_prefix", ""))
+        names += [f"{prefix}{name}".upper() for name in model.model_fields]
+    return names
+
+
 def test_every_setting_is_documented_in_env_example_and_readme() -> None:
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in Settings.model_fields:
-        assert re.search(rf"^{name.upper()}=", example, re.MULTILINE), name
-        assert f"`{name.upper()}`" in readme, name
+    names = _variables()
+    assert {"SLACK_BOT_TOKEN", "TEAMS_APP_ID", "TEAMS_RATE_BURST", "PORT"} <= set(names)
+    for name in names:
+        assert re.search(rf"^{name}=", example, re.MULTILINE), name
+        assert f"`{name}`" in readme, name
 
 
 def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,6 +42,7 @@ def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.delenv(name.upper(), raising=False)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.host, settings.port) == ("127.0.0.1", 3978)
+    assert settings.public_url == "http://127.0.0.1:3978"
     assert settings.effective_database_url == "sqlite+aiosqlite:///var/socialboost.db"
 
 
@@ -68,3 +81,16 @@ def test_json_logs_are_one_redacted_object_per_line(capsys: pytest.CaptureFixtur
     entry = json.loads(line)
     assert entry["level"] == "INFO" and entry["logger"] == "t"
     assert "xoxb-99" not in entry["message"]
+
+
+def test_tracked_links_follow_the_port_when_no_public_address_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (issue 14): with PORT=4317 links pointed at :3978 and were dead."""
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("PORT", "4317")
+    assert Settings(_env_file=None).public_url == "http://127.0.0.1:4317"  # type: ignore[call-arg]
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    assert Settings(_env_file=None).public_url == "http://127.0.0.1:4317"  # type: ignore[call-arg]
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://boost.example.org/")
+    assert Settings(_env_file=None).public_url == "https://boost.example.org"  # type: ignore[call-arg]

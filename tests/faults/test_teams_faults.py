@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import setup
 from bot.teams.app import TeamsAdapter
 from bot.teams.messenger import RetryPolicy as TeamsRetry
 from bot.teams.messenger import TeamsMessenger
+from bot.teams.settings import TeamsSettings
 from content_store.models import Delivery, Event
 from content_store.people import get_or_create_workspace
 from handlers.context import Services
@@ -48,7 +48,7 @@ async def teams(
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    adapter = setup.register(app, settings=Settings(_env_file=None), services=services)  # type: ignore[call-arg]
+    adapter = setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
     async with TestClient(TestServer(app)) as client:
         yield client, adapter
 

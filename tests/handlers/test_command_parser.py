@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
 from domain.programme import Role
-from handlers.command_parser import parse_command
+from handlers.commands import parse_command
 
 
 def test_empty_means_my_picks_now() -> None:
@@ -53,7 +53,7 @@ def test_role_takes_a_slack_mention_and_roles() -> None:
         ("role <@U1> king", "command.role"),
         ("prefs please", "command.extra"),
         ("list zero", "command.page"),
-        ("edit 4 caption ''", "command.caption"),
+        ('edit 4 caption ""', "command.caption"),
         ("x" * 5000, "command.too_long"),
     ],
 )

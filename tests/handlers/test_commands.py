@@ -13,11 +13,13 @@ from sqlalchemy import select
 from content_store.models import Delivery, Person, Workspace
 from domain.errors import InvalidInput
 from domain.programme import Role
-from handlers import content_library, programme
-from handlers.commands import ContentPreview, error_reply, run_command
-from handlers.context import Services
+from handlers import actions, programme
+from handlers.actions import Press
+from handlers.commands import run_command
+from handlers.context import Services, error_reply
 from handlers.deliveries import Outcome
-from handlers.types import Reply
+from handlers.dispatch import dispatch
+from handlers.types import Button, Reply
 from tests.conftest import FakeClock
 from tests.factories import actor, add_item, grant
 from tests.fakes import FakeMessenger, drain
@@ -50,8 +52,8 @@ CONTENT_COMMANDS = [
     "edit 1 priority 1",
     "retire 1",
     "approve",
-    "pause",
-    "resume",
+    "pause programme",
+    "resume programme",
     "stats",
     "stats 1",
     "export",
@@ -125,20 +127,49 @@ async def test_add_previews_first_and_saves_only_on_confirmation(
     services: Services, messenger: FakeMessenger, site: str
 ) -> None:
     await grant(services.db, "U-CT", Role.CONTENT)
-    outcome = await run_command(
+    preview = await run_command(
         services,
         actor("U-CT"),
         f'add {site}/post #news caption "Read this" until 2030-01-01',
         messenger=messenger,
     )
-    assert isinstance(outcome, ContentPreview)
-    assert outcome.new.title == "A page" and outcome.new.topics == ("news",)
-    assert "Read this" in _text(outcome.reply)
+    assert "Read this" in _details(preview) and "#news" in _details(preview)
+    save = _button(preview, actions.CONTENT_SAVE)
     listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
     assert "library has no items" in _text(listing)
-    await content_library.add(services, actor("U-CT"), outcome.new)
+    saved = await dispatch(services, actor("U-CT"), save, messenger=messenger)
+    assert "A page" in _text(saved.reply or Reply())
     listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
     assert "A page" in _text(listing)
+    again = await dispatch(services, actor("U-CT"), save, messenger=messenger)
+    assert "expired or was already saved" in _text(again.reply or Reply())
+
+
+async def test_a_preview_is_saved_only_by_the_person_who_made_it(
+    services: Services, messenger: FakeMessenger, site: str
+) -> None:
+    await grant(services.db, "U-CT", Role.CONTENT)
+    await grant(services.db, "U-CT2", Role.CONTENT)
+    preview = await run_command(services, actor("U-CT"), f"add {site}/x", messenger=messenger)
+    save = _button(preview, actions.CONTENT_SAVE)
+    forged = await dispatch(services, actor("U-CT2"), save, messenger=messenger)
+    assert "expired" in _text(forged.reply or Reply())
+    cancel = _button(preview, actions.CONTENT_CANCEL)
+    await dispatch(services, actor("U-CT"), cancel, messenger=messenger)
+    listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
+    assert "library has no items" in _text(listing)
+
+
+def _button(reply: Reply, action_id: str) -> Press:
+    for block in reply.blocks:
+        for button in getattr(block, "buttons", ()):
+            if button.action_id == action_id:
+                return Press(action_id, button.value)
+    raise AssertionError(f"no {action_id} button")
+
+
+def _details(reply: Reply) -> str:
+    return "\n".join(getattr(block, "details", "") for block in reply.blocks)
 
 
 async def test_pause_stops_send_now_and_resume_restarts(
@@ -149,12 +180,25 @@ async def test_pause_stops_send_now_and_resume_restarts(
     for user in ("U1", "U2", "U3"):
         await programme.answer_invitation(services, actor(user), "in")
     await programme.answer_invitation(services, actor("U-NO"), "no")
-    await run_command(services, actor("U-CT"), "pause", messenger=messenger)
+    confirm = await run_command(services, actor("U-CT"), "pause programme", messenger=messenger)
+    assert "3 people taking part" in _text(confirm)
+    await dispatch(
+        services,
+        actor("U-CT"),
+        _button(confirm, actions.PROGRAMME_PAUSE_CONFIRM),
+        messenger=messenger,
+    )
     with pytest.raises(InvalidInput) as refused:
         await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
     assert refused.value.code == "programme.paused"
     assert messenger.sent == []
-    await run_command(services, actor("U-CT"), "resume", messenger=messenger)
+    confirm = await run_command(services, actor("U-CT"), "resume programme", messenger=messenger)
+    await dispatch(
+        services,
+        actor("U-CT"),
+        _button(confirm, actions.PROGRAMME_RESUME_CONFIRM),
+        messenger=messenger,
+    )
     reply = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
     again = await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
     assert "queued for 3 people" in _text(reply) and "queued for 0 people" in _text(again)
@@ -189,7 +233,7 @@ async def test_failed_deliveries_are_recorded_and_retried_only_when_transient(
 async def test_my_data_comes_as_a_json_file(services: Services, messenger: FakeMessenger) -> None:
     await programme.answer_invitation(services, actor(), "in")
     reply = await run_command(services, actor(), "my-data", messenger=messenger)
-    (attachment,) = reply.files  # type: ignore[union-attr]
+    (attachment,) = reply.files
     assert json.loads(attachment.content)["person"]["external_id"] == "U1"
 
 
@@ -210,9 +254,80 @@ async def test_help_lists_only_what_the_person_may_do(
     await grant(services.db, "UADM", Role.ADMIN)
     admin = _text(await run_command(services, actor("UADM"), "help", messenger=messenger))
     assert "/boost add" not in employee and "/boost role" not in employee
-    assert "/boost add" in admin and "/boost role" in admin
+    assert "regroup" not in employee and "pause programme" not in employee
+    assert "/boost add" in admin and "/boost role" in admin and "/boost pause programme" in admin
+    assert "For admins" in admin and "For admins" not in employee
     one = _text(await run_command(services, actor("U-E"), "help suggest", messenger=messenger))
     assert one.startswith("/boost suggest")
+
+
+async def test_help_in_teams_has_no_slash_and_no_channel_mode(
+    services: Services, messenger: FakeMessenger
+) -> None:
+    await grant(services.db, "UADM", Role.ADMIN)
+    teams = actor("UADM").__class__("teams", "T-TENANT", "UADM")
+    text = _text(await run_command(services, teams, "help", messenger=messenger))
+    assert "/boost" not in text and "picks —" in text and "channel" not in text
+    with pytest.raises(InvalidInput) as refused:
+        await run_command(services, teams, "channel #general", messenger=messenger)
+    assert refused.value.code == "command.unavailable"
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("pcks", "command.unknown_close"),
+        ("stast", "command.unknown_close"),
+        ("xyzzy", "command.unknown"),
+    ],
+)
+async def test_unknown_words_are_refused_with_the_closest_command(
+    services: Services, messenger: FakeMessenger, typed: str, code: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await run_command(services, actor(), typed, messenger=messenger)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("typed", ["hi", "Hello there!", "what's this?", "can you help me share"])
+async def test_greetings_and_free_text_get_a_friendly_answer(
+    services: Services, messenger: FakeMessenger, typed: str
+) -> None:
+    first = await run_command(services, actor("U-NEW"), typed, messenger=messenger)
+    assert any(b.action_id == actions.PROGRAMME_ANSWER for b in _buttons(first))  # the welcome
+    await programme.answer_invitation(services, actor("U-NEW"), "in")
+    later = _text(await run_command(services, actor("U-NEW"), typed, messenger=messenger))
+    assert "/boost picks" in later and "don't know" not in later
+
+
+@pytest.mark.parametrize("typed", ["I'm in", "i’m in!", "Ik doe mee"])
+async def test_typing_a_button_label_does_what_the_button_does(
+    services: Services, messenger: FakeMessenger, typed: str
+) -> None:
+    await run_command(services, actor("U-NEW"), typed, messenger=messenger)
+    async with services.db.session() as session:
+        person = (await session.execute(select(Person))).scalar_one()
+    assert person.status.value == "in"
+
+
+async def test_personal_pause_is_always_personal_even_for_an_admin(
+    services: Services, messenger: FakeMessenger
+) -> None:
+    await grant(services.db, "UADM", Role.ADMIN)
+    await programme.answer_invitation(services, actor("UADM"), "in")
+    await run_command(services, actor("UADM"), "pause", messenger=messenger)
+    async with services.db.session() as session:
+        workspace = (await session.execute(select(Workspace))).scalar_one()
+        person = (await session.execute(select(Person))).scalar_one()
+    assert not workspace.paused and person.cadence.value == "paused"
+    await run_command(services, actor("UADM"), "resume", messenger=messenger)
+    async with services.db.session() as session:
+        person = (await session.execute(select(Person))).scalar_one()
+    assert person.cadence.value == "weekly"
+
+
+def _buttons(reply: Reply) -> list[Button]:
+    return [button for block in reply.blocks for button in getattr(block, "buttons", ())]
 
 
 async def test_errors_are_explained_in_the_persons_language(services: Services) -> None:

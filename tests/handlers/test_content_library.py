@@ -47,7 +47,7 @@ async def _count(services: Services) -> int:
 
 async def test_content_team_previews_then_saves(services: Services, site: str) -> None:
     await grant(services.db, "U-CT", Role.CONTENT)
-    new = await content_library.preview(
+    new = await content_library.preview_content(
         services,
         actor("U-CT"),
         AddRequest(url=f"{site}/launch?utm_source=x#top", topics=("product",)),
@@ -67,10 +67,10 @@ async def test_duplicate_url_is_refused_naming_the_existing_item(
     services: Services, site: str
 ) -> None:
     await grant(services.db, "U-CT", Role.CONTENT)
-    new = await content_library.preview(services, actor("U-CT"), AddRequest(url=f"{site}/launch"))
+    new = await content_library.preview_content(services, actor("U-CT"), AddRequest(url=f"{site}/launch"))
     await content_library.add(services, actor("U-CT"), new)
     with pytest.raises(InvalidInput) as refused:
-        await content_library.preview(
+        await content_library.preview_content(
             services, actor("U-CT"), AddRequest(url=f"{site}/launch?utm_campaign=y")
         )
     assert refused.value.code == "content.duplicate"
@@ -81,7 +81,7 @@ async def test_duplicate_url_is_refused_naming_the_existing_item(
 
 async def test_employees_cannot_add_list_or_retire(services: Services, site: str) -> None:
     for call in (
-        content_library.preview(services, actor("U-E"), AddRequest(url=f"{site}/launch")),
+        content_library.preview_content(services, actor("U-E"), AddRequest(url=f"{site}/launch")),
         content_library.list_items(services, actor("U-E")),
         content_library.retire(services, actor("U-E"), 1),
         content_library.approve(services, actor("U-E"), 1),
@@ -118,9 +118,9 @@ async def test_private_addresses_are_refused_with_the_real_policy(
     await grant(services.db, "U-CT", Role.CONTENT)
     strict = Services(db=services.db, captions=services.captions, public_base_url="http://x")
     with pytest.raises(InvalidInput):
-        await content_library.preview(strict, actor("U-CT"), AddRequest(url=f"{site}/launch"))
+        await content_library.preview_content(strict, actor("U-CT"), AddRequest(url=f"{site}/launch"))
     with pytest.raises(InvalidInput):
-        await content_library.preview(
+        await content_library.preview_content(
             strict, actor("U-CT"), AddRequest(url="http://169.254.169.254/latest/meta-data/")
         )
 

@@ -10,8 +10,7 @@ from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.programme import Role
 from handlers import insights, programme
-from handlers.command_parser import parse_command
-from handlers.commands import help_reply, run_command
+from handlers.commands import parse_command, run_command
 from handlers.context import Services
 from handlers.types import Actions, Actor, Reply
 from tests.conftest import FakeClock
@@ -111,17 +110,17 @@ async def test_regroup_all_covers_every_workspace_and_replaces_old_groups(
 
 
 def test_insights_takes_only_refresh() -> None:
-    assert parse_command("insights").topic_or_kind is None
-    assert parse_command("insights refresh").topic_or_kind == "refresh"
+    assert parse_command("insights").name == "insights"
+    assert parse_command("insights refresh").name == "insights refresh"
     with pytest.raises(InvalidInput) as refused:
         parse_command("insights everyone")
-    assert refused.value.code == "command.insights"
+    assert refused.value.code == "command.extra"
 
 
 async def test_help_lists_the_new_commands_by_role(services: Services) -> None:
-    everyone = _text(await help_reply(services, actor("U1"), None))
+    everyone = _text(await run_command(services, actor("U1"), "help", messenger=FakeMessenger()))
     assert "/boost insights" in everyone and "/boost tips" in everyone
     assert "self-driven" not in everyone
     await grant(services.db, "UCONTENT", Role.CONTENT)
-    team = _text(await help_reply(services, actor("UCONTENT"), None))
+    team = _text(await run_command(services, actor("UCONTENT"), "help", messenger=FakeMessenger()))
     assert "/boost self-driven" in team and "/boost needs-help" in team

@@ -297,7 +297,7 @@ async def test_the_runtime_runs_the_digest_schedule(services: Services, clock: F
     await _org(services.db, clock)
     async with services.db.session() as session:
         ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
-    runners = Runtime(Settings(), services, {}).runners()
+    runners = Runtime(Settings(), services, {}, rates={}).runners()
 
     planned = await runners[ScheduleKind.DIGEST](services, ws, "UTC", clock.now())
 

@@ -81,16 +81,16 @@ async def test_bad_topic_and_network_name_the_problem(services: Services) -> Non
         await programme.set_networks(services, actor(), ["myspace"])
 
 
-async def test_snooze_needs_paused_and_a_future_date(services: Services) -> None:
+async def test_a_snooze_needs_a_future_date_and_keeps_the_cadence(services: Services) -> None:
     await programme.answer_invitation(services, actor(), "in")
     with pytest.raises(InvalidInput) as refused:
         await programme.set_cadence(
-            services, actor(), Cadence.WEEKLY, paused_until=date(2027, 1, 1)
+            services, actor(), Cadence.WEEKLY, paused_until=date(2026, 11, 16)
         )
     assert refused.value.code == "cadence.snooze"
-    await programme.set_cadence(services, actor(), Cadence.PAUSED, paused_until=date(2027, 1, 1))
+    await programme.set_cadence(services, actor(), Cadence.MONTHLY, paused_until=date(2027, 1, 1))
     person = await _person(services)
-    assert (person.cadence, person.paused_until) == (Cadence.PAUSED, date(2027, 1, 1))
+    assert (person.cadence, person.paused_until) == (Cadence.MONTHLY, date(2027, 1, 1))
 
 
 async def test_consents_start_off_and_follow_the_person(services: Services) -> None:

@@ -111,7 +111,7 @@ async def test_the_server_plans_reminders_when_their_schedule_fires(
     services: Services, clock: FakeClock
 ) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    runner = Runtime(settings, services, {}).runners()[ScheduleKind.REMINDERS]
+    runner = Runtime(settings, services, {}, rates={}).runners()[ScheduleKind.REMINDERS]
     await _invite(services, "U1")
     clock.advance(days=8)
     assert await runner(services, await _workspace(services), "UTC", clock.now()) == 1

@@ -21,12 +21,12 @@ from domain.errors import InvalidInput
 from domain.networks import Network
 from handlers.command_parser import (
     MAX_COMMAND_LENGTH,
-    parse_command,
     parse_content_id,
     parse_day,
     parse_url,
     parse_user,
 )
+from handlers.commands import parse_command
 from tests.captions.strategies import disclosures, links, networks, requests, texts
 
 pytestmark = pytest.mark.security

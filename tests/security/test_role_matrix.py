@@ -11,11 +11,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import setup
+from bot.teams.settings import TeamsSettings
 from content_store.models import AuditEntry
 from domain.programme import Role
-from handlers.command_parser import ADMIN, CONTENT_TEAM
+from handlers.commands import COMMANDS as REGISTRY
 from handlers.context import Services
 from messages import translate
 from tests.bot.slack.fake_slack import FakeSlack
@@ -43,8 +43,8 @@ COMMANDS = {
     "retire": "retire 1",
     "approve": "approve 1",
     "reject": "reject 1",
-    "pause": "pause",
-    "resume": "resume",
+    "pause programme": "pause programme",
+    "resume programme": "resume programme",
     "stats": "stats 1",
     "export": "export content",
     "send-now": "send-now",
@@ -55,19 +55,22 @@ COMMANDS = {
     "schedule": "schedule picks mon 10:00",
     "self-driven": "self-driven",
     "needs-help": "needs-help",
+    "insights refresh": "insights refresh",
 }
 EXTRA = {
     "export people": ("export people", Role.ADMIN),
-    "insights refresh": ("insights refresh", Role.CONTENT),
 }
+PRIVILEGED = {spec.name: spec for spec in REGISTRY if spec.audience.role is not None}
 
 
 def test_the_matrix_covers_every_privileged_command() -> None:
-    assert set(COMMANDS) == {*CONTENT_TEAM, *ADMIN}
+    assert set(COMMANDS) == set(PRIVILEGED)
 
 
 def _needed(name: str) -> Role:
-    return Role.ADMIN if name in ADMIN else Role.CONTENT
+    role = PRIVILEGED[name].audience.role
+    assert role is not None
+    return role
 
 
 def _allowed(role: str, needed: Role) -> bool:
@@ -103,11 +106,7 @@ async def test_slack_slash_commands_follow_the_matrix(
     await add_item(services.db, slug="a", now=clock.now())
     typed = text.format(who="<@U2|bo>", channel="<#C0BOOST|boost>")
     await slash(client, slack, typed, name="cmd")
-    if name == "add":  # add answers in a modal: the refusal lands in views.update
-        answered = await until(lambda: slack.calls_to("views.update"))
-        shown = json.dumps(answered[-1].args)
-    else:
-        shown = json.dumps(await until(lambda: slack.responses("cmd")))
+    shown = json.dumps(await until(lambda: slack.responses("cmd")))
     refused = REFUSAL in shown
     assert refused is not _allowed(role, needed), shown[:300]
     if refused:
@@ -132,7 +131,7 @@ async def teams(
     for variable in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(variable, raising=False)
     app = create_app(services)
-    setup.register(app, settings=Settings(_env_file=None), services=services)  # type: ignore[call-arg]
+    setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -158,6 +157,9 @@ async def test_teams_messages_follow_the_matrix(
     answers = connector.posted_to(PERSONAL)[before:]
     assert answers, f"no answer to {typed!r}"
     shown = json.dumps([call.body for call in answers], ensure_ascii=False)
+    if name == "channel":  # Teams offers no channel mode yet: nobody may run it there
+        assert "is not available in Teams" in shown and await _audits(services) == 0
+        return
     refused = REFUSAL in shown
     assert refused is not _allowed(role, needed), shown[:300]
     if refused:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,13 +14,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.slack.render import (
-    CAPTION_ACTION_ID,
     action_id_for,
-    caption_block_id,
     escape,
     neutral_action_id,
-    read_caption,
-    read_choices,
     render_home,
     render_message,
     render_messages,
@@ -31,6 +28,7 @@ from handlers.types import (
     Choice,
     ChoiceOption,
     ContentCard,
+    DateInput,
     Reply,
     ShareReady,
     Text,
@@ -95,8 +93,11 @@ def check_limits(block: dict[str, Any]) -> None:
         check_actions(block["elements"])
     if block["type"] == "input":
         element = block["element"]
-        assert 1 <= element["max_length"] <= 3000
-        assert len(element.get("initial_value", "")) <= element["max_length"]
+        if element["type"] == "plain_text_input":
+            assert 1 <= element["max_length"] <= 3000
+            assert len(element.get("initial_value", "")) <= element["max_length"]
+        else:
+            check_actions([element])
 
 
 def check_actions(elements: list[dict[str, Any]]) -> None:
@@ -210,7 +211,7 @@ def test_hostile_text_in_every_field_stays_literal() -> None:
         "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|bank&gt;" in t for t in texts
     )
     # Plain-text surfaces are never parsed by Slack, so the caption is shown exactly.
-    input_block = by_id(message.blocks, caption_block_id(1))
+    input_block = by_id(message.blocks, "caption:1")
     assert input_block["element"]["initial_value"] == HOSTILE
     preformatted = by_id(message.blocks, "copy:7")["elements"][0]["elements"][0]
     assert preformatted == {"type": "text", "text": HOSTILE}
@@ -355,19 +356,17 @@ def test_long_labels_values_and_urls_are_fitted() -> None:
     assert "url" not in element  # Slack would refuse the whole message
 
 
-def test_multiple_choice_splits_into_checkboxes_of_ten() -> None:
+def test_multiple_choice_splits_into_input_blocks_of_ten_checkboxes() -> None:
     options = tuple(ChoiceOption(f"Topic {n}", f"t{n}", selected=n in (3, 14)) for n in range(23))
     reply = Reply(blocks=(Choice("prefs.topics", "Your topics", options, multiple=True),))
     message = render_message(reply)
     assert_message(message)
-    label, actions = message.blocks
-    assert label["text"]["text"] == "Your topics"
-    elements = actions["elements"]
-    assert [e["action_id"] for e in elements] == [
-        "prefs.topics",
-        "prefs.topics:1",
-        "prefs.topics:2",
-    ]
+    assert [b["type"] for b in message.blocks] == ["input"] * 3
+    assert [b["label"]["text"] for b in message.blocks] == ["Your topics"] * 3
+    # Inputs do not report each tick: the form's Save reads them all at once.
+    assert all(b["dispatch_action"] is False and b["optional"] for b in message.blocks)
+    elements = [b["element"] for b in message.blocks]
+    assert [e["action_id"] for e in elements] == ["prefs.topics"] * 3
     assert [len(e["options"]) for e in elements] == [10, 10, 3]
     assert elements[0]["initial_options"] == [
         {"text": {"type": "plain_text", "text": "Topic 3"}, "value": "t3"}
@@ -379,7 +378,7 @@ def test_single_choice_is_a_select_with_its_initial_option() -> None:
     options = (ChoiceOption("English", "en"), ChoiceOption("Nederlands", "nl", selected=True))
     message = render_message(Reply(blocks=(Choice("prefs.language", "Language", options),)))
     assert_message(message)
-    select = message.blocks[1]["elements"][0]
+    select = message.blocks[0]["element"]
     assert select["type"] == "static_select"
     assert select["initial_option"] == {
         "text": {"type": "plain_text", "text": "Nederlands"},
@@ -391,7 +390,7 @@ def test_select_with_many_options_uses_groups() -> None:
     options = tuple(ChoiceOption(f"O{n}", f"v{n}", selected=n == 150) for n in range(250))
     message = render_message(Reply(blocks=(Choice("pick", "Pick", options),)))
     assert_message(message)
-    select = message.blocks[1]["elements"][0]
+    select = message.blocks[0]["element"]
     assert [group["label"]["text"] for group in select["option_groups"]] == [
         "1–100",
         "101–200",
@@ -403,27 +402,17 @@ def test_select_with_many_options_uses_groups() -> None:
 def test_options_without_a_distinct_value_are_left_out() -> None:
     options = (ChoiceOption("A", "a"), ChoiceOption("Again", "a"), ChoiceOption("None", ""))
     message = render_message(Reply(blocks=(Choice("c", "C", options, multiple=True),)))
-    assert [o["value"] for o in message.blocks[1]["elements"][0]["options"]] == ["a"]
+    assert [o["value"] for o in message.blocks[0]["element"]["options"]] == ["a"]
 
 
-def test_read_choices_gathers_every_split_element() -> None:
-    state_values: dict[str, dict[str, dict[str, Any]]] = {
-        "choice:0": {
-            "prefs.topics": {"type": "checkboxes", "selected_options": [{"value": "t3"}]},
-            "prefs.topics:1": {"type": "checkboxes", "selected_options": []},
-            "prefs.topics:2": {
-                "type": "checkboxes",
-                "selected_options": [{"text": {"type": "plain_text", "text": "T"}, "value": "t21"}],
-            },
-        },
-        "choice:1": {
-            "prefs.language": {"type": "static_select", "selected_option": {"value": "nl"}},
-        },
-        "caption:4": {CAPTION_ACTION_ID: {"type": "plain_text_input", "value": "x"}},
+def test_a_date_input_is_a_datepicker_with_its_date() -> None:
+    reply = Reply(blocks=(DateInput("prefs.snooze", "Until", date(2027, 1, 31)),))
+    (block,) = render_message(reply).blocks
+    assert block["element"] == {
+        "type": "datepicker",
+        "action_id": "prefs.snooze",
+        "initial_date": "2027-01-31",
     }
-    assert read_choices(state_values, "prefs.topics") == ["t3", "t21"]
-    assert read_choices(state_values, "prefs.language") == ["nl"]
-    assert read_choices(state_values, "prefs.networks") == []
 
 
 # ---------------------------------------------------------------- cards
@@ -443,7 +432,8 @@ def test_card_layout() -> None:
         "alt_text": "Quarterly results 42",
     }
     assert reason["type"] == "context"
-    assert caption["block_id"] == caption_block_id(42) == "caption:42"
+    assert caption["block_id"] == "caption:42"
+    assert caption["element"]["action_id"] == "caption:42"
     assert actions["block_id"] == "card:42"
     assert [e["action_id"] for e in actions["elements"]] == [
         "share.linkedin",
@@ -464,7 +454,7 @@ def test_caption_input_is_prefilled_and_limited() -> None:
         "optional": False,
         "element": {
             "type": "plain_text_input",
-            "action_id": CAPTION_ACTION_ID,
+            "action_id": "caption:3",
             "multiline": True,
             "max_length": 250,
             "initial_value": "Proud of the team! #results",
@@ -505,31 +495,6 @@ def test_long_title_and_description_fit_one_section() -> None:
     text = message.blocks[0]["text"]["text"]
     assert len(text) <= 3000
     assert text.startswith("*T&amp;")  # a URL too long to trust is not linked
-
-
-def test_read_caption_round_trip() -> None:
-    message = render_message(Reply(blocks=(card(42), card(43))))
-    block_ids = [block["block_id"] for block in message.blocks]
-    # What Slack sends in a block_actions payload when "Share on X" is pressed after editing.
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "actions": [{"action_id": "share.x", "block_id": "card:42", "value": "42"}],
-        "state": {
-            "values": {
-                caption_block_id(42): {
-                    CAPTION_ACTION_ID: {"type": "plain_text_input", "value": "Edited <b> & more"}
-                },
-                caption_block_id(43): {
-                    CAPTION_ACTION_ID: {"type": "plain_text_input", "value": None}
-                },
-            }
-        },
-    }
-    assert set(payload["state"]["values"]) <= set(block_ids)
-    values = payload["state"]["values"]
-    assert read_caption(values, 42) == "Edited <b> & more"
-    assert read_caption(values, 43) is None  # the person emptied it
-    assert read_caption(values, 44) is None
 
 
 def test_duplicate_cards_get_distinct_block_ids() -> None:

@@ -309,10 +309,13 @@ async def test_home_tab_shows_choices_and_saves_them(
     await _post(client, opened, "application/json")
     view = (await until(lambda: slack.calls_to("views.publish")))[0].args["view"]
     view = json.loads(view) if isinstance(view, str) else view
-    action_ids = {e.get("action_id", "") for b in view["blocks"] for e in b.get("elements", [])}
+    elements = [e for b in view["blocks"] for e in (*b.get("elements", []), b.get("element", {}))]
+    action_ids = {e.get("action_id", "") for e in elements}
     assert {"prefs.networks", "prefs.cadence", "prefs.consents", "privacy.export"} <= {
         a.split(":")[0] for a in action_ids
     }
+    save = next(e for e in elements if e.get("action_id") == "prefs.save")
+    ticked = {"type": "checkboxes", "selected_options": [{"value": "x"}, {"value": "bluesky"}]}
     payload = {
         "type": "block_actions",
         "user": {"id": "U1"},
@@ -323,24 +326,10 @@ async def test_home_tab_shows_choices_and_saves_them(
         "view": {
             "id": "V1",
             "type": "home",
-            "state": {
-                "values": {
-                    "b1": {
-                        "prefs.networks": {
-                            "type": "checkboxes",
-                            "selected_options": [{"value": "x"}, {"value": "bluesky"}],
-                        }
-                    }
-                }
-            },
+            "state": {"values": {"prefs.networks": {"prefs.networks": ticked}}},
         },
         "actions": [
-            {
-                "action_id": "prefs.networks",
-                "block_id": "b1",
-                "type": "checkboxes",
-                "selected_options": [{"value": "x"}, {"value": "bluesky"}],
-            }
+            {"action_id": "prefs.save", "block_id": "b9", "type": "button", "value": save["value"]}
         ],
     }
     await _post(

@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import setup
+from bot.teams.settings import TeamsSettings
 from content_store.models import ContentItem, Event, Person, TeamsConversation
 from content_store.people import roles_of
 from domain.programme import Role
@@ -54,7 +54,7 @@ async def client(
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    setup.register(app, settings=Settings(_env_file=None), services=services)  # type: ignore[call-arg]
+    setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -160,7 +160,7 @@ async def test_an_admin_gives_a_role_by_mentioning_someone(
         assert await roles_of(session, person_id=megan.id) == {Role.CONTENT}
 
 
-async def test_prefs_shows_the_persons_own_page_and_a_choice_is_saved(
+async def test_prefs_shows_one_form_and_its_one_save_keeps_every_choice(
     client: TestClient, connector: FakeConnector, services: Services, clock: FakeClock
 ) -> None:
     await join(services.db, TENANT, ALEX, now=clock.now())
@@ -174,13 +174,22 @@ async def test_prefs_shows_the_persons_own_page_and_a_choice_is_saved(
         if e["type"] == "Input.ChoiceSet"
     ]
     assert {"prefs.cadence", "prefs.networks", "prefs.consents"} <= set(choice_sets)
-    value = {"action": "prefs.networks", "value": "", "input": "prefs.networks"}
-    saved = activity(connector, value={**value, "prefs.networks": "bluesky"}, replyToId="act-1")
+    (form,) = page
+    saves = [
+        e
+        for a in form.body["attachments"]
+        for e in elements(a["content"]["body"])
+        if e["type"] == "Action.Submit" and e["data"]["action"] == "prefs.save"
+    ]
+    assert len(saves) == 1  # one Save for the whole form, so nothing ticked is lost
+    typed = {"prefs.networks": "bluesky,x", "prefs.topics": "", "prefs.cadence": "monthly"}
+    saved = activity(connector, value={**saves[0]["data"], **typed}, replyToId="act-1")
     assert await post(client, saved)
-    assert "Your networks: Bluesky." in texts(connector.posted_to(PERSONAL)[-1])
+    answer = texts(connector.posted_to(PERSONAL)[-1])
+    assert "Your networks: X, Bluesky." in answer and "once a month" in answer
     async with services.db.session() as session:
         alex = (await session.execute(select(Person).filter_by(external_id=ALEX))).scalar_one()
-    assert alex.networks == ["bluesky"]
+    assert alex.networks == ["x", "bluesky"] and alex.cadence.value == "monthly"
 
 
 @pytest.fixture
@@ -213,7 +222,7 @@ async def test_content_is_previewed_then_saved_from_the_card(
     assert await post(client, pressed)
     update = connector.calls[-1]
     assert (update.method, update.activity_id) == ("PUT", preview_id)
-    assert "Saved item" in texts(update)
+    assert "Added item" in texts(update) or "Saved item" in texts(update)
     async with services.db.session() as session:
         item = (await session.execute(select(ContentItem))).scalar_one()
     assert item.title == "Launch week"

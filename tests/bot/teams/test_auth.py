@@ -14,9 +14,9 @@ from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 from pydantic import SecretStr
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import setup
 from bot.teams.cloud import TeamsCredentials, Unauthorized, auth_configuration, authorize
+from bot.teams.settings import TeamsSettings
 from handlers.context import Services
 
 APP_ID = "5a1f8f2e-0000-4000-8000-00000000a11d"
@@ -37,14 +37,12 @@ ACTIVITY = {
 }
 
 
-def settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def settings(**values: Any) -> TeamsSettings:
+    return TeamsSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def with_credentials() -> Settings:
-    return settings(
-        teams_app_id=APP_ID, teams_app_password=SecretStr("s3cret"), teams_tenant_id=TENANT
-    )
+def with_credentials() -> TeamsSettings:
+    return settings(app_id=APP_ID, app_password=SecretStr("s3cret"), tenant_id=TENANT)
 
 
 @pytest.fixture
@@ -117,7 +115,7 @@ def test_half_a_registration_is_refused_at_start() -> None:
     assert setup.credentials_from(settings()) is None
     assert setup.credentials_from(with_credentials()) == TeamsCredentials(APP_ID, "s3cret", TENANT)
     with pytest.raises(ValueError, match="TEAMS_APP_PASSWORD, TEAMS_TENANT_ID"):
-        setup.credentials_from(settings(teams_app_id=APP_ID))
+        setup.credentials_from(settings(app_id=APP_ID))
 
 
 async def test_the_adapter_and_its_messenger_are_kept_on_the_app(services: Services) -> None:

@@ -17,7 +17,6 @@ from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import client_pool, setup
 from bot.teams.client_pool import PooledClientFactory, PooledConnectorClient
 from bot.teams.cloud import (
@@ -27,6 +26,7 @@ from bot.teams.cloud import (
     build_cloud_adapter,
 )
 from bot.teams.messenger import TeamsMessenger
+from bot.teams.settings import TeamsSettings
 from content_store.database import Database
 from handlers.context import Services
 from handlers.types import Reply
@@ -96,7 +96,7 @@ async def test_turns_over_http_share_one_connection_until_the_server_stops(
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    setup.register(app, settings=Settings(_env_file=None), services=services)  # type: ignore[call-arg]
+    setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
     async with TestClient(TestServer(app)) as client:
         for _ in range(3):
             assert await post(client, activity(connector, text="help"))

@@ -11,9 +11,9 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import setup
 from bot.teams.demo import PLAYGROUND_CLI, DemoTenant, PlaygroundDemo, demo_tenant, prepare_demo
+from bot.teams.settings import TeamsSettings
 from content_store.models import ContentItem
 from content_store.people import find_person, get_or_create_workspace, roles_of
 from domain.programme import Role
@@ -63,7 +63,7 @@ async def bot_url(services: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    setup.register(app, settings=Settings(_env_file=None), services=services)  # type: ignore[call-arg]
+    setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()

@@ -63,18 +63,23 @@ def test_an_activity_without_tenant_or_sender_is_refused() -> None:
         payloads.person_id(None)
 
 
-def test_a_pressed_button_carries_its_action_value_and_the_card_inputs() -> None:
-    value = {"action": "share.x", "value": "12:dm", "caption:12": "Mine"}
-    pressed = payloads.submitted(activity(value=value))
+def test_a_pressed_button_carries_its_action_value_and_every_card_input() -> None:
+    value = {
+        "action": "prefs.save",
+        "value": "prefs.networks,prefs.topics",
+        "caption:12": "Mine, with a comma",
+        "prefs.topics": "product, careers,",
+        "prefs.networks": "",
+    }
+    pressed = payloads.press(activity(value=value))
     assert pressed is not None
-    assert (pressed.action_id, pressed.value, pressed.input_id) == ("share.x", "12:dm", "share.x")
-    assert pressed.inputs["caption:12"] == "Mine"
-    saved = payloads.submitted(
-        activity(value={"action": "prefs.topics", "input": "prefs.topics:1"})
-    )
-    assert saved is not None and saved.input_id == "prefs.topics:1"
-    assert payloads.submitted(activity(text="picks")) is None
-    assert payloads.submitted(activity(value={"something": "else"})) is None
+    assert (pressed.action_id, pressed.value) == ("prefs.save", "prefs.networks,prefs.topics")
+    assert pressed.text("caption:12") == "Mine, with a comma"
+    assert pressed.chosen("prefs.topics") == ("product", "careers")
+    assert pressed.chosen("prefs.networks") == ()
+    assert pressed.chosen("prefs.cadence") is None
+    assert payloads.press(activity(text="picks")) is None
+    assert payloads.press(activity(value={"something": "else"})) is None
 
 
 async def test_the_bots_own_mention_is_dropped_and_other_mentions_become_ids() -> None:

@@ -18,9 +18,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import setup
 from bot.teams.app import TeamsAdapter
+from bot.teams.settings import TeamsSettings
 from content_store.models import Person, Share, TeamsConversation
 from content_store.people import IMPORTED_PREFIX, get_or_create_person, get_or_create_workspace
 from domain.programme import ProgrammeStatus, Role
@@ -52,7 +52,7 @@ async def bot(
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    adapter = setup.register(app, settings=Settings(_env_file=None), services=services)  # type: ignore[call-arg]
+    adapter = setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", BOT_PORT).start()
@@ -137,7 +137,7 @@ async def test_install_welcome_opt_in_picks_edit_share_and_confirm(
 
     mark = playground.mark()
     await playground.press(
-        choose, submit_data(choose, "prefs.networks") | {"prefs.networks": "linkedin,x"}
+        choose, submit_data(choose, "prefs.save") | {"prefs.networks": "linkedin,x"}
     )
     await playground.wait(lambda s: created(s[mark:], "LinkedIn, X"))
 
