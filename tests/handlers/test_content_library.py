@@ -67,7 +67,9 @@ async def test_duplicate_url_is_refused_naming_the_existing_item(
     services: Services, site: str
 ) -> None:
     await grant(services.db, "U-CT", Role.CONTENT)
-    new = await content_library.preview_content(services, actor("U-CT"), AddRequest(url=f"{site}/launch"))
+    new = await content_library.preview_content(
+        services, actor("U-CT"), AddRequest(url=f"{site}/launch")
+    )
     await content_library.add(services, actor("U-CT"), new)
     with pytest.raises(InvalidInput) as refused:
         await content_library.preview_content(
@@ -118,7 +120,9 @@ async def test_private_addresses_are_refused_with_the_real_policy(
     await grant(services.db, "U-CT", Role.CONTENT)
     strict = Services(db=services.db, captions=services.captions, public_base_url="http://x")
     with pytest.raises(InvalidInput):
-        await content_library.preview_content(strict, actor("U-CT"), AddRequest(url=f"{site}/launch"))
+        await content_library.preview_content(
+            strict, actor("U-CT"), AddRequest(url=f"{site}/launch")
+        )
     with pytest.raises(InvalidInput):
         await content_library.preview_content(
             strict, actor("U-CT"), AddRequest(url="http://169.254.169.254/latest/meta-data/")

@@ -81,7 +81,9 @@ def _block(block: Block) -> Iterator[tuple[str, list[dict[str, str]]]]:
     elif isinstance(block, ItemSummary):
         yield f"{block.title} <{block.url}>\n{block.details}", []
     elif isinstance(block, ContentCard):
-        text = f"{block.title} <{block.url}>\n{block.reason}\n{block.caption_label}: {block.caption}"
+        text = (
+            f"{block.title} <{block.url}>\n{block.reason}\n{block.caption_label}: {block.caption}"
+        )
         yield text, [_button(b.label, b.action_id, b.value, b.url) for b in block.actions]
     elif isinstance(block, ShareReady):
         text = f"{block.title} — {block.network_label}\n{block.caption}\n{block.copy_hint}"
