@@ -143,6 +143,19 @@ async def find_share(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def confirmed_networks(
+    session: AsyncSession, *, person_id: int, content_id: int
+) -> list[Network]:
+    """The networks the person confirmed posting an item on, in the networks' order."""
+    query = select(Share.network).where(
+        Share.person_id == person_id,
+        Share.content_id == content_id,
+        Share.confirmed_at.is_not(None),
+    )
+    found = {Network(row) for row in (await session.execute(query)).scalars()}
+    return [network for network in Network if network in found]
+
+
 async def confirm_share(session: AsyncSession, *, share: Share, now: datetime) -> bool:
     """Mark the share as posted; False when it already was (the first confirmation counts)."""
     if share.confirmed_at is not None:

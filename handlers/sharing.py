@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from content_store.models import ContentItem, Feedback
 from content_store.sharing import (
     ShareIntent,
     confirm_share,
+    confirmed_networks,
     find_share,
     item_to_share,
     link_for,
@@ -22,7 +24,8 @@ from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network, composer_url
 from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_participant
-from handlers.types import Actor, Button, Reply, ShareReady
+from handlers.types import Actor, Button, ItemSummary, Reply, ShareReady
+from handlers.weekly_picks import item_card, person_networks, sample_link
 from messages import translate
 
 SHARE_SOURCES = frozenset({"dm", "home", "channel", "now", "web"})
@@ -139,7 +142,7 @@ def share_ready_reply(
 
 
 async def confirm(services: Services, actor: Actor, *, content_id: int, network: Network) -> Reply:
-    """'I've posted it': the share counts as done (once)."""
+    """'I've posted it': the share counts as done (once); the item stays, with what is left."""
     now = services.clock.now()
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
@@ -159,7 +162,45 @@ async def confirm(services: Services, actor: Actor, *, content_id: int, network:
                 content_id=content_id,
                 payload={"network": network.value},
             )
-    return Reply.text(translate("share.confirmed", caller.locale))
+        item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
+        posted = await confirmed_networks(session, person_id=caller.person.id, content_id=item.id)
+    return posted_reply(
+        caller,
+        item,
+        posted,
+        caption=record.final_caption or "",
+        source=record.source,
+        services=services,
+    )
+
+
+def posted_reply(
+    caller: Caller,
+    item: ContentItem,
+    posted: Sequence[Network],
+    *,
+    caption: str,
+    source: str,
+    services: Services,
+) -> Reply:
+    """The item after a confirmed share: thanks, where it is posted, and the other networks."""
+    locale = caller.locale
+    labels = ", ".join(NETWORK_RULES[n].label for n in posted)
+    thanks = translate("share.confirmed", locale, networks=labels)
+    left = [n for n in person_networks(caller) if n not in posted]
+    if not left or not is_live(item, now=services.clock.now()):
+        return Reply(blocks=(ItemSummary(item.title, item.canonical_url, thanks, item.image_url),))
+    card = item_card(
+        item,
+        caption=caption,
+        reason=thanks,
+        networks=left,
+        locale=locale,
+        link=sample_link(services),
+        source=source if source in SHARE_SOURCES else "dm",
+        feedback=False,
+    )
+    return Reply(blocks=(card,))
 
 
 async def give_feedback(services: Services, actor: Actor, *, content_id: int, kind: str) -> Reply:

@@ -46,6 +46,11 @@ class ShownItem:
     caption: str
 
 
+def sample_link(services: Services) -> str:
+    """A tracked link of the real length, for sizing captions before the link exists."""
+    return services.link_url(_CODE_PLACEHOLDER)
+
+
 def person_networks(caller: Caller) -> tuple[Network, ...]:
     """The person's networks, or every network when they have not chosen yet."""
     chosen = tuple(Network(name) for name in caller.person.networks)
@@ -356,20 +361,39 @@ def picks_reply(
     locale = caller.locale
     if not shown:
         return Reply.text(translate("picks.none", locale))
-    link = services.link_url(_CODE_PLACEHOLDER)
     networks = person_networks(caller)
-    budget = caption_budget(strictest_network(networks, link=link), link)
     cards = tuple(
-        _card(entry, networks=networks, locale=locale, budget=budget, source=source)
+        item_card(
+            entry.item,
+            caption=entry.caption,
+            reason=translate(reason_key(entry.pick.reason), locale, topic=entry.pick.reason.topic),
+            networks=networks,
+            locale=locale,
+            link=sample_link(services),
+            source=source,
+        )
         for entry in shown
     )
     return Reply(blocks=(Text(translate("picks.title", locale), heading=True), *cards))
 
 
-def _card(
-    entry: ShownItem, *, networks: Sequence[Network], locale: str, budget: int, source: str
+def item_card(
+    item: ContentItem,
+    *,
+    caption: str,
+    reason: str,
+    networks: Sequence[Network],
+    locale: str,
+    link: str,
+    source: str,
+    feedback: bool = True,
 ) -> ContentCard:
-    item, value = entry.item, f"{entry.item.id}:{source}"
+    """One item with its editable caption and a share button per network.
+
+    The caption may be as long as the roomiest network allows; the label names the limit of
+    a stricter one, which a share there checks again (and explains when it is exceeded).
+    """
+    value = f"{item.id}:{source}"
     share_buttons = tuple(
         Button(
             translate("picks.share_on", locale, network=NETWORK_RULES[network].label),
@@ -379,21 +403,41 @@ def _card(
         )
         for index, network in enumerate(networks)
     )
+    extra = (
+        (
+            Button(translate("picks.not_for_me", locale), actions.FEEDBACK_NOT_FOR_ME, value),
+            Button(
+                translate("picks.more_like_this", locale), actions.FEEDBACK_MORE_LIKE_THIS, value
+            ),
+        )
+        if feedback
+        else ()
+    )
     return ContentCard(
         content_id=item.id,
         title=item.title,
         url=item.canonical_url,
         description=item.description,
         image_url=item.image_url,
-        reason=translate(reason_key(entry.pick.reason), locale, topic=entry.pick.reason.topic),
-        caption=entry.caption,
-        caption_label=translate("picks.caption_label", locale),
-        caption_max_chars=budget,
-        actions=(
-            *share_buttons,
-            Button(translate("picks.not_for_me", locale), actions.FEEDBACK_NOT_FOR_ME, value),
-            Button(
-                translate("picks.more_like_this", locale), actions.FEEDBACK_MORE_LIKE_THIS, value
-            ),
-        ),
+        reason=reason,
+        caption=caption,
+        caption_label=_caption_label(networks, link=link, locale=locale),
+        caption_max_chars=max((caption_budget(n, link) for n in networks), default=280),
+        actions=(*share_buttons, *extra),
     )
+
+
+def _caption_label(networks: Sequence[Network], *, link: str, locale: str) -> str:
+    label = translate("picks.caption_label", locale)
+    if len(networks) < 2:
+        return label
+    strict = strictest_network(networks, link=link)
+    if caption_budget(strict, link) == max(caption_budget(n, link) for n in networks):
+        return label
+    limit = translate(
+        "picks.caption_limit",
+        locale,
+        network=NETWORK_RULES[strict].label,
+        max=caption_budget(strict, link),
+    )
+    return f"{label} — {limit}"

@@ -81,15 +81,17 @@ async def test_not_for_me_and_shared_items_never_come_back(
     assert [card.content_id for card in cards] == [ids[2]]
 
 
-async def test_suggested_caption_fits_the_strictest_network(
+async def test_the_suggestion_fits_the_strictest_network_and_the_input_the_roomiest(
     services: Services, clock: FakeClock
 ) -> None:
+    """Regression (issue 14 item 4): the input was cut at X's limit even to share on LinkedIn."""
     await add_item(services.db, slug="long", topics=("product",), now=clock.now())
     await _join(services, "#product", networks=("linkedin", "x"))
     card = _cards(await weekly_picks.show_picks(services, actor()))[0]
-    budget = caption_budget(Network.X, "https://boost.example.org/r/" + "x" * 12)
-    assert card.caption_max_chars == budget
-    assert 0 < len(card.caption) <= budget
+    link = "https://boost.example.org/r/" + "x" * 12
+    assert card.caption_max_chars == caption_budget(Network.LINKEDIN, link)
+    assert 0 < len(card.caption) <= caption_budget(Network.X, link)
+    assert f"X takes up to {caption_budget(Network.X, link)} characters" in card.caption_label
     assert [b.action_id for b in card.actions] == [
         "share.linkedin",
         "share.x",

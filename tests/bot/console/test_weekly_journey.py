@@ -130,7 +130,9 @@ async def test_a_week_on_the_console_platform(client: TestClient, db: Database) 
     assert "Proud of this team!" in ready["text"]
     assert any(b["url"].startswith("https://www.linkedin.com/") for b in ready["buttons"])
     done = await ann.press(ready, "I've posted it")
-    assert "Thank you" in done["text"]
+    # The item stays, with thanks and the one network left to share on.
+    assert "Posted on LinkedIn — thank you" in done["text"]
+    assert [b["label"] for b in done["buttons"]] == ["Share on X"]
     async with db.session() as session:
         share = (await session.execute(select(Share))).scalar_one()
     assert share.final_caption == "Proud of this team!" and share.confirmed_at is not None

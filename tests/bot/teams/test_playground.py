@@ -162,7 +162,9 @@ async def test_install_welcome_opt_in_picks_edit_share_and_confirm(
 
     await playground.press(ready, submit_data(ready, "share.confirm"))
     await playground.wait(
-        lambda s: [u for u in s if u.message_id == card.message_id and "Thank you" in u.dump]
+        lambda s: [
+            u for u in s if u.message_id == card.message_id and "thank you for sharing" in u.dump
+        ]
     )
     async with services.db.session() as session:
         record = (await session.execute(select(Share))).scalar_one()
