@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from html import escape
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.metrics import Handler, Metrics
 from handlers.context import Services
+from handlers.downloads import fetch, media_type
 from handlers.tracked_redirect import follow_link
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,10 @@ _NOT_FOUND_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Link not found</title></head>
 <body><h1>This link does not exist</h1>
 <p>The link you followed is unknown or has been removed.</p></body></html>"""
+_GONE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Link expired</title></head>
+<body><h1>This download link has expired</h1>
+<p>Links to files last an hour. Ask the bot again for a new one.</p></body></html>"""
 
 
 @web.middleware
@@ -83,6 +89,27 @@ async def tracked_redirect(request: web.Request) -> web.Response:
     )
 
 
+async def download(request: web.Request) -> web.Response:
+    """A file offered as a link: served while the link is fresh, then 404."""
+    found = await fetch(request.app[SERVICES], request.match_info["token"])
+    if found is None:
+        return web.Response(status=404, text=_GONE_PAGE, content_type="text/html")
+    kind = media_type(found.filename)
+    disposition = "inline" if kind.startswith("image/") else "attachment"
+    return web.Response(
+        body=found.content,
+        content_type=kind,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            # Nothing in a file we serve may run as a page of this site.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
 def create_app(services: Services) -> web.Application:
     """The application with the platform-neutral routes."""
     registry = Metrics()
@@ -94,4 +121,5 @@ def create_app(services: Services) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/r/{code}", tracked_redirect)
+    app.router.add_get("/files/{token}", download)
     return app

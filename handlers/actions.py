@@ -12,8 +12,9 @@ from domain.networks import Network
 PROGRAMME_ANSWER = "programme.answer"
 SHARE_PREFIX = "share."
 SHARE_CONFIRM = "share.confirm"
-# The composer link: a button that opens a web page. Slack still reports the press.
+# Buttons that open a web page (the composer, a download). Slack still reports the press.
 SHARE_OPEN = "share.open"
+OPEN_LINK = "link.open"
 FEEDBACK_NOT_FOR_ME = "feedback.not_for_me"
 FEEDBACK_MORE_LIKE_THIS = "feedback.more_like_this"
 PREFS_SAVE = "prefs.save"

@@ -76,6 +76,10 @@ class Services:
         """The public address of a tracked link."""
         return f"{self.public_base_url}/r/{code}"
 
+    def download_url(self, token: str) -> str:
+        """The public address of a file offered as a link."""
+        return f"{self.public_base_url}/files/{token}"
+
 
 @dataclass(frozen=True)
 class Invocation:

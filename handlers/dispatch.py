@@ -153,6 +153,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     *(ActionSpec(action_id, _share) for action_id in ids.SHARE_ACTIONS),
     ActionSpec(ids.SHARE_CONFIRM, _confirm),
     ActionSpec(ids.SHARE_OPEN, _nothing),
+    ActionSpec(ids.OPEN_LINK, _nothing),
     ActionSpec(ids.FEEDBACK_NOT_FOR_ME, _feedback("not_for_me")),
     ActionSpec(ids.FEEDBACK_MORE_LIKE_THIS, _feedback("more_like_this")),
     ActionSpec(ids.PREFS_SAVE, _save_preferences),

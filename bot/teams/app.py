@@ -23,7 +23,7 @@ from bot.teams.cloud import (
 )
 from bot.teams.messenger import TeamsMessenger, to_activity
 from bot.teams.payloads import PERSONAL
-from bot.teams.render import render_card, render_messages
+from bot.teams.render import fits_card, render_card, render_messages
 from bot.teams.seen import Seen
 from content_store.events import first_delivery
 from content_store.models import Workspace
@@ -34,6 +34,7 @@ from handlers import commands, programme
 from handlers.actions import Press
 from handlers.context import Services, error_reply
 from handlers.dispatch import Placement, dispatch
+from handlers.downloads import FilesAsLinks, as_links
 from handlers.types import Actor, DeliveryError, Reply
 from messages import normalise_locale, translate
 
@@ -53,6 +54,10 @@ class TeamsAdapter:
             adapter=self.cloud,
             db=services.db,
             app_id=credentials.app_id if credentials else None,
+        )
+        # Teams bots cannot attach files in chats: people get a download link instead.
+        self.outbound = FilesAsLinks(
+            self.messenger, services=services, platform=payloads.PLATFORM, keep_inline=fits_card
         )
         self.seen = Seen()
 
@@ -233,7 +238,7 @@ class TeamsAdapter:
         if reply is None:
             return False
         try:
-            await self.messenger.send_to_user(
+            await self.outbound.send_to_user(
                 workspace_id=actor.workspace_id, user_id=actor.user_id, reply=reply
             )
         except DeliveryError as failure:
@@ -250,7 +255,7 @@ class TeamsAdapter:
         if await self._welcome_once(actor) and not _names_a_command(text):
             return
         try:
-            reply = await commands.run_command(self.services, actor, text, messenger=self.messenger)
+            reply = await commands.run_command(self.services, actor, text, messenger=self.outbound)
         except InvalidInput as error:
             reply = await error_reply(self.services, actor, error)
         await self._answer(context, actor, reply)
@@ -258,7 +263,7 @@ class TeamsAdapter:
     # ------------------------------------------------------------ card buttons
 
     async def _on_action(self, context: TurnContext, actor: Actor, pressed: Press) -> None:
-        answer = await dispatch(self.services, actor, pressed, messenger=self.messenger)
+        answer = await dispatch(self.services, actor, pressed, messenger=self.outbound)
         if answer.reply is None or answer.placement is Placement.NONE:
             return
         if answer.placement is Placement.REPLACE and await self._replace(
@@ -291,6 +296,7 @@ class TeamsAdapter:
         locale = normalise_locale(actor.locale)
         if reply.private and payloads.conversation_kind(context.activity) != PERSONAL:
             reply = Reply.text(translate(await self._privately(actor, reply), locale))
+        reply = await as_links(self.services, actor, reply, keep_inline=fits_card)
         for message in render_messages(reply, locale=locale):
             await self.messenger.answer_in_turn(
                 context, to_activity(message), workspace_id=actor.workspace_id
@@ -302,7 +308,7 @@ class TeamsAdapter:
 
     async def _privately(self, actor: Actor, reply: Reply) -> str:
         try:
-            await self.messenger.send_to_user(
+            await self.outbound.send_to_user(
                 workspace_id=actor.workspace_id, user_id=actor.user_id, reply=reply
             )
         except DeliveryError:

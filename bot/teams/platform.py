@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.teams import demo, setup
+from bot.teams.render import fits_card
 from bot.teams.settings import TeamsSettings
 from handlers.context import Services
+from handlers.downloads import FilesAsLinks
 from handlers.types import Capabilities, Messenger
 from scheduler.rate_limit import Rate
 
@@ -58,13 +60,15 @@ class TeamsPlatform:
             )
             web_app.on_startup.append(playground.start)
             web_app.on_cleanup.append(playground.stop)
-        return adapter.messenger
+        return adapter.outbound
 
     @asynccontextmanager
     async def messenger(self, *, services: Services) -> AsyncIterator[Messenger]:
         """A proactive messenger through stored conversation references, closed afterwards."""
         messenger, cloud = setup.standalone_messenger(self.settings, services=services)
         try:
-            yield messenger
+            yield FilesAsLinks(
+                messenger, services=services, platform=self.name, keep_inline=fits_card
+            )
         finally:
             await cloud.aclose()

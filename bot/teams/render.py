@@ -122,7 +122,7 @@ def _message(
 ) -> RenderedMessage:
     ids = _Ids()
     body = [element for block in blocks for element in _render(block, ids=ids)]
-    images = [f for f in files if _is_png(f) and len(f.content) <= _IMAGE_BYTES]
+    images = [f for f in files if fits_card(f)]
     body += [element for image in images for element in _image_file(image)]
     body = _within_size(body, locale=locale)
     summary = _summary(blocks, files)
@@ -402,6 +402,11 @@ def _share_ready(share: ShareReady) -> Element:
 
 
 # ---------------------------------------------------------------- files
+
+
+def fits_card(attachment: Attachment) -> bool:
+    """Whether a file can go inside a card: a PNG small enough to show as an image."""
+    return _is_png(attachment) and len(attachment.content) <= _IMAGE_BYTES
 
 
 def _is_png(attachment: Attachment) -> bool:

@@ -1,4 +1,5 @@
-"""Pending content: items previewed with `add`, kept server-side until saved or cancelled.
+"""Pending content (items previewed with `add`, kept server-side until saved or cancelled)
+and downloads (files offered as short-lived links where a platform cannot carry files).
 
 Revision ID: 0008_pending_content
 Revises: 0007_digests
@@ -41,8 +42,30 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_pending_content_person_id"), "pending_content", ["person_id"], unique=False
     )
+    op.create_table(
+        "downloads",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("uses_left", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_downloads_person_id_people"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_downloads")),
+    )
+    op.create_index(op.f("ix_downloads_person_id"), "downloads", ["person_id"], unique=False)
+    op.create_index(op.f("ix_downloads_expires_at"), "downloads", ["expires_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_downloads_expires_at"), table_name="downloads")
+    op.drop_index(op.f("ix_downloads_person_id"), table_name="downloads")
+    op.drop_table("downloads")
     op.drop_index(op.f("ix_pending_content_person_id"), table_name="pending_content")
     op.drop_table("pending_content")

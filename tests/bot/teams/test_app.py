@@ -3,11 +3,11 @@ connector. Covers what the Playground cannot show: channels, removals, retries, 
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
@@ -100,9 +100,19 @@ async def test_a_private_answer_asked_for_in_a_channel_goes_to_the_personal_chat
     (note,) = connector.posted_to(thread)
     assert "personal chat" in texts(note) and "data:application/json" not in texts(note)
     delivered = connector.posted_to(PERSONAL)[-1]
-    files = [a for a in delivered.body["attachments"] if a.get("name")]
-    assert [f["name"] for f in files] == ["my-social-boost-data.json"]
-    data = json.loads(base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]))
+    # Teams refuses data: file attachments from bots: the file comes as a download link.
+    assert [a for a in delivered.body["attachments"] if a.get("name")] == []
+    (link,) = [
+        e["url"]
+        for a in delivered.body["attachments"]
+        for e in elements(a["content"]["body"])
+        if e["type"] == "Action.OpenUrl"
+    ]
+    assert link.startswith("https://boost.example.org/files/")
+    response = await client.get(urlsplit(link).path)
+    assert response.status == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(await response.read())
     assert data["person"]["external_id"] == ALEX
     async with services.db.session() as session:
         stored = {
