@@ -26,8 +26,10 @@ node:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
 	else echo "npm not found: the Teams Playground demo and its tests are skipped"; fi
 
+# Another port: `make run PORT=4317 PLAYGROUND_PORT=56151`.
+PLAYGROUND_PORT ?= 56150
 run: $(STAMP) node
-	$(BIN)/socialboost serve --playground
+	$(if $(PORT),PORT=$(PORT) )$(BIN)/socialboost serve --playground --playground-port $(PLAYGROUND_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .

@@ -164,14 +164,19 @@ def _serve_one(
         await db.upgrade()
         log.info("database ready: %s", safe_database_url(settings.effective_database_url))
         application = assemble(settings, db, options=options)
+        application.on_startup.insert(0, lambda _: _say_ready(settings))
         application.on_cleanup.append(lambda _: db.dispose())
         if on_ready is not None:
             application.on_startup.append(lambda _: _signal_ready(on_ready))
         return application
 
-    log.info("Social Boost listening on http://%s:%d", settings.host, settings.port)
     shared = True if on_ready is not None else None
     web.run_app(start(), host=settings.host, port=settings.port, print=None, reuse_port=shared)
+
+
+async def _say_ready(settings: Settings) -> None:
+    """Said once the database is ready, just before the port opens."""
+    log.info("Social Boost serving on http://%s:%d", settings.host, settings.port)
 
 
 async def _signal_ready(callback: worker_pool.Ready) -> None:

@@ -46,6 +46,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+# Libraries that speak at INFO about their own routine (each scheduler tick, the Agents
+# SDK's multi-line connection dump, every HTTP request): their warnings still show.
+_ROUTINE = (
+    "apscheduler.executors.default",
+    "apscheduler.scheduler",
+    "microsoft_agents.hosting.core.authorization.connection_manager",
+    "aiohttp.access",
+)
+
+
 def configure_logging(*, level: str, fmt: str) -> None:
     """Install one handler on the root logger in the chosen format."""
     handler = logging.StreamHandler()
@@ -58,3 +68,6 @@ def configure_logging(*, level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet = logging.WARNING if level != "DEBUG" else logging.DEBUG
+    for name in _ROUTINE:
+        logging.getLogger(name).setLevel(quiet)

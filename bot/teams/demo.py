@@ -77,6 +77,21 @@ async def prepare_demo(services: Services, tenant: DemoTenant, *, now: datetime)
     return added
 
 
+async def port_in_use(port: int) -> bool:
+    """Whether something on this machine already answers on `port` (the Playground would
+    quietly move to another port, and nobody would know where)."""
+    for host in ("127.0.0.1", "::1"):
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
+        except (OSError, TimeoutError):
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
+    return False
+
+
 class PlaygroundDemo:
     """Starts and stops the Playground process with the web application."""
 
@@ -110,6 +125,11 @@ class PlaygroundDemo:
         if node is None or not cli.exists():
             log.warning("Teams demo skipped: needs Node.js and `npm ci` (%s not found)", cli)
             return
+        if await port_in_use(self._port):
+            raise RuntimeError(
+                f"port {self._port} is already in use, so the Playground cannot start there; "
+                f"free it, or choose another: make run PLAYGROUND_PORT={self._port + 1}"
+            )
         command = playground_command(node=node, cli=cli, bot_url=self._bot_url, port=self._port)
         (self._root / LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
         self._process = await asyncio.create_subprocess_exec(
@@ -128,15 +148,13 @@ class PlaygroundDemo:
         tenant = demo_tenant(await self._config())
         added = await prepare_demo(self._services, tenant, now=self._services.clock.now())
         url = f"http://localhost:{self._port}"
-        log.warning("=" * 72)
-        log.warning("Teams demo: open %s in a browser (Microsoft 365 Agents Playground)", url)
-        log.warning(
-            "You are %s, admin and content team of the demo tenant; %d demo items added. "
-            "Say 'help' to the bot.",
-            tenant.user_name,
-            added,
+        log.info(
+            "Teams demo: %s is admin and content team; %d demo items added", tenant.user_name, added
         )
-        log.warning("=" * 72)
+        # The one line a newcomer needs, last and on its own, so it does not scroll away.
+        log.info("=" * 72)
+        log.info("Open %s in your browser to try the bot in Teams (no account needed).", url)
+        log.info("=" * 72)
 
     async def _config(self) -> dict[str, Any]:
         url = f"http://127.0.0.1:{self._port}/_internal/v1/config"

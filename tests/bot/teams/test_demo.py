@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -94,3 +95,23 @@ async def test_make_run_demo_starts_the_playground_and_a_newcomer_can_talk_to_th
     with pytest.raises(aiohttp.ClientError):
         async with aiohttp.ClientSession() as session:
             await session.get(f"http://127.0.0.1:{port}/_internal/v1/config")
+
+
+async def test_a_busy_playground_port_is_said_at_once_and_nothing_is_started(
+    services: Services, bot_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression (issue 14 item 9): the server waited 60 s, then blamed the Playground, which
+    had quietly moved to another port and kept running."""
+    node_tools_or_skip(ROOT / PLAYGROUND_CLI)
+    busy = await asyncio.start_server(lambda reader, writer: writer.close(), "127.0.0.1", 0)
+    port = busy.sockets[0].getsockname()[1]
+    demo = PlaygroundDemo(services=services, bot_url=bot_url, port=port, root=ROOT)
+    try:
+        await demo.start()
+        await demo.ready()
+        assert f"port {port} is already in use" in caplog.text
+        assert f"PLAYGROUND_PORT={port + 1}" in caplog.text
+        assert demo._process is None  # nothing left running on another port
+    finally:
+        busy.close()
+        await demo.stop()
