@@ -62,6 +62,8 @@ T = TypeVar("T")
 Platform = Annotated[
     str | None, typer.Option(help="Platform of the workspace (slack, teams, local).")
 ]
+# Where the CLI puts people and content while no chat platform is known yet.
+LOCAL = ("local", "default")
 WorkspaceOpt = Annotated[str | None, typer.Option(help="Slack team id or Teams tenant id.")]
 
 
@@ -92,20 +94,42 @@ def _run(work: Callable[[Database], Awaitable[T]]) -> T:
 async def _workspace(
     session: AsyncSession, platform: str | None, external_id: str | None
 ) -> Workspace:
-    """The named workspace, else the only one there is, else a new local one."""
+    """The named workspace; else the one the configured platform serves (Slack's team, the
+    Teams tenant); else the only one there is; else a new local one."""
+    if not (platform and external_id):
+        homes = await platforms.home_workspaces(platforms.enabled_platforms())
+        if len(homes) == 1:
+            platform, external_id = homes[0]
     if platform and external_id:
-        return await get_or_create_workspace(session, platform=platform, external_id=external_id)
+        return await _named_workspace(session, platform, external_id)
     workspaces = list((await session.execute(select(Workspace).order_by(Workspace.id))).scalars())
     if len(workspaces) == 1:
         return workspaces[0]
     if not workspaces:
-        return await get_or_create_workspace(session, platform="local", external_id="default")
+        return await get_or_create_workspace(session, platform=LOCAL[0], external_id=LOCAL[1])
     names = ", ".join(f"{w.platform}/{w.external_id}" for w in workspaces)
     raise InvalidInput(
         "cli.workspace",
         "Several workspaces exist ({names}); name one with --platform and --workspace.",
         names=names,
     )
+
+
+async def _named_workspace(session: AsyncSession, platform: str, external_id: str) -> Workspace:
+    """The workspace, made on first use from the local one of an earlier import, if there is
+    one: the people imported before the platform was set up are the same people."""
+    query = select(Workspace).filter_by(platform=platform, external_id=external_id)
+    found = (await session.execute(query)).scalar_one_or_none()
+    if found is not None:
+        return found
+    local = (
+        await session.execute(select(Workspace).filter_by(platform=LOCAL[0], external_id=LOCAL[1]))
+    ).scalar_one_or_none()
+    if local is not None:
+        local.platform, local.external_id = platform, external_id
+        await session.flush()
+        return local
+    return await get_or_create_workspace(session, platform=platform, external_id=external_id)
 
 
 @app.command()

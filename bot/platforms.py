@@ -52,6 +52,10 @@ class Platform(Protocol):
         """How fast the outbox may send to one of its workspaces or tenants."""
         ...
 
+    async def home_workspace(self) -> str | None:
+        """The one workspace (team, tenant) this deployment serves, when settings tell it."""
+        ...
+
     def attach(
         self, web_app: web.Application, *, services: Services, options: ServeOptions
     ) -> Messenger:
@@ -109,3 +113,9 @@ def attach_all(
 
 # Every platform's settings model, documented in `.env.example` like the server's own.
 SETTINGS: tuple[type[BaseSettings], ...] = tuple(entry.settings for entry in PLATFORMS)
+
+
+async def home_workspaces(platforms: Sequence[Platform]) -> list[tuple[str, str]]:
+    """(platform, workspace id) of each platform that knows the one workspace it serves."""
+    found = [(platform.name, await platform.home_workspace()) for platform in platforms]
+    return [(name, workspace) for name, workspace in found if workspace]

@@ -149,6 +149,9 @@ def _refresh(person: Person, actor: Actor) -> None:
         person.timezone = actor.timezone
     if actor.display_name and not person.display_name:
         person.display_name = actor.display_name[:200]
+    if actor.email and not person.email:
+        # Kept so that an org chart imported later finds this person instead of adding a twin.
+        person.email = actor.email.strip().lower()[:320]
 
 
 async def _adopt_imported(session: AsyncSession, *, workspace_id: int, actor: Actor) -> None:

@@ -49,6 +49,12 @@ class SlackPlatform:
         """SLACK_RATE_PER_SECOND and SLACK_RATE_BURST."""
         return Rate(self.settings.rate_per_second, self.settings.rate_burst)
 
+    async def home_workspace(self) -> str | None:
+        """The team the bot token belongs to (Slack's auth.test)."""
+        if self.settings.bot_token is None:
+            return None
+        return await setup.token_team(self.settings)
+
     def attach(
         self, web_app: web.Application, *, services: Services, options: ServeOptions
     ) -> Messenger:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
+from aiohttp import ClientError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.app import SlackAdapter, render_pair
 from bot.slack.messenger import SlackMessenger, build_web_client
@@ -45,6 +46,22 @@ def build_messenger(settings: SlackSettings) -> SlackMessenger:
     token = settings.bot_token.get_secret_value()
     client = build_web_client(token=token, base_url=settings.api_url)
     return SlackMessenger(client=client, render=render_pair)
+
+
+async def token_team(settings: SlackSettings) -> str | None:
+    """The team id of the bot token (auth.test), None when Slack cannot be asked."""
+    if settings.bot_token is None:
+        return None
+    client = build_web_client(
+        token=settings.bot_token.get_secret_value(), base_url=settings.api_url
+    )
+    try:
+        response = await client.auth_test()
+    except (SlackApiError, SlackClientError, ClientError, TimeoutError) as error:
+        log.warning("Slack's auth.test failed (%s): the workspace is not known yet", error)
+        return None
+    team = response.get("team_id")
+    return str(team) if team else None
 
 
 def _socket_mode(web_app: web.Application, adapter: SlackAdapter, app_token: str) -> None:

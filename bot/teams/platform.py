@@ -46,6 +46,10 @@ class TeamsPlatform:
         """TEAMS_RATE_PER_SECOND and TEAMS_RATE_BURST."""
         return Rate(self.settings.rate_per_second, self.settings.rate_burst)
 
+    async def home_workspace(self) -> str | None:
+        """The tenant of the bot registration; none in anonymous local mode."""
+        return self.settings.tenant_id.strip() or None
+
     def attach(
         self, web_app: web.Application, *, services: Services, options: ServeOptions
     ) -> Messenger:

@@ -188,6 +188,10 @@ class ConsolePlatform:
         """No limit worth having: it is all in memory."""
         return Rate(per_second=1000, burst=1000)
 
+    async def home_workspace(self) -> str | None:
+        """The console serves one workspace."""
+        return WORKSPACE
+
     def attach(
         self, web_app: web.Application, *, services: Services, options: ServeOptions
     ) -> Messenger:
