@@ -19,11 +19,20 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+from content_store import pending_content
 from content_store.content import NewContent
-from content_store.models import AuditEntry, ContentItem, Event, Feedback, Link, Person, Share
+from content_store.models import (
+    AuditEntry,
+    ContentItem,
+    Event,
+    Feedback,
+    Link,
+    Person,
+    Share,
+    Workspace,
+)
 from domain.programme import Role
 from handlers import programme
-from handlers.content_preview import pack_new_content
 from handlers.context import Services
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_slack_app import SECRET, until
@@ -86,7 +95,10 @@ def _button(ctx: Ctx, action_id: str, value: str, **extra: Any) -> str:
             "channel": {"id": "DU1"},
             "message": {"ts": "1.1", "text": "", "blocks": []},
             "state": {"values": {f"caption:{ctx.item}": caption}},
-            "actions": [{"action_id": action_id, "block_id": "b", "value": value, **extra}],
+            "actions": [
+                {"type": "button", "action_id": action_id, "block_id": "b", "value": value}
+            ],
+            **extra,
         }
     )
 
@@ -205,16 +217,22 @@ async def _erase_effects(ctx: Ctx) -> dict[str, int]:
     }
 
 
-def _add_submission(ctx: Ctx) -> str:
+def _prefs(ctx: Ctx, input_id: str, element: dict[str, Any]) -> str:
+    """The preferences form's one Save, with one choice changed."""
+    state = {"state": {"values": {input_id: {input_id: element}}}}
+    return _button(ctx, "prefs.save", input_id, **state)
+
+
+async def _previewed(ctx: Ctx) -> None:
+    """The content team previewed an item with `add`; it waits for Save."""
+    await grant(ctx.services.db, "U1", Role.CONTENT)
     new = NewContent(canonical_url="https://news.example.com/new", title="New", topics=("x",))
-    view = {
-        "id": "VADD",
-        "type": "modal",
-        "callback_id": "content.add",
-        "private_metadata": pack_new_content(new),
-        "state": {"values": {}},
-    }
-    return _interaction({"type": "view_submission", "view": view})
+    async with ctx.services.db.session() as session:
+        workspace = (await session.execute(select(Workspace))).scalar_one()
+        person = (await session.execute(select(Person))).scalar_one()
+        ctx.item = await pending_content.keep(
+            session, workspace_id=workspace.id, person_id=person.id, new=new, now=ctx.clock.now()
+        )
 
 
 def _slash(ctx: Ctx, text: str) -> str:
@@ -228,10 +246,6 @@ def _slash(ctx: Ctx, text: str) -> str:
             "response_url": ctx.slack.response_url("cmd"),
         }
     )
-
-
-async def _content_team(ctx: Ctx) -> None:
-    await grant(ctx.services.db, "U1", Role.CONTENT)
 
 
 CASES: dict[str, Case] = {
@@ -280,25 +294,33 @@ CASES: dict[str, Case] = {
         _feedback_effects,
         {"rows": 1, "events": 1},
     ),
-    "block_actions prefs.networks": Case(
+    "block_actions prefs.save networks": Case(
         _joined,
-        lambda ctx: _button(
-            ctx, "prefs.networks", "", selected_options=[{"value": "x"}, {"value": "bluesky"}]
+        lambda ctx: _prefs(
+            ctx,
+            "prefs.networks",
+            {"type": "checkboxes", "selected_options": [{"value": "x"}, {"value": "bluesky"}]},
         ),
         _FORM,
         _prefs_effects,
         {"networks": 1, "cadence": 0, "consent": 0},
     ),
-    "block_actions prefs.cadence": Case(
+    "block_actions prefs.save cadence": Case(
         _joined,
-        lambda ctx: _button(ctx, "prefs.cadence", "", selected_option={"value": "monthly"}),
+        lambda ctx: _prefs(
+            ctx, "prefs.cadence", {"type": "static_select", "selected_option": {"value": "monthly"}}
+        ),
         _FORM,
         _prefs_effects,
         {"networks": 0, "cadence": 1, "consent": 0},
     ),
-    "block_actions prefs.consents": Case(
+    "block_actions prefs.save consents": Case(
         _joined,
-        lambda ctx: _button(ctx, "prefs.consents", "", selected_options=[{"value": "spotlight"}]),
+        lambda ctx: _prefs(
+            ctx,
+            "prefs.consents",
+            {"type": "checkboxes", "selected_options": [{"value": "spotlight"}]},
+        ),
         _FORM,
         _prefs_effects,
         {"networks": 0, "cadence": 0, "consent": 1},
@@ -324,8 +346,12 @@ CASES: dict[str, Case] = {
         _erase_effects,
         {"people": 0, "opted_in": 0},
     ),
-    "view_submission content.add": Case(
-        _content_team, _add_submission, _FORM, _add_effects, {"items": 1, "audit": 1}
+    "block_actions content.save": Case(
+        _previewed,
+        lambda ctx: _button(ctx, "content.save", str(ctx.item)),
+        _FORM,
+        _add_effects,
+        {"items": 1, "audit": 1},
     ),
 }
 
@@ -362,3 +388,30 @@ async def test_delivered_again_has_one_effect(
     await asyncio.sleep(0.3)
     assert once == case.expected
     assert await case.effects(ctx) == case.expected
+
+
+async def test_new_person_opening_home_in_three_places_at_once_is_welcomed_once(
+    client: TestClient, slack: FakeSlack, services: Services, clock: FakeClock
+) -> None:
+    """Regression (issue 16 item 8): Home opened on phone and desktop at the same moment gives
+    events with different ids; each sent the welcome."""
+    ctx = Ctx(client, slack, services, clock)
+    bodies = [
+        json.dumps(
+            {
+                "team_id": WORKSPACE,
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": f"Ev-home-{n}",
+                "event_time": int(time.time()),
+                "event": {"type": "app_home_opened", "user": "U1", "tab": "home"},
+            }
+        )
+        for n in range(3)
+    ]
+    await asyncio.gather(*(_send(ctx, body, _JSON, 0) for body in bodies))
+    await until(lambda: len(slack.calls_to("views.publish")) == 3)
+    await until(lambda: slack.calls_to("chat.postMessage"))
+    await asyncio.sleep(0.3)
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert await _events(ctx, "invited") == 1
