@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.events import first_delivery
+from content_store.models import Delivery, DeliveryItem, Feedback, Share
 from content_store.people import person_topics, set_chosen_topics, set_status, workspace_topics
 from domain.errors import InvalidInput
 from domain.events import EventType
@@ -29,6 +31,7 @@ from handlers.types import (
     Reply,
     Text,
 )
+from handlers.weekly_picks import week_slot
 from messages import translate
 
 _ANSWER = actions.PROGRAMME_ANSWER
@@ -251,6 +254,8 @@ async def save_preferences(services: Services, actor: Actor, choices: Preference
         caller = await load_caller(session, actor, services)
         require_participant(caller, while_paused=True)
         locale = caller.locale
+        if networks is not None or topics is not None:
+            await _forget_untouched_picks(session, services, caller)
         if networks is not None:
             await _apply_networks(session, services, caller, networks)
             labels = ", ".join(NETWORK_RULES[n].label for n in networks) or "—"
@@ -271,6 +276,36 @@ async def save_preferences(services: Services, actor: Actor, choices: Preference
                 state = "on" if given else "off"
                 lines.append(translate(f"prefs.consent.{consent.value}.{state}", locale))
     return Reply.text("\n".join(lines) or translate("prefs.nothing", locale))
+
+
+async def _forget_untouched_picks(
+    session: AsyncSession, services: Services, caller: Caller
+) -> None:
+    """This week's picks, when only shown on request and not acted on, were chosen before
+    these choices: forget them, so the next picks follow the new networks and topics.
+
+    Picks already sent as a message stay what they are; so do picks someone shared or
+    gave feedback on.
+    """
+    person_id = caller.person.id
+    delivery = (
+        await session.execute(
+            select(Delivery).filter_by(
+                person_id=person_id, slot=week_slot(caller, services), status="shown"
+            )
+        )
+    ).scalar_one_or_none()
+    if delivery is None:
+        return
+    items = select(DeliveryItem.content_id).where(DeliveryItem.delivery_id == delivery.id)
+    for acted in (Share, Feedback):
+        touched = select(acted.person_id).where(
+            acted.person_id == person_id, acted.content_id.in_(items)
+        )
+        if (await session.execute(touched.limit(1))).first() is not None:
+            return
+    await session.delete(delivery)
+    await session.flush()
 
 
 def _networks(names: Sequence[str]) -> list[Network]:

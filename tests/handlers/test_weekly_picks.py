@@ -153,3 +153,34 @@ async def test_own_past_captions_guide_suggestions_only_with_consent(
     writer.requests.clear()
     await weekly_picks.show_picks(recording, actor())
     assert writer.requests and all(r.style_examples == ("My own voice",) for r in writer.requests)
+
+
+async def test_picks_seen_before_choosing_topics_follow_the_topics_once_chosen(
+    services: Services, clock: FakeClock
+) -> None:
+    """Regression (issue 13 item 10): picks were fixed the moment someone joined (the Home tab
+    shows them), before they chose topics, and stayed for the week."""
+    for n in range(3):
+        await add_item(services.db, slug=f"party-{n}", topics=("culture",), now=clock.now())
+        await add_item(services.db, slug=f"product-{n}", topics=("product",), now=clock.now())
+    await programme.answer_invitation(services, actor(), "in")
+    before = _cards(await weekly_picks.show_picks(services, actor(), source="home"))
+    assert not all("product" in card.url for card in before)
+    await programme.set_topics(services, actor(), ["#product"])
+    after = _cards(await weekly_picks.show_picks(services, actor()))
+    assert [card.url for card in after] and all("product" in card.url for card in after)
+
+
+async def test_picks_someone_acted_on_stay_when_topics_change(
+    services: Services, clock: FakeClock
+) -> None:
+    for n in range(3):
+        await add_item(services.db, slug=f"party-{n}", topics=("culture",), now=clock.now())
+        await add_item(services.db, slug=f"product-{n}", topics=("product",), now=clock.now())
+    await programme.answer_invitation(services, actor(), "in")
+    before = _cards(await weekly_picks.show_picks(services, actor()))
+    request = sharing.ShareRequest(before[0].content_id, Network.X, "Mine")
+    await sharing.share(services, actor(), request)
+    await programme.set_topics(services, actor(), ["#product"])
+    after = _cards(await weekly_picks.show_picks(services, actor()))
+    assert [card.url for card in after] == [card.url for card in before]
