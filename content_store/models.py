@@ -95,6 +95,8 @@ class Workspace(Base):
     disclosure_line: Mapped[str] = mapped_column(String(200), default="")
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     picks_channel: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # The channel's name as people know it, to show instead of its id.
+    picks_channel_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -37,32 +37,51 @@ from handlers.weekly_picks import (
 from messages import translate
 from picks import PersonProfile, Pick, PickReason, ReasonKind, choose_picks, reason_key
 
-_CHANNEL = re.compile(r"^(?:<#)?([CG][A-Z0-9]{2,40})(?:\|[^>]*)?>?$")
+_CHANNEL = re.compile(r"^<#([A-Za-z0-9:@._-]{3,200})(?:\|([^>]*))?>$|^([CG][A-Z0-9]{2,40})$")
+HERE = "here"
 
 
-def parse_channel(text: str) -> str:
-    """A channel id from a Slack channel mention (<#C123|name>) or a bare id."""
+def parse_channel(text: str, actor: Actor) -> tuple[str, str]:
+    """The channel id and name from 'here' (where the command was typed), a channel mention
+    (<#C123|name>) or a bare Slack channel id."""
+    if text.strip().lower() == HERE:
+        if not actor.conversation_id:
+            raise InvalidInput(
+                "channel.here", "Say 'channel here' in the channel itself, where I was added."
+            )
+        return actor.conversation_id, actor.conversation_name or ""
     match = _CHANNEL.match(text.strip())
     if not match:
         raise InvalidInput(
-            "channel.invalid", "'{text}' is not a channel; mention it with #.", text=text[:60]
+            "channel.invalid",
+            "'{text}' is not a channel: mention it with #, or say 'channel here' in it.",
+            text=text[:60],
         )
-    return match.group(1)
+    return match.group(1) or match.group(3), match.group(2) or ""
 
 
 async def set_channel(services: Services, actor: Actor, text: str | None) -> Reply:
     """Show the picks channel, or (admins) set it; 'none' turns channel mode off."""
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
+        workspace = caller.workspace
         if text is None:
-            current = caller.workspace.picks_channel or "—"
+            current = channel_label(workspace.picks_channel, workspace.picks_channel_name)
             return Reply.text(translate("channel.current", caller.locale, channel=current))
         require_role(caller, Role.ADMIN)
-        channel = "" if text.strip().lower() == "none" else parse_channel(text)
-        caller.workspace.picks_channel = channel
+        off = text.strip().lower() == "none"
+        channel, name = ("", "") if off else parse_channel(text, actor)
+        workspace.picks_channel, workspace.picks_channel_name = channel, name[:200]
         audit(session, caller, "programme.channel", channel)
-    key = "channel.saved" if channel else "channel.off"
-    return Reply.text(translate(key, caller.locale))
+    if not channel:
+        return Reply.text(translate("channel.off", caller.locale))
+    label = channel_label(channel, name)
+    return Reply.text(translate("channel.saved", caller.locale, channel=label))
+
+
+def channel_label(channel: str, name: str) -> str:
+    """How people know a channel: #name, else its id, else a dash."""
+    return f"#{name.lstrip('#')}" if name else (channel or "—")
 
 
 async def post_channel_picks(

@@ -18,6 +18,9 @@ class Actor:
     timezone: str | None = None
     display_name: str | None = None
     email: str | None = None
+    # The shared conversation (a channel) the person wrote in, when not their direct chat.
+    conversation_id: str | None = None
+    conversation_name: str | None = None
 
 
 @dataclass(frozen=True)

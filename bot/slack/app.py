@@ -86,6 +86,7 @@ class SlackAdapter:
             timezone=profile.tz,
             display_name=profile.name or None,
             email=profile.email,
+            **payloads.conversation(body),
         )
 
     async def _profile(self, user: str) -> SlackProfile:

@@ -12,10 +12,6 @@ from domain.errors import InvalidInput
 from handlers.actions import Press, Surface
 from handlers.context import Services
 
-_ITEM_BLOCK = re.compile(
-    r"^(?:item|reason|caption|card|end|shared|copy|hint|guidelines|share|done):(\d+)(?::\d+)?$"
-)
-
 
 def team_id(body: Mapping[str, Any]) -> str:
     """The workspace of any payload: commands carry team_id, interactions team.id."""
@@ -35,20 +31,16 @@ def user_id(body: Mapping[str, Any]) -> str:
     return found
 
 
-def replace_item_blocks(
-    blocks: list[dict[str, Any]], content_id: int, replacement: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The message's blocks with those of one item (its card or share panel) replaced."""
-    positions = [i for i, block in enumerate(blocks) if _item_of(block) == content_id]
-    if not positions:
-        return [*blocks, *replacement]
-    first, last = positions[0], positions[-1]
-    return [*blocks[:first], *replacement, *blocks[last + 1 :]]
-
-
-def _item_of(block: Mapping[str, Any]) -> int | None:
-    match = _ITEM_BLOCK.match(str(block.get("block_id", "")))
-    return int(match.group(1)) if match else None
+def conversation(body: Mapping[str, Any]) -> dict[str, str]:
+    """The channel a command was typed or a button pressed in, unless it is a direct message."""
+    channel = body.get("channel")
+    if isinstance(channel, Mapping):
+        found, name = channel.get("id"), channel.get("name")
+    else:
+        found, name = body.get("channel_id"), body.get("channel_name")
+    if not isinstance(found, str) or not found or found.startswith("D"):
+        return {}
+    return {"conversation_id": found, "conversation_name": str(name or "")}
 
 
 # ---------------------------------------------------------------- typed text

@@ -65,7 +65,23 @@ def actor(activity: Activity, *, email: str | None = None) -> Actor:
         timezone=valid_timezone(activity.local_timezone),
         display_name=(sender.name or None) if sender else None,
         email=email,
+        **_shared_conversation(activity),
     )
+
+
+def _shared_conversation(activity: Activity) -> dict[str, str]:
+    """The channel or group chat written in (its id without the thread), unless personal."""
+    conversation = activity.conversation
+    if conversation is None or conversation_kind(activity) == PERSONAL or not conversation.id:
+        return {}
+    channel = (
+        activity.channel_data.get("channel") if isinstance(activity.channel_data, dict) else None
+    )
+    name = channel.get("name") if isinstance(channel, dict) else None
+    return {
+        "conversation_id": str(conversation.id).split(";messageid=")[0],
+        "conversation_name": str(name or conversation.name or ""),
+    }
 
 
 def conversation_kind(activity: Activity) -> str:

@@ -20,7 +20,9 @@ from scheduler.rate_limit import Rate
 if TYPE_CHECKING:
     from bot.platforms import ServeOptions
 
-CAPABILITIES = Capabilities(label="Teams", command_prefix="", home_surface=False)
+CAPABILITIES = Capabilities(
+    label="Teams", command_prefix="", home_surface=False, channel_posts=True
+)
 
 
 class TeamsPlatform:

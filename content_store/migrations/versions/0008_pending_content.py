@@ -1,5 +1,6 @@
-"""Pending content (items previewed with `add`, kept server-side until saved or cancelled)
-and downloads (files offered as short-lived links where a platform cannot carry files).
+"""Pending content (items previewed with `add`, kept server-side until saved or cancelled),
+downloads (files offered as short-lived links where a platform cannot carry files) and the
+name of the picks channel.
 
 Revision ID: 0008_pending_content
 Revises: 0007_digests
@@ -61,9 +62,17 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_downloads_person_id"), "downloads", ["person_id"], unique=False)
     op.create_index(op.f("ix_downloads_expires_at"), "downloads", ["expires_at"], unique=False)
+    with op.batch_alter_table("workspaces") as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "picks_channel_name", sa.String(length=200), server_default="", nullable=False
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("workspaces") as batch_op:
+        batch_op.drop_column("picks_channel_name")
     op.drop_index(op.f("ix_downloads_expires_at"), table_name="downloads")
     op.drop_index(op.f("ix_downloads_person_id"), table_name="downloads")
     op.drop_table("downloads")

@@ -30,6 +30,7 @@ def test_manifest_asks_only_for_the_scopes_the_code_uses() -> None:
     scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
     assert scopes == {
         "chat:write",
+        "chat:write.public",
         "commands",
         "im:history",
         "im:write",

@@ -21,10 +21,11 @@ from content_store.models import ContentItem, Event, Person, TeamsConversation
 from content_store.people import roles_of
 from domain.programme import Role
 from handlers.context import Services
-from tests.bot.teams.factories import grant, join
+from tests.bot.teams.factories import add_teams_item, grant, join
 from tests.bot.teams.fake_connector import Answer, Call, FakeConnector
 from tests.bot.teams.test_render import elements
 from tests.conftest import FakeClock
+from tests.fakes import drain
 
 TENANT = "3c2b1a00-0000-4000-8000-0000000000aa"
 ALEX = "6f0f2a9e-1c4b-4d8e-9a51-0c2b1d3e4f5a"
@@ -283,3 +284,51 @@ async def test_a_known_chat_is_not_rewritten_by_every_message_but_comes_back_aft
     assert await stored() == []
     assert await post(client, activity(connector, text="help"))
     assert len(await stored()) == 1  # written again, the chat is reachable once more
+
+
+async def test_channel_mode_in_teams_posts_to_the_channel_and_the_own_version_goes_private(
+    client: TestClient, connector: FakeConnector, services: Services, clock: FakeClock
+) -> None:
+    """Regression (issue 14 item 8): 'channel #general' was refused and Teams had no channel
+    mode; now an admin says 'channel here' in a team channel."""
+    await grant(services.db, TENANT, ALEX, Role.ADMIN)
+    await join(services.db, TENANT, ALEX, now=clock.now())
+    await add_teams_item(services.db, TENANT, "launch", clock.now())
+    thread = f"{CHANNEL};messageid=1700000000001"
+    channel_data = {"channel": {"id": CHANNEL, "name": "General"}, "team": {"id": "19:team"}}
+    said = activity(
+        connector,
+        conversation=thread,
+        kind="channel",
+        text="channel here",
+        channelData=channel_data,
+    )
+    assert await post(client, said)
+    assert await post(client, activity(connector, text="channel"))
+    assert "#General" in texts(connector.posted_to(PERSONAL)[-1])
+    assert await post(client, activity(connector, text="send-now"))
+    await drain(services, client.app[setup.TEAMS_ADAPTER].outbound, platform="teams")
+    (posted,) = connector.posted_to(CHANNEL)
+    mine = next(
+        e
+        for a in posted.body["attachments"]
+        for e in elements(a["content"]["body"])
+        if e["type"] == "Action.Submit"
+    )
+    before = len(connector.posted_to(PERSONAL))
+    pressed = activity(
+        connector, conversation=thread, kind="channel", value=mine["data"], channelData=channel_data
+    )
+    assert await post(client, pressed)
+    note = connector.posted_to(thread)[-1]
+    assert "personal chat" in texts(note)
+    own = connector.posted_to(PERSONAL)[before:]
+    assert any("caption:" in texts(call) for call in own)
+
+
+async def test_channel_here_in_a_personal_chat_says_where_to_say_it(
+    client: TestClient, connector: FakeConnector, services: Services
+) -> None:
+    await grant(services.db, TENANT, ALEX, Role.ADMIN)
+    assert await post(client, activity(connector, text="channel here"))
+    assert "in the channel itself" in texts(connector.posted_to(PERSONAL)[-1])
