@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -141,6 +142,21 @@ async def find_share(
     """The person's share of an item on a network, if they started one."""
     query = select(Share).filter_by(person_id=person_id, content_id=content_id, network=network)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def shared_networks(
+    session: AsyncSession, *, person_id: int, content_ids: Sequence[int]
+) -> dict[int, list[Network]]:
+    """For each item, the networks the person started a share on, in the networks' order."""
+    if not content_ids:
+        return {}
+    query = select(Share.content_id, Share.network).where(
+        Share.person_id == person_id, Share.content_id.in_(content_ids)
+    )
+    found: dict[int, set[Network]] = {}
+    for content_id, network in (await session.execute(query)).all():
+        found.setdefault(content_id, set()).add(Network(network))
+    return {item: [n for n in Network if n in nets] for item, nets in found.items()}
 
 
 async def confirmed_networks(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +14,7 @@ from captions import CaptionRequest
 from content_store.content import captions_by_content, live_content, topics_by_content
 from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback, Share
 from content_store.people import person_topics
-from content_store.sharing import shared_content_ids
+from content_store.sharing import shared_content_ids, shared_networks
 from content_store.upsert import insert_or_ignore
 from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network, caption_budget
@@ -185,7 +185,13 @@ async def show_picks(services: Services, actor: Actor, *, source: str = "now") -
         else:
             # Seen now, so a direct message still waiting for this slot need not go out.
             await mark_shown(session, prepared=prepared, now=services.clock.now())
-    return picks_reply(prepared.caller, prepared.shown, services=services, source=source)
+        ids = [entry.item.id for entry in prepared.shown]
+        shared = await shared_networks(
+            session, person_id=prepared.caller.person.id, content_ids=ids
+        )
+    return picks_reply(
+        prepared.caller, prepared.shown, services=services, source=source, shared=shared
+    )
 
 
 async def _choose(
@@ -355,19 +361,26 @@ async def _already_shown(
 
 
 def picks_reply(
-    caller: Caller, shown: Sequence[ShownItem], *, services: Services, source: str = "dm"
+    caller: Caller,
+    shown: Sequence[ShownItem],
+    *,
+    services: Services,
+    source: str = "dm",
+    shared: Mapping[int, Sequence[Network]] | None = None,
 ) -> Reply:
-    """The picks as content cards with an editable caption and their buttons."""
+    """The picks as content cards with an editable caption and their buttons; an item the
+    person already shared says where, and offers only the networks left."""
     locale = caller.locale
     if not shown:
         return Reply.text(translate("picks.none", locale))
     networks = person_networks(caller)
+    done = shared or {}
     cards = tuple(
         item_card(
             entry.item,
             caption=entry.caption,
-            reason=translate(reason_key(entry.pick.reason), locale, topic=entry.pick.reason.topic),
-            networks=networks,
+            reason=_reason(entry, done.get(entry.item.id, ()), locale),
+            networks=[n for n in networks if n not in done.get(entry.item.id, ())] or networks,
             locale=locale,
             link=sample_link(services),
             source=source,
@@ -375,6 +388,13 @@ def picks_reply(
         for entry in shown
     )
     return Reply(blocks=(Text(translate("picks.title", locale), heading=True), *cards))
+
+
+def _reason(entry: ShownItem, shared: Sequence[Network], locale: str) -> str:
+    if shared:
+        labels = ", ".join(NETWORK_RULES[n].label for n in shared)
+        return translate("picks.already_shared", locale, networks=labels)
+    return translate(reason_key(entry.pick.reason), locale, topic=entry.pick.reason.topic)
 
 
 def item_card(

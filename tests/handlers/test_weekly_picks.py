@@ -184,3 +184,17 @@ async def test_picks_someone_acted_on_stay_when_topics_change(
     await programme.set_topics(services, actor(), ["#product"])
     after = _cards(await weekly_picks.show_picks(services, actor()))
     assert [card.url for card in after] == [card.url for card in before]
+
+
+async def test_an_item_already_shared_says_so_and_offers_only_the_networks_left(
+    services: Services, clock: FakeClock
+) -> None:
+    """Regression (issue 14 item 10): a shared item came back looking untouched."""
+    await add_item(services.db, slug="a", topics=("product",), now=clock.now())
+    await _join(services, "#product", networks=("linkedin", "x"))
+    (card,) = _cards(await weekly_picks.show_picks(services, actor()))
+    await sharing.share(services, actor(), sharing.ShareRequest(card.content_id, Network.X, "Mine"))
+    (again,) = _cards(await weekly_picks.show_picks(services, actor(), source="home"))
+    assert again.reason == "You shared this on X — another network?"
+    assert [b.action_id for b in again.actions][:1] == ["share.linkedin"]
+    assert "share.x" not in [b.action_id for b in again.actions]
