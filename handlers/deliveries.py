@@ -313,7 +313,9 @@ async def send_now(services: Services, messenger: Messenger, actor: Actor) -> Re
         require_role(caller, Role.CONTENT)
     if caller.workspace.paused:
         raise InvalidInput(
-            "programme.paused", "The programme is paused for the moment. Please check back later."
+            "programme.paused_for_team",
+            "The programme is paused for everyone, so nothing is sent. "
+            "Say 'resume programme' to start it again.",
         )
     queued = await plan_picks(services, workspace=caller.workspace, occurrence=services.clock.now())
     await channel_mode.post_channel_picks(services, messenger, workspace=caller.workspace)

@@ -124,7 +124,9 @@ def _with_suggestion(
     if digest.this_week.shares < average:
         return dataclasses.replace(digest, suggestion="mention")
     if digest.this_week.shares > 0:
-        return dataclasses.replace(digest, suggestion="thank")
+        # Organisation-wide figures say nothing about this team: thanking it would not fit.
+        thanks = "thank" if digest.scope == "team" else "mention"
+        return dataclasses.replace(digest, suggestion=thanks)
     return dataclasses.replace(digest, suggestion="explain")
 
 

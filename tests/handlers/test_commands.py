@@ -19,7 +19,8 @@ from handlers.commands import run_command
 from handlers.context import Services, error_reply
 from handlers.deliveries import Outcome
 from handlers.dispatch import dispatch
-from handlers.types import Button, Reply
+from handlers.types import Actor, Button, Reply
+from tests.bot.teams.factories import grant as teams_grant
 from tests.conftest import FakeClock
 from tests.factories import actor, add_item, grant
 from tests.fakes import FakeMessenger, drain
@@ -190,7 +191,8 @@ async def test_pause_stops_send_now_and_resume_restarts(
     )
     with pytest.raises(InvalidInput) as refused:
         await run_command(services, actor("U-CT"), "send-now", messenger=messenger)
-    assert refused.value.code == "programme.paused"
+    assert refused.value.code == "programme.paused_for_team"
+    assert "resume programme" in refused.value.message
     assert messenger.sent == []
     confirm = await run_command(services, actor("U-CT"), "resume programme", messenger=messenger)
     await dispatch(
@@ -261,16 +263,13 @@ async def test_help_lists_only_what_the_person_may_do(
     assert one.startswith("/boost suggest")
 
 
-async def test_help_in_teams_has_no_slash_and_no_channel_mode(
+async def test_help_in_teams_has_no_slash_and_offers_channel_mode_here(
     services: Services, messenger: FakeMessenger
 ) -> None:
-    await grant(services.db, "UADM", Role.ADMIN)
-    teams = actor("UADM").__class__("teams", "T-TENANT", "UADM")
+    teams = Actor("teams", "T-TENANT", "UADM")
+    await teams_grant(services.db, "T-TENANT", "UADM", Role.ADMIN)
     text = _text(await run_command(services, teams, "help", messenger=messenger))
-    assert "/boost" not in text and "picks —" in text and "channel" not in text
-    with pytest.raises(InvalidInput) as refused:
-        await run_command(services, teams, "channel #general", messenger=messenger)
-    assert refused.value.code == "command.unavailable"
+    assert "/boost" not in text and "picks —" in text and "channel [here" in text
 
 
 @pytest.mark.parametrize(

@@ -209,8 +209,10 @@ async def test_a_manager_who_said_no_is_never_asked_to_share(
     async with services.db.session() as session:
         boss = await session.get(Person, org.people["UBOSS"])
         ur3 = await session.get(Person, org.people["UR3"])
-        assert boss is not None and ur3 is not None
+        ur6 = await session.get(Person, org.people["UR6"])
+        assert boss is not None and ur3 is not None and ur6 is not None
         boss.status, ur3.manager_id = ProgrammeStatus.NO, None
+        ur6.status = ProgrammeStatus.IN  # the team keeps five in the programme
 
     digest = (await _digests(services, org))[org.people["UBOSS"]]
 
@@ -233,9 +235,12 @@ async def test_suggestion_rules_follow_the_data(services: Services, clock: FakeC
     org = await _org(services.db, clock)
     async with services.db.session() as session:
         ur3 = await session.get(Person, org.people["UR3"])
-        assert ur3 is not None
+        ur6 = await session.get(Person, org.people["UR6"])
+        assert ur3 is not None and ur6 is not None
         ur3.manager_id = None  # the tip asker leaves the team
+        ur6.status = ProgrammeStatus.IN  # and someone joins, so the team keeps five
     digest = (await _digests(services, org))[org.people["UBOSS"]]
+    assert digest.scope == "team"
     assert (digest.suggestion, digest.suggestion_item) == ("share_top", "Story a")
     assert "Story a" in _text(digest_reply(digest, Names()))
 
@@ -342,3 +347,24 @@ async def test_a_tiny_organisation_shows_no_figures_at_all(
     assert reply.files == ()
     assert "of the" not in _text(reply) and "Shares this week" not in _text(reply)
     assert "Story a" in _text(reply)  # what content worked names no one
+
+
+async def test_a_small_teams_manager_is_not_told_to_thank_a_team_whose_figures_are_not_shown(
+    services: Services, clock: FakeClock
+) -> None:
+    """Regression (issue 15): 'thank the team for what they shared' was suggested to a
+    manager whose digest showed only organisation-wide figures."""
+    org = await _org(services.db, clock)
+    async with services.db.session() as session:
+        ur8 = await session.get(Person, org.people["UR8"])
+        assert ur8 is not None
+        ur8.manager_id = None  # no request for tips in this team
+        boss, item = org.people["USMALL"], org.items["a"]
+        link_id, _ = await link_for(
+            session, person_id=boss, content_id=item, network=Network.X, now=clock.now()
+        )
+        intent = ShareIntent(boss, item, Network.X, "dm", "Suggested", "Mine", 1.0)
+        await record_share_intent(session, intent=intent, link_id=link_id, now=clock.now())
+    digest = (await _digests(services, org))[org.people["USMALL"]]
+    assert digest.scope == "organisation" and digest.this_week.shares > 0
+    assert digest.suggestion == "mention"
