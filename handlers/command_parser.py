@@ -129,8 +129,13 @@ def parse_date(token: str, *, label: str = "until") -> date:
         ) from None
 
 
+def _small_number(token: str) -> bool:
+    """Plain ASCII digits, few enough to be a number we use ('²' is a digit to Python)."""
+    return token.isascii() and token.isdigit() and len(token) <= 9
+
+
 def _priority(token: str) -> int:
-    if not token.isdigit() or not 0 <= int(token) <= 3:
+    if not _small_number(token) or not 0 <= int(token) <= 3:
         raise InvalidInput(
             "command.priority", "Priority is a number from 0 to 3, not '{token}'.", token=token[:20]
         )
@@ -263,7 +268,7 @@ def page(name: str, words: list[str]) -> Command:
     """'list [page]'."""
     if not words:
         return Command(name=name)
-    if len(words) != 1 or not words[0].isdigit() or not 1 <= int(words[0]) <= 10_000:
+    if len(words) != 1 or not _small_number(words[0]) or not 1 <= int(words[0]) <= 10_000:
         raise InvalidInput("command.page", "'list' takes a page number, like 'list 2'.")
     return Command(name=name, page=int(words[0]))
 

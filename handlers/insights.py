@@ -17,6 +17,7 @@ from content_store.insights import (
 from content_store.models import Workspace
 from domain.events import EventType
 from domain.programme import Role
+from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_role
 from handlers.types import Actions, Actor, Button, Reply, Text
 from insights.grouping import Group, Placement, place
@@ -133,7 +134,7 @@ async def tips(services: Services, actor: Actor) -> Reply:
         await _help_asked(session, services, caller, share_with_manager=False)
     locale = caller.locale
     lines = "\n".join(f"• {translate(key, locale)}" for key in TIPS)
-    button = Button(translate("tips.manager.button", locale), "tips.manager", "yes")
+    button = Button(translate("tips.manager.button", locale), actions.TIPS_MANAGER, "yes")
     return Reply(
         blocks=(
             Text(translate("tips.title", locale), heading=True),

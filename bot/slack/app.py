@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 DATABASE_DOWN = (DBAPIError, ConnectionError, TimeoutError)
 PLATFORM = "slack"
 # A dialog opened for one person: the share panel from Home, a channel pick's own version.
-PERSONAL_CALLBACK = "picks.personal"
+PERSONAL_CALLBACK = "personal.view"
 # Remembered in the dialog: it was opened from Home, so Home is redrawn after changes.
 FROM_HOME = "home"
 _PROFILE_CACHE_LIMIT = 10_000

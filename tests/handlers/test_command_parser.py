@@ -53,6 +53,8 @@ def test_role_takes_a_slack_mention_and_roles() -> None:
         ("role <@U1> king", "command.role"),
         ("prefs please", "command.extra"),
         ("list zero", "command.page"),
+        ("list ²", "command.page"),  # a digit to Python, not a number to int()
+        ("add https://x.example priority ³", "command.priority"),
         ('edit 4 caption ""', "command.caption"),
         ("x" * 5000, "command.too_long"),
     ],
