@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ class Shown:
     message_id: str
     text: str
     cards: list[dict[str, Any]]
+    # Every attachment as sent (cards, and files: content type, name, contentUrl).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def dump(self) -> str:
@@ -123,6 +125,7 @@ class Playground:
                     cards=[
                         a["content"] for a in message.get("attachments") or [] if "content" in a
                     ],
+                    attachments=list(message.get("attachments") or []),
                 )
             )
 
@@ -159,6 +162,15 @@ class Playground:
             "value": value,
         }
         await self._post(f"{self.base_url}/_conversation/v1/submit", body)
+
+    async def custom(self, conversation_id: str, activity: dict[str, Any]) -> None:
+        """Any activity from the user, on the Playground's template (Mock an Activity): for
+        what its chat cannot type, such as another locale."""
+        url = f"{self.base_url}/_internal/v1/customActivities"
+        query = {"conversationId": conversation_id}
+        async with self._session.get(f"{url}/template", params=query) as response:
+            template: dict[str, Any] = await response.json()
+        await self._post(url, template | activity)
 
     async def _post(self, url: str, body: dict[str, Any]) -> None:
         async with self._session.post(url, json=body) as response:
