@@ -38,6 +38,7 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP) node
 	bash .ci/ensure-postgres
+	bash .ci/ensure-chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -12,6 +12,7 @@ import contextlib
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from html import escape
 from pathlib import Path
 
@@ -23,10 +24,19 @@ from bot.server import create_app
 from bot.settings import Settings
 from bot.teams import setup
 from bot.teams.app import TeamsAdapter
+from bot.teams.demo import demo_tenant, prepare_demo
+from content_store.content import NewContent, add_content
+from content_store.people import (
+    get_or_create_person,
+    get_or_create_workspace,
+    set_chosen_topics,
+    set_status,
+)
+from domain.programme import ProgrammeStatus
 from handlers.context import Services
 from tests.bot.teams.cards import ROOT
 from tests.bot.teams.fake_connector import free_port
-from tests.bot.teams.playground import playground_process
+from tests.bot.teams.playground import Playground, playground_process
 
 SCREENSHOTS = ROOT / "var" / "screenshots" / "teams"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -65,6 +75,54 @@ async def _picture(request: web.Request) -> web.Response:
     buffer = io.BytesIO()
     Image.new("RGB", (480, 240), colour).save(buffer, format="PNG")
     return web.Response(body=buffer.getvalue(), content_type="image/png")
+
+
+# The tenant's library: pages of the local site, by slug, with their topics.
+ARTICLES = {
+    "launch-week": ("product",),
+    "on-call": ("engineering",),
+    "hiring": ("careers", "engineering"),
+    "meetup": ("community",),
+}
+
+
+async def seed_tenant(services: Services, playground: Playground, site: Site) -> None:
+    """The library of local pages, and every role for the Playground's user, as the demo of
+    `make run` gives them."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        workspace = await get_or_create_workspace(
+            session, platform="teams", external_id=playground.tenant_id
+        )
+        for slug, topics in ARTICLES.items():
+            new = NewContent(
+                canonical_url=site.page(slug),
+                title=f"{slug.replace('-', ' ').capitalize()} at Contoso",
+                description=f"What the {slug} team did this month.",
+                image_url=site.image(slug),
+                topics=topics,
+                publish_from=now - timedelta(days=1),
+            )
+            await add_content(session, workspace_id=workspace.id, new=new, now=now)
+    await prepare_demo(services, demo_tenant({"config": playground.config}), now=now)
+
+
+async def joined(
+    services: Services, playground: Playground, *, networks: list[str], topics: list[str]
+) -> None:
+    """The Playground's user takes part (welcomed already) with these networks and topics."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        workspace = await get_or_create_workspace(
+            session, platform="teams", external_id=playground.tenant_id
+        )
+        person = await get_or_create_person(
+            session, workspace_id=workspace.id, external_id=playground.user["aadObjectId"]
+        )
+        await set_status(session, person=person, status=ProgrammeStatus.IN, now=now)
+        person.invited_at = now
+        person.networks = networks
+        await set_chosen_topics(session, person=person, slugs=topics)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,27 +23,24 @@ import aiohttp
 import pytest
 from playwright.async_api import BrowserContext, Locator
 
-from bot.teams.demo import demo_tenant, prepare_demo
 from captions import TemplateCaptionWriter
-from content_store.content import NewContent, add_content
 from content_store.database import Database
 from content_store.fetcher import FetchPolicy
-from content_store.people import get_or_create_workspace
 from domain.networks import NETWORK_RULES, Network
 from handlers.context import Services
 from messages import catalog, translate
 from tests.bot.teams.fake_connector import free_port
 from tests.bot.teams.playground import Playground, Shown
-from tests.e2e.conftest import SCREENSHOTS, Site, Turns, playground_for, teams_bot
+from tests.e2e.conftest import (
+    SCREENSHOTS,
+    Site,
+    Turns,
+    playground_for,
+    seed_tenant,
+    teams_bot,
+)
 from tests.e2e.teams_browser import TeamsChat, chromium
 
-# The library the newcomer's picks come from: pages on the local web site.
-ARTICLES = {
-    "launch-week": ("product",),
-    "on-call": ("engineering",),
-    "hiring": ("careers", "engineering"),
-    "meetup": ("community",),
-}
 NETWORKS = ("LinkedIn", "X")
 TOPICS = ("#product", "#engineering")
 # Longer than the 256 characters the caption box took (issue 14 item 4), well within LinkedIn.
@@ -152,7 +148,7 @@ async def journey(
             async with aiohttp.ClientSession() as session:
                 sent = Playground(playground_url, session)
                 await sent.start()
-                await _library(services, sent, site)
+                await seed_tenant(services, sent, site)
                 profile: Path = tmp_path_factory.mktemp("chromium-profile")
                 async with chromium(user_data_dir=profile) as browser:
                     await _route_networks(browser)
@@ -161,26 +157,6 @@ async def journey(
                     chat = TeamsChat(page, url=playground_url, screenshots=SCREENSHOTS)
                     yield Journey(chat, sent, turns, services, site)
                 await sent.stop()
-
-
-async def _library(services: Services, playground: Playground, site: Site) -> None:
-    """The tenant's library of local pages, and every role for its user, as `make run` does."""
-    now = services.clock.now()
-    async with services.db.session() as session:
-        workspace = await get_or_create_workspace(
-            session, platform="teams", external_id=playground.tenant_id
-        )
-        for slug, topics in ARTICLES.items():
-            new = NewContent(
-                canonical_url=site.page(slug),
-                title=f"{slug.replace('-', ' ').capitalize()} at Contoso",
-                description=f"What the {slug} team did this month.",
-                image_url=site.image(slug),
-                topics=topics,
-                publish_from=now - timedelta(days=1),
-            )
-            await add_content(session, workspace_id=workspace.id, new=new, now=now)
-    await prepare_demo(services, demo_tenant({"config": playground.config}), now=now)
 
 
 async def _route_networks(browser: BrowserContext) -> None:
