@@ -45,8 +45,10 @@ WAIT_MS = 30_000
 
 MESSAGE_BOX = '[data-lexical-editor="true"]'
 CARD = ".ac-adaptiveCard"
-# The Log Panel's entries: its header reads "Log Panel"; its entries are the editable area.
-LOG_ENTRIES = "div:has(> div > span:text-is('Log Panel')) ~ div[contenteditable] > div"
+# The Log Panel's entries: the one editable area without spell checking (the message box has it).
+LOG_ENTRIES = 'div[contenteditable="true"][spellcheck="false"] > div'
+# A Log Panel entry the Playground marks as an error, e.g. "(×) Error: … unknown attachment type".
+LOG_ERROR = re.compile(r"\bError:|\(×\)")
 
 # What the Playground says when it cannot show something (its i18n texts), and what the
 # Adaptive Cards renderer says when a card does not parse or render.
@@ -92,6 +94,17 @@ _SCROLL_TO = """
 (element) => {
   const tall = element.getBoundingClientRect().height > window.innerHeight * 0.7;
   element.scrollIntoView({ block: tall ? "start" : "nearest" });
+}
+"""
+
+
+# Log Panel entries not read yet (the panel keeps a bounded number, so counting would not do).
+_NEW_LOG_ENTRIES = """
+(entries) => {
+  const seen = (window.__sbLogSeen = window.__sbLogSeen || new WeakSet());
+  const fresh = entries.filter((entry) => !seen.has(entry));
+  fresh.forEach((entry) => seen.add(entry));
+  return fresh.map((entry) => entry.innerText);
 }
 """
 
@@ -167,7 +180,6 @@ class TeamsChat:
         self.problems = Problems(local_hosts=frozenset({"127.0.0.1", "localhost", "::1"}))
         page.on("console", self.problems.console)
         page.on("pageerror", self.problems.page_error)
-        self._log_lines = 0
 
     # ------------------------------------------------------------------ finding
 
@@ -265,15 +277,25 @@ class TeamsChat:
         texts = await self.page.locator(LOG_ENTRIES).all_inner_texts()
         return [" ".join(text.split()) for text in texts]
 
+    async def log_entry(self, text: str) -> Locator:
+        """The newest Log Panel entry containing `text`, once there."""
+        entry = self.page.locator(LOG_ENTRIES).filter(has_text=text).last
+        await entry.wait_for()
+        return entry
+
     async def new_errors(self) -> list[str]:
         """Every error shown or reported since the last call: in the page (chat and Log
         Panel), as Log Panel entries of failed requests, on the console, uncaught."""
         found = self.problems.take()
         texts = await self.page.evaluate(_NEW_ERROR_TEXTS, CLIENT_ERRORS.pattern)
         found += [f"shown: {text}" for text in texts]
-        lines = await self.log_lines()
-        fresh, self._log_lines = lines[self._log_lines :], len(lines)
-        found += [f"log panel: {line}" for line in fresh if LOG_HTTP_ERROR.search(line)]
+        entries = await self.page.locator(LOG_ENTRIES).evaluate_all(_NEW_LOG_ENTRIES)
+        fresh = [" ".join(str(entry).split()) for entry in entries]
+        found += [
+            f"log panel: {line}"
+            for line in fresh
+            if LOG_HTTP_ERROR.search(line) or LOG_ERROR.search(line)
+        ]
         return found
 
     # ------------------------------------------------------------------ screenshots

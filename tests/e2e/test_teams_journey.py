@@ -187,6 +187,8 @@ async def test_01_opening_the_chat_shows_the_welcome(journey: Journey) -> None:
         shown.show = welcome
         titles = await chat.button_titles(welcome)
         assert titles == [en("welcome.in"), en("welcome.later"), en("welcome.no")]
+        # The Log Panel is where the checks look for errors: it must be found.
+        assert await chat.log_lines()
     journey.reached.add("welcome")
 
 
@@ -460,3 +462,18 @@ async def test_16_a_dutch_colleague_gets_dutch_answers(journey: Journey) -> None
         answer = await chat.reply(in_dutch, containing=dutch)
         shown.show = answer
         assert en("help.title") not in await answer.inner_text()
+
+
+async def test_17_an_attachment_the_client_refuses_is_caught(journey: Journey) -> None:
+    """The error checks of every step can fail: a file the Playground cannot show, sent
+    past the bot, is seen in the chat and in the Log Panel."""
+    chat, sent = journey.chat, journey.sent
+    refused = {"contentType": "application/x-refused", "contentUrl": "data:,x", "name": "x"}
+    await sent.from_bot(sent.personal_chat, {"attachments": [refused]})
+    shown = chat.page.get_by_text("application/x-refused is not supported yet")
+    await shown.last.wait_for()
+    await chat.log_entry("application/x-refused")
+    await chat.screenshot("17-refused", show=shown.last)
+    errors = await chat.new_errors()
+    assert [e for e in errors if e.startswith("shown:")], errors
+    assert [e for e in errors if e.startswith("log panel:")], errors

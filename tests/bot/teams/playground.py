@@ -11,9 +11,9 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,13 +77,16 @@ def playground_process(*, port: int, bot_url: str, workdir: Path) -> Iterator[st
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the Playground answers HTTP on `port`: an open port is not enough, as it
+    first probes whether the port is free (listening for a moment) and only then serves."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
             raise RuntimeError(f"the Playground stopped: {output[-2000:]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
+        url = f"http://127.0.0.1:{port}/"
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+            if answer.status == 200:
                 return
         time.sleep(0.1)
     raise RuntimeError("the Playground did not start within 60 s")
@@ -171,6 +174,11 @@ class Playground:
         async with self._session.get(f"{url}/template", params=query) as response:
             template: dict[str, Any] = await response.json()
         await self._post(url, template | activity)
+
+    async def from_bot(self, conversation_id: str, activity: dict[str, Any]) -> None:
+        """A message as if the bot had sent it, through the Playground's mocked connector."""
+        url = f"{self.base_url}/_connector/v3/conversations/{conversation_id}/activities"
+        await self._post(url, {"type": "message", **activity})
 
     async def _post(self, url: str, body: dict[str, Any]) -> None:
         async with self._session.post(url, json=body) as response:
