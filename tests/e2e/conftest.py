@@ -192,7 +192,7 @@ async def teams_bot(
         app = create_app(services)
         if turns is not None:
             app.middlewares.append(turns.middleware)
-        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None)
         adapter = setup.register(app, settings=settings, services=services)
         async with serving(app, port):
             yield adapter

@@ -39,7 +39,7 @@ from tests.e2e.conftest import (
     seed_tenant,
     teams_bot,
 )
-from tests.e2e.teams_browser import TeamsChat, chromium
+from tests.e2e.teams_browser import TeamsChat, chromium, chromium_or_skip
 
 NETWORKS = ("LinkedIn", "X")
 TOPICS = ("#product", "#engineering")
@@ -141,6 +141,7 @@ async def journey(
     site: Site,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Journey]:
+    chromium_or_skip()  # before starting anything else
     services, bot_port = journey_services
     turns = Turns()
     async with teams_bot(services, port=bot_port, turns=turns):
