@@ -24,6 +24,7 @@ from playwright.async_api import (
     Error,
     Locator,
     Page,
+    ViewportSize,
     async_playwright,
 )
 
@@ -39,7 +40,7 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT = ViewportSize(width=1400, height=1000)
 # Long enough for a card after a bot turn on a busy 2-core machine; a hang still fails.
 WAIT_MS = 30_000
 
@@ -129,7 +130,7 @@ async def chromium(*, user_data_dir: Path) -> AsyncIterator[BrowserContext]:
             executable_path=str(executable),
             headless=True,
             args=list(CHROMIUM_FLAGS),
-            viewport=VIEWPORT,  # type: ignore[arg-type]
+            viewport=VIEWPORT,
             locale="en-US",
             timezone_id="Europe/Amsterdam",
         )
