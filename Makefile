@@ -40,6 +40,7 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP) node
 	bash .ci/ensure-postgres
+	bash .ci/ensure-chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest

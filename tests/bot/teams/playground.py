@@ -11,11 +11,11 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ class Shown:
     message_id: str
     text: str
     cards: list[dict[str, Any]]
+    # Every attachment as sent (cards, and files: content type, name, contentUrl).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def dump(self) -> str:
@@ -75,13 +77,16 @@ def playground_process(*, port: int, bot_url: str, workdir: Path) -> Iterator[st
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the Playground answers HTTP on `port`: an open port is not enough, as it
+    first probes whether the port is free (listening for a moment) and only then serves."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
             raise RuntimeError(f"the Playground stopped: {output[-2000:]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
+        url = f"http://127.0.0.1:{port}/"
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+            if answer.status == 200:
                 return
         time.sleep(0.1)
     raise RuntimeError("the Playground did not start within 60 s")
@@ -123,6 +128,7 @@ class Playground:
                     cards=[
                         a["content"] for a in message.get("attachments") or [] if "content" in a
                     ],
+                    attachments=list(message.get("attachments") or []),
                 )
             )
 
@@ -159,6 +165,20 @@ class Playground:
             "value": value,
         }
         await self._post(f"{self.base_url}/_conversation/v1/submit", body)
+
+    async def custom(self, conversation_id: str, activity: dict[str, Any]) -> None:
+        """Any activity from the user, on the Playground's template (Mock an Activity): for
+        what its chat cannot type, such as another locale."""
+        url = f"{self.base_url}/_internal/v1/customActivities"
+        query = {"conversationId": conversation_id}
+        async with self._session.get(f"{url}/template", params=query) as response:
+            template: dict[str, Any] = await response.json()
+        await self._post(url, template | activity)
+
+    async def from_bot(self, conversation_id: str, activity: dict[str, Any]) -> None:
+        """A message as if the bot had sent it, through the Playground's mocked connector."""
+        url = f"{self.base_url}/_connector/v3/conversations/{conversation_id}/activities"
+        await self._post(url, {"type": "message", **activity})
 
     async def _post(self, url: str, body: dict[str, Any]) -> None:
         async with self._session.post(url, json=body) as response:
