@@ -66,22 +66,29 @@ async def set_channel(services: Services, actor: Actor, text: str | None) -> Rep
         caller = await load_caller(session, actor, services)
         workspace = caller.workspace
         if text is None:
-            current = channel_label(workspace.picks_channel, workspace.picks_channel_name)
+            current = channel_label(
+                workspace.picks_channel, workspace.picks_channel_name, caller.locale
+            )
             return Reply.text(translate("channel.current", caller.locale, channel=current))
         require_role(caller, Role.ADMIN)
         off = text.strip().lower() == "none"
         channel, name = ("", "") if off else parse_channel(text, actor)
         workspace.picks_channel, workspace.picks_channel_name = channel, name[:200]
         audit(session, caller, "programme.channel", channel)
+    # Said where it was asked: which channel gets the picks is no secret.
     if not channel:
-        return Reply.text(translate("channel.off", caller.locale))
-    label = channel_label(channel, name)
-    return Reply.text(translate("channel.saved", caller.locale, channel=label))
+        return Reply(blocks=(Text(translate("channel.off", caller.locale)),), private=False)
+    label = channel_label(channel, name, caller.locale)
+    saved = translate("channel.saved", caller.locale, channel=label)
+    return Reply(blocks=(Text(saved),), private=False)
 
 
-def channel_label(channel: str, name: str) -> str:
-    """How people know a channel: #name, else its id, else a dash."""
-    return f"#{name.lstrip('#')}" if name else (channel or "—")
+def channel_label(channel: str, name: str, locale: str) -> str:
+    """How people know a channel: #name; a channel whose platform gave no name (Teams does
+    not name a team's General channel) is described, never shown as an internal id."""
+    if name:
+        return f"#{name.lstrip('#')}"
+    return translate("channel.unnamed", locale) if channel else "—"
 
 
 async def post_channel_picks(

@@ -448,16 +448,17 @@ def item_card(
 
 
 def _caption_label(networks: Sequence[Network], *, link: str, locale: str) -> str:
+    """The caption's label with its limit, and a stricter network's limit when there is one."""
     label = translate("picks.caption_label", locale)
-    if len(networks) < 2:
-        return label
-    strict = strictest_network(networks, link=link)
-    if caption_budget(strict, link) == max(caption_budget(n, link) for n in networks):
-        return label
+    roomiest = max((caption_budget(n, link) for n in networks), default=280)
+    strict = strictest_network(networks, link=link) if networks else None
+    if strict is None or caption_budget(strict, link) == roomiest:
+        return f"{label} — " + translate("picks.caption_limit", locale, max=roomiest)
     limit = translate(
-        "picks.caption_limit",
+        "picks.caption_limit_strict",
         locale,
+        max=roomiest,
         network=NETWORK_RULES[strict].label,
-        max=caption_budget(strict, link),
+        strict=caption_budget(strict, link),
     )
     return f"{label} — {limit}"

@@ -21,10 +21,10 @@ from aiohttp import web
 from PIL import Image
 
 from bot.server import create_app
-from bot.settings import Settings
 from bot.teams import setup
 from bot.teams.app import TeamsAdapter
 from bot.teams.demo import demo_tenant, prepare_demo
+from bot.teams.settings import TeamsSettings
 from content_store.content import NewContent, add_content
 from content_store.people import (
     get_or_create_person,
@@ -192,7 +192,7 @@ async def teams_bot(
         app = create_app(services)
         if turns is not None:
             app.middlewares.append(turns.middleware)
-        settings = Settings(_env_file=None)
+        settings = TeamsSettings(_env_file=None)
         adapter = setup.register(app, settings=settings, services=services)
         async with serving(app, port):
             yield adapter

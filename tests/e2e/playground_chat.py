@@ -36,7 +36,11 @@ def elements(message: Shown, kind: str) -> list[Element]:
 
 def titles(message: Shown) -> list[str]:
     """The titles of the message's buttons, in order."""
-    return [str(e["title"]) for e in walk(message.cards) if str(e["type"]).startswith("Action.")]
+    return [
+        str(e["title"])
+        for e in walk(message.cards)
+        if str(e["type"]).startswith("Action.") and "title" in e
+    ]
 
 
 def text_of(message: Shown) -> str:

@@ -126,9 +126,6 @@ async def first_start(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         server.stop()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 14 item 3: tracked links keep port 3978 when PORT changes"
-)
 async def test_item03_tracked_links_point_at_the_port_served(first_start: DemoServer) -> None:
     base = f"http://127.0.0.1:{first_start.playground_port}"
     async with aiohttp.ClientSession() as http:
@@ -163,16 +160,12 @@ def _with(shown: list[Shown], needle: str) -> Shown | None:
     return next((s for s in reversed(shown) if needle in s.dump), None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 item 11: 'listening on' before migrations; the URL buried in WARNINGs",
-)
 async def test_item11_the_first_start_says_one_clear_line_open_this_url(
     first_start: DemoServer,
 ) -> None:
     lines = first_start.lines()
     url = f"localhost:{first_start.playground_port}"
-    listening = _index(lines, "listening on")
+    listening = _index(lines, "serving on")
     migrated = max(i for i, line in enumerate(lines) if "Running upgrade" in line)
     assert listening > migrated, "'listening on' is said before the database is ready"
     (said,) = [line for line in lines if url in line]
@@ -195,17 +188,13 @@ def busy_port() -> Iterator[int]:
         yield int(squatter.getsockname()[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 item 9: a busy Playground port: 60 s wait, then a misleading error",
-)
 async def test_item09_a_busy_playground_port_is_reported_up_front(
     busy_port: int, tmp_path: Path
 ) -> None:
     server = DemoServer(tmp_path, port=free_port(), playground_port=busy_port)
     server.start()
     try:
-        assert await server.line("listening on", seconds=120), server.lines()[-20:]
+        assert await server.line("serving on", seconds=120), server.lines()[-20:]
         # Up front: the Playground tells its own port within seconds of starting.
         verdict = await server.line(lambda line: _about_port(line, server), seconds=30)
         assert verdict is not None, "nothing said about the Playground's port within 30 s"
