@@ -8,7 +8,8 @@ from captions.templates import template_drafts
 
 
 class TemplateCaptionWriter:
-    """Captions from fixed per-locale templates filled with the content's title and topics."""
+    """Captions from per-language templates around the title and a prompt for the person's
+    own reason, in an order of each person's own."""
 
     def suggest(self, request: CaptionRequest) -> CaptionSuggestion:
         """The template suggestion for `request`, computed synchronously."""

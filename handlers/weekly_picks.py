@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from captions import CaptionRequest
+from captions import CaptionRequest, avoidable_openings
 from content_store.content import captions_by_content, live_content, topics_by_content
 from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback, Share
 from content_store.people import person_topics
@@ -220,7 +220,8 @@ async def with_captions(
         editorial = await captions_by_content(session, content_ids=ids)
         topics = await topics_by_content(session, content_ids=ids)
         style = await style_examples(session, caller=caller)
-    shown = []
+        offered = await colleague_openings(session, content_ids=ids)
+    shown: list[ShownItem] = []
     for item, pick in chosen:
         request = CaptionRequest(
             title=item.title,
@@ -233,10 +234,37 @@ async def with_captions(
             editorial_caption=editorial.get(item.id, {}).get(network),
             style_examples=style,
             disclosure=caller.workspace.disclosure_line or None,
+            avoid_openings=avoidable_openings(entry.caption for entry in shown),
+            colleague_openings=offered.get(item.id, ()),
         )
         suggestion = await services.captions.write(request)
         shown.append(ShownItem(item=item, pick=pick, caption=suggestion.suggested))
     return shown
+
+
+# Captions read per item to learn how colleagues' suggestions open: bounded, in index order
+# (no sort over everyone who got the item), and reduced to openings before they leave here.
+_COLLEAGUE_CAPTIONS_READ = 40
+
+
+async def colleague_openings(
+    session: AsyncSession, *, content_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """Per item, the openings of captions already suggested for it (first words, no names)."""
+    if not content_ids:
+        return {}
+    per_item = [
+        select(DeliveryItem.content_id, DeliveryItem.suggested_caption)
+        .where(DeliveryItem.content_id == content_id)
+        .limit(_COLLEAGUE_CAPTIONS_READ)
+        .subquery()
+        for content_id in content_ids
+    ]
+    query = union_all(*(select(sub.c.content_id, sub.c.suggested_caption) for sub in per_item))
+    captions: dict[int, list[str]] = {}
+    for content_id, caption in await session.execute(query):
+        captions.setdefault(content_id, []).append(caption)
+    return {key: avoidable_openings(texts) for key, texts in captions.items()}
 
 
 async def style_examples(
