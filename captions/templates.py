@@ -131,14 +131,17 @@ def _fitted_rendition(
     """The richest rendition within `room`, else one with a shortened title, else None."""
     title = _quoted(parts.title, book)
     for closing, with_tags in _RENDITIONS:
-        text = _render(template, title, prompt, parts.hashtags if with_tags else "", closing)
+        text = _render(
+            template, title, prompt, parts.hashtags if with_tags else "", closing=closing
+        )
         if len(text) <= room:
             return text
     # Shorten the title rather than cut off the words around it, which are the person's language.
-    spare = room - len(_render(template, "".join(book.quotes), prompt, "", False))
+    spare = room - len(_render(template, "".join(book.quotes), prompt, "", closing=False))
     if not parts.title or spare < _MIN_TITLE_CHARS:
         return None
-    text = _render(template, _quoted(trim_to(parts.title, spare), book), prompt, "", False)
+    shortened = _quoted(trim_to(parts.title, spare), book)
+    text = _render(template, shortened, prompt, "", closing=False)
     return text if len(text) <= room else None
 
 
@@ -147,7 +150,7 @@ def _quoted(title: str, book: Phrasebook) -> str:
     return f"{opening}{title}{closing}" if title else book.untitled
 
 
-def _render(template: CaptionTemplate, title: str, prompt: str, tags: str, closing: bool) -> str:
+def _render(template: CaptionTemplate, title: str, prompt: str, tags: str, *, closing: bool) -> str:
     pieces = [template.text.format(title=title, why=prompt)]
     if closing and template.closing:
         pieces.append(template.closing)
