@@ -37,8 +37,6 @@ DESCRIPTION = (
 TOPICS = ("ai", "customer-stories", "kubernetes")
 EDITORIAL = "Our platform team on how they cut the cloud bill by 40%, and what they would redo."
 OTHER_TITLES = ("Our new office in Utrecht is open", "What we learned from 100 customer calls")
-# with_captions reads this many colleagues' suggestions per item.
-COLLEAGUE_CAPTIONS_READ = 40
 
 
 @dataclass(frozen=True)
@@ -78,18 +76,15 @@ def mean_similarity(texts: Sequence[str]) -> float:
 def _suggestions(
     people: int, *, locale: str, network: Network, editorial: str | None, title: str
 ) -> list[CaptionSuggestion]:
-    """Each person's suggestion, colleagues' openings passed as the picks handler does."""
-    stored: list[str] = []
-    suggestions = []
-    for person in range(people):
-        request = dataclasses.replace(
-            _request(person, locale=locale, network=network, editorial=editorial), title=title
+    """Each person's suggestion for the item (templates read no colleagues' openings)."""
+    return [
+        WRITER.suggest(
+            dataclasses.replace(
+                _request(person, locale=locale, network=network, editorial=editorial), title=title
+            )
         )
-        offered = avoidable_openings(stored[:COLLEAGUE_CAPTIONS_READ])
-        suggestion = WRITER.suggest(dataclasses.replace(request, colleague_openings=offered))
-        stored.append(suggestion.suggested)
-        suggestions.append(suggestion)
-    return suggestions
+        for person in range(people)
+    ]
 
 
 def _same_five_words(suggestion: CaptionSuggestion) -> bool:

@@ -54,7 +54,13 @@ class CaptionSuggestion:
 
 
 class CaptionWriter(Protocol):
-    """Anything that can suggest captions."""
+    """Anything that can suggest captions.
+
+    `reads_colleague_openings` tells callers whether `CaptionRequest.colleague_openings` is
+    used at all, so they need not query for them when it is not.
+    """
+
+    reads_colleague_openings: bool
 
     async def write(self, request: CaptionRequest) -> CaptionSuggestion:
         """Suggested captions for `request`."""

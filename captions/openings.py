@@ -12,6 +12,8 @@ OPENING_WORDS = 5
 # Bounds what one caption request carries about colleagues' suggestions.
 MAX_AVOIDED_OPENINGS = 12
 _MAX_OPENING_CHARS = 60
+# Five words start well within this many characters; the rest of a long text is never read.
+_SCANNED_CHARS = 300
 _WORD = re.compile(r"\w+")
 # Anything with an "@" in it ("@jan.devries", "jan@example.org") may name someone: left out.
 _ADDRESSED = re.compile(r"\S*@\S*")
@@ -20,8 +22,9 @@ Opening = tuple[str, ...]
 
 
 def opening_words(text: str, count: int = OPENING_WORDS) -> Opening:
-    """The first `count` words of `text`, case-folded, without punctuation or @-mentions."""
-    words = _WORD.findall(_ADDRESSED.sub(" ", normalize(text)))
+    """The first `count` words of `text` (within its first 300 characters), case-folded, without
+    punctuation or @-mentions."""
+    words = _WORD.findall(_ADDRESSED.sub(" ", normalize(text[:_SCANNED_CHARS])))
     return tuple(word.casefold() for word in words[:count])
 
 

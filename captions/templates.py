@@ -3,7 +3,9 @@ title and a bracketed prompt for the person's own reason; the description is nev
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import random
 import re
 from dataclasses import dataclass
 
@@ -44,9 +46,12 @@ def template_drafts(
     """
     book = phrasebook(request.locale)
     writing = _Writing(request, book, room)
-    ranked = sorted(range(len(book.templates)), key=lambda index: _rank(writing.seed, index))
+    # Every person gets their own shuffle of the same templates, the same on every run (an
+    # int-seeded generator; nothing here needs to be unpredictable).
+    ranked = list(book.templates)
+    random.Random(writing.seed).shuffle(ranked)  # noqa: S311
     stale: list[CaptionTemplate] = []
-    for template in (book.templates[index] for index in ranked):
+    for template in ranked:
         if writing.starts_like_avoided(template):
             stale.append(template)
         elif writing.add(template) == count:
@@ -62,6 +67,7 @@ def short_drafts(locale: str) -> tuple[str, ...]:
     return phrasebook(locale).short
 
 
+@functools.cache
 def lead_words(template: CaptionTemplate) -> Opening:
     """The words a template puts before its first slot: its fixed phrase, whatever the item."""
     return opening_words(_SLOT.split(template.text)[0])
@@ -87,6 +93,8 @@ class _Writing:
     def starts_like_avoided(self, template: CaptionTemplate) -> bool:
         """Whether the template opens like a caption already suggested: its fixed phrase, else
         its prompt (prompt first) or its draft (title first)."""
+        if not self.avoided:
+            return False
         lead = lead_words(template)
         if not lead and template.text.startswith("{why}"):
             lead = opening_words(self.prompt)
@@ -98,9 +106,11 @@ class _Writing:
     def add(self, template: CaptionTemplate) -> int:
         """Add the template's draft unless it does not fit or opens like one kept; the count."""
         draft = self._draft(template)
-        if draft is not None and opening_words(draft) not in self.used:
-            self.drafts.append(draft)
-            self.used.append(opening_words(draft))
+        if draft is not None:
+            first_words = opening_words(draft)
+            if first_words not in self.used:
+                self.drafts.append(draft)
+                self.used.append(first_words)
         return len(self.drafts)
 
     def _draft(self, template: CaptionTemplate) -> str | None:
@@ -111,11 +121,6 @@ def _seed(request: CaptionRequest) -> int:
     key = "\x1f".join((request.person_key, request.network, request.title))
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big")
-
-
-def _rank(seed: int, index: int) -> bytes:
-    # Rendezvous hashing: every person gets their own shuffle of the same templates.
-    return hashlib.sha256(f"{seed}:{index}".encode()).digest()
 
 
 def _parts(request: CaptionRequest) -> _Parts:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, union_all, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import CaptionRequest, avoidable_openings
@@ -220,7 +220,11 @@ async def with_captions(
         editorial = await captions_by_content(session, content_ids=ids)
         topics = await topics_by_content(session, content_ids=ids)
         style = await style_examples(session, caller=caller)
-        offered = await colleague_openings(session, content_ids=ids)
+        offered = (
+            await colleague_openings(session, content_ids=ids)
+            if services.captions.reads_colleague_openings
+            else {}
+        )
     shown: list[ShownItem] = []
     for item, pick in chosen:
         request = CaptionRequest(
@@ -243,8 +247,9 @@ async def with_captions(
 
 
 # Captions read per item to learn how colleagues' suggestions open: bounded, in index order
-# (no sort over everyone who got the item), and reduced to openings before they leave here.
-_COLLEAGUE_CAPTIONS_READ = 40
+# (no sort over everyone who got the item), only their start, reduced to openings right here.
+_COLLEAGUE_CAPTIONS_READ = 20
+_CAPTION_START_CHARS = 120
 
 
 async def colleague_openings(
@@ -254,13 +259,16 @@ async def colleague_openings(
     if not content_ids:
         return {}
     per_item = [
-        select(DeliveryItem.content_id, DeliveryItem.suggested_caption)
+        select(
+            DeliveryItem.content_id,
+            func.substr(DeliveryItem.suggested_caption, 1, _CAPTION_START_CHARS).label("start"),
+        )
         .where(DeliveryItem.content_id == content_id)
         .limit(_COLLEAGUE_CAPTIONS_READ)
         .subquery()
         for content_id in content_ids
     ]
-    query = union_all(*(select(sub.c.content_id, sub.c.suggested_caption) for sub in per_item))
+    query = union_all(*(select(sub.c.content_id, sub.c.start) for sub in per_item))
     captions: dict[int, list[str]] = {}
     for content_id, caption in await session.execute(query):
         captions.setdefault(content_id, []).append(caption)

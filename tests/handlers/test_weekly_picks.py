@@ -125,6 +125,8 @@ async def test_paused_programme_and_non_participants_get_no_picks(
 class RecordingWriter:
     """A caption-writer fake that remembers what it was asked."""
 
+    reads_colleague_openings = True
+
     def __init__(self) -> None:
         self.requests: list[CaptionRequest] = []
 
