@@ -13,6 +13,8 @@ from captions.fitting import (
 )
 from captions.models import CaptionRequest, CaptionSource, CaptionSuggestion, CaptionWriter
 from captions.openai_writer import OpenAICaptionWriter
+from captions.openings import avoidable_openings, opening
+from captions.placeholders import require_filled, unfilled_placeholder
 from captions.rewrite import rewrite_ratio
 from captions.suggestions import MIN_VARIANTS
 from captions.template_writer import TemplateCaptionWriter
@@ -26,11 +28,15 @@ __all__ = [
     "CaptionWriter",
     "OpenAICaptionWriter",
     "TemplateCaptionWriter",
+    "avoidable_openings",
     "build_caption_writer",
     "caption_fits",
     "caption_length",
     "caption_room",
     "check_final_caption",
     "fit_caption",
+    "opening",
+    "require_filled",
     "rewrite_ratio",
+    "unfilled_placeholder",
 ]

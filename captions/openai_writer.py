@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 class OpenAICaptionWriter:
     """Asks a chat model for captions once, with a hard time limit; templates otherwise."""
 
+    reads_colleague_openings = True  # the prompt asks the model to open differently
+
     def __init__(
         self,
         *,

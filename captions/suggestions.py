@@ -1,12 +1,12 @@
-"""Turning drafts into a suggestion: fitted, distinct variants and this person's starting pick."""
+"""Turning drafts into a suggestion: the editorial caption first, then distinct fitted variants."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 from captions.fitting import MIN_CAPTION_ROOM, caption_room, fit_caption, no_room_error
 from captions.models import CaptionRequest, CaptionSource, CaptionSuggestion
+from captions.openings import Opening, opening_words
 from captions.templates import short_drafts, template_drafts
 
 MIN_VARIANTS = 3
@@ -24,26 +24,19 @@ def require_room(request: CaptionRequest) -> int:
 
 
 def build_suggestion(request: CaptionRequest, drafts: Sequence[Draft]) -> CaptionSuggestion:
-    """The editorial caption (if any) then `drafts`, fitted and de-duplicated, topped up with
-    template drafts to at least MIN_VARIANTS; the person's pick is chosen from `person_key`.
+    """The editorial caption (if any) then `drafts`, fitted, none opening like an earlier one,
+    topped up with template drafts to at least MIN_VARIANTS; the person starts from the first.
+
+    The content team's caption comes first for everyone, so everyone sees it; the variants that
+    follow are this person's own.
     """
     room = require_room(request)
     variants = _fitted(request, [*_editorial(request), *drafts])
     if len(variants) < MIN_VARIANTS:
         padded = _fitted(request, [*variants, *_template_padding(request, room)])
-        variants = padded[:MIN_VARIANTS]
-    text, source = variants[pick_index(request, len(variants))]
+        variants = padded[: max(MIN_VARIANTS, len(variants))]
+    text, source = variants[0]
     return CaptionSuggestion(tuple(text for text, _ in variants), text, source)
-
-
-def pick_index(request: CaptionRequest, count: int) -> int:
-    """A stable index in [0, count) that differs between people and between contents.
-
-    Mixing in the content means one person does not get the same template every week.
-    """
-    key = "\x1f".join((request.person_key, request.network, request.link, request.title))
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big") % count
 
 
 def _editorial(request: CaptionRequest) -> list[Draft]:
@@ -59,11 +52,15 @@ def _fitted(request: CaptionRequest, drafts: Iterable[Draft]) -> list[Draft]:
     kept: list[Draft] = []
     # A draft that is nothing but the disclosure says nothing; treat it as seen already.
     seen = {_variant_key(_fit(request, ""))}
+    openings: set[Opening] = set()
     for text, source in drafts:
         fitted = _fit(request, text)
-        key = _variant_key(fitted)
-        if key not in seen:
+        key, first_words = _variant_key(fitted), opening_words(fitted)
+        # Two variants opening with the same words read as one template, however they end.
+        if key not in seen and first_words not in openings:
             seen.add(key)
+            if first_words:  # captions without words (emoji only) have no opening to compare
+                openings.add(first_words)
             kept.append((fitted, source))
     return kept
 

@@ -8,7 +8,12 @@ from captions.templates import template_drafts
 
 
 class TemplateCaptionWriter:
-    """Captions from fixed per-locale templates filled with the content's title and topics."""
+    """Captions from per-language templates around the title and a prompt for the person's
+    own reason, in an order of each person's own."""
+
+    # Each person's own order already spreads colleagues; a fixed list of colleagues' openings
+    # would only crowd everyone into the templates outside it.
+    reads_colleague_openings = False
 
     def suggest(self, request: CaptionRequest) -> CaptionSuggestion:
         """The template suggestion for `request`, computed synchronously."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -261,7 +262,9 @@ async def _item_topics(session: AsyncSession, wanted: Any) -> dict[int, tuple[st
 async def _same_text(session: AsyncSession, wanted: Any) -> dict[int, int]:
     """Near-identical final captions per item, for items with enough shares to be flagged.
 
-    Text similarity has no SQL aggregate: the captions of those items only are compared here.
+    Text similarity has no SQL aggregate: the captions of those items only are compared here,
+    in a worker thread so the event loop keeps serving clicks meanwhile (each comparison is a
+    short call into rapidfuzz's C++, so the two threads take turns).
     """
     candidates = (
         select(Share.content_id)
@@ -279,6 +282,12 @@ async def _same_text(session: AsyncSession, wanted: Any) -> dict[int, int]:
     for content_id, caption in (await session.execute(query)).all():
         if len(captions[content_id]) < _CAPTIONS_COMPARED:
             captions[content_id].append(caption or "")
+    if not captions:
+        return {}
+    return await asyncio.to_thread(_near_identical_per_item, captions)
+
+
+def _near_identical_per_item(captions: dict[int, list[str]]) -> dict[int, int]:
     return {key: near_identical_count(texts) for key, texts in captions.items()}
 
 

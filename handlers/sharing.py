@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from captions import check_final_caption, rewrite_ratio
+from captions import check_final_caption, require_filled, rewrite_ratio
 from content_store.content import get_content, is_live
 from content_store.models import ContentItem, Feedback
 from content_store.sharing import (
@@ -74,6 +74,8 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
             network=request.network,
         )
         require_live(item, now=now)
+        # "[why this matters to you]" posted as is would embarrass the person: say so, save nothing.
+        require_filled(request.caption)
         link_id, code = await link_for(
             session,
             person_id=caller.person.id,

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from captions import CaptionRequest
+from captions import CaptionRequest, avoidable_openings
 from content_store.content import captions_by_content, live_content, topics_by_content
 from content_store.models import ContentItem, Delivery, DeliveryItem, Feedback, Share
 from content_store.people import person_topics
@@ -232,7 +232,12 @@ async def with_captions(
         editorial = await captions_by_content(session, content_ids=ids)
         topics = await topics_by_content(session, content_ids=ids)
         style = await style_examples(session, caller=caller)
-    shown = []
+        offered = (
+            await colleague_openings(session, content_ids=ids)
+            if services.captions.reads_colleague_openings
+            else {}
+        )
+    shown: list[ShownItem] = []
     for item, pick in chosen:
         request = CaptionRequest(
             title=item.title,
@@ -245,10 +250,41 @@ async def with_captions(
             editorial_caption=editorial.get(item.id, {}).get(network),
             style_examples=style,
             disclosure=caller.workspace.disclosure_line or None,
+            avoid_openings=avoidable_openings(entry.caption for entry in shown),
+            colleague_openings=offered.get(item.id, ()),
         )
         suggestion = await services.captions.write(request)
         shown.append(ShownItem(item=item, pick=pick, caption=suggestion.suggested))
     return shown
+
+
+# Captions read per item to learn how colleagues' suggestions open: bounded, in index order
+# (no sort over everyone who got the item), only their start, reduced to openings right here.
+_COLLEAGUE_CAPTIONS_READ = 20
+_CAPTION_START_CHARS = 120
+
+
+async def colleague_openings(
+    session: AsyncSession, *, content_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """Per item, the openings of captions already suggested for it (first words, no names)."""
+    if not content_ids:
+        return {}
+    per_item = [
+        select(
+            DeliveryItem.content_id,
+            func.substr(DeliveryItem.suggested_caption, 1, _CAPTION_START_CHARS).label("start"),
+        )
+        .where(DeliveryItem.content_id == content_id)
+        .limit(_COLLEAGUE_CAPTIONS_READ)
+        .subquery()
+        for content_id in content_ids
+    ]
+    query = union_all(*(select(sub.c.content_id, sub.c.start) for sub in per_item))
+    captions: dict[int, list[str]] = {}
+    for content_id, caption in await session.execute(query):
+        captions.setdefault(content_id, []).append(caption)
+    return {key: avoidable_openings(texts) for key, texts in captions.items()}
 
 
 async def style_examples(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -130,7 +131,76 @@ async def test_editorial_caption_comes_first(stub: StubOpenAI, client: AsyncOpen
     request = dataclasses.replace(REQUEST, editorial_caption="Our team's write-up of the move.")
     suggestion = await _writer(stub, client).write(request)
     assert suggestion.variants[0] == "Our team's write-up of the move. " + DISCLOSURE
+    assert suggestion.suggested == suggestion.variants[0]  # offered first to everyone
+    assert suggestion.source == "editorial"
     assert suggestion.variants[1:] == tuple(_fitted(text) for text in GOOD)
+
+
+async def test_the_model_writes_in_the_persons_language_and_leaves_their_prompt(
+    stub: StubOpenAI, client: AsyncOpenAI
+) -> None:
+    stub.answer_captions(GOOD)
+    await _writer(stub, client).write(dataclasses.replace(REQUEST, locale="nl-BE"))
+    system = stub.system_prompt()
+    assert "captions in Dutch" in system and "in Dutch even when" in system
+    assert "[waarom dit voor jou belangrijk is]" in system
+    assert "does not copy the description" in system
+    await _writer(stub, client).write(REQUEST)
+    assert "captions in English" in stub.system_prompt()
+    assert "[why this matters to you]" in stub.system_prompt()
+
+
+async def test_openings_already_offered_are_sent_bounded_and_nameless(
+    stub: StubOpenAI, client: AsyncOpenAI
+) -> None:
+    stub.answer_captions(GOOD)
+    colleagues = tuple(f"Colleague {n} read this and @jan.devries liked it" for n in range(30))
+    request = dataclasses.replace(
+        REQUEST,
+        avoid_openings=("Just read “Another story” [why this matters to you]",),
+        colleague_openings=("Proud of our platform team, said Jan", *colleagues),
+    )
+    await _writer(stub, client).write(request)
+    user = stub.user_prompt()
+    section = user.split("<openings_to_avoid>")[1].split("</openings_to_avoid>")[0]
+    openings = json.loads(section)
+    assert openings[:3] == [
+        "just read another story why",
+        "proud of our platform team",
+        "colleague 0 read this and",
+    ]
+    assert len(openings) == 12
+    assert "jan" not in section.casefold()
+    assert "<openings_to_avoid>" in stub.system_prompt()
+    assert "start every caption differently" in stub.system_prompt()
+
+
+async def test_without_openings_to_avoid_there_is_no_such_section(
+    stub: StubOpenAI, client: AsyncOpenAI
+) -> None:
+    stub.answer_captions(GOOD)
+    await _writer(stub, client).write(REQUEST)
+    assert "<openings_to_avoid>\n" not in stub.user_prompt()
+    assert "start every caption differently" not in stub.system_prompt()
+
+
+async def test_model_captions_opening_alike_count_once(
+    stub: StubOpenAI, client: AsyncOpenAI
+) -> None:
+    stub.answer_captions(
+        [
+            "Proud of our platform team: they cut the bill.",
+            "Proud of our platform team, and of the bill.",
+            "A clever piece of engineering.",
+        ]
+    )
+    suggestion = await _writer(stub, client).write(REQUEST)
+    assert suggestion.variants[:2] == (
+        _fitted("Proud of our platform team: they cut the bill."),
+        _fitted("A clever piece of engineering."),
+    )
+    assert len(suggestion.variants) == 3
+    assert suggestion.source == "llm"
 
 
 async def test_a_hanging_model_falls_back_within_the_timeout(

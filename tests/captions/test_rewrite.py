@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from captions import rewrite_ratio
-from captions.rewrite import MAX_COMPARED_CHARS, levenshtein
-
-
-def reference_distance(first: str, second: str) -> int:
-    """The textbook dynamic-programming Levenshtein distance."""
-    previous = list(range(len(second) + 1))
-    for row, one in enumerate(first, start=1):
-        current = [row]
-        for column, other in enumerate(second, start=1):
-            substitution = previous[column - 1] + (one != other)
-            current.append(min(previous[column] + 1, current[column - 1] + 1, substitution))
-        previous = current
-    return previous[-1]
+from captions.rewrite import MAX_COMPARED_CHARS
+from tests.captions.textbook import reference_distance
 
 
 def test_identical_texts_score_zero() -> None:
@@ -63,8 +53,18 @@ small_texts = st.text(alphabet="abcé ", max_size=30)
 
 
 @given(first=small_texts, second=small_texts)
-def test_distance_matches_the_textbook_algorithm(first: str, second: str) -> None:
-    assert levenshtein(first, second) == reference_distance(first, second)
+def test_ratio_is_the_textbook_levenshtein_distance_over_the_longer_length(
+    first: str, second: str
+) -> None:
+    # Guards the metric: rapidfuzz also offers Indel-based ratios, which would read differently.
+    longest = max(len(first), len(second))
+    expected = reference_distance(first, second) / longest if longest else 0.0
+    assert rewrite_ratio(first, second) == pytest.approx(expected)
+
+
+def test_a_substitution_costs_one_edit_not_two() -> None:
+    # Indel distance would count "cat" -> "cut" as a deletion plus an insertion (2/3).
+    assert rewrite_ratio("cat", "cut") == pytest.approx(1 / 3)
 
 
 @given(first=st.text(max_size=200), second=st.text(max_size=200))

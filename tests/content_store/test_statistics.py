@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from itertools import count
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from captions.similarity import near_identical_count
+from captions.similarity import comparable, near_identical_count
 from content_store.database import Database
 from content_store.exports import export_rows, render_export
 from content_store.models import Click, ContentItem, Delivery, DeliveryItem, Feedback, Link, Share
@@ -27,6 +29,7 @@ from domain.programme import ProgrammeStatus, Role
 from handlers.commands import run_command
 from handlers.context import Services
 from handlers.types import Reply, Text
+from tests.captions.textbook import reference_distance
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item, grant
 from tests.fakes import FakeMessenger
@@ -229,6 +232,31 @@ def test_near_identical_captions_ignore_links_case_and_spacing() -> None:
     ]
     assert near_identical_count(same) == 3
     assert near_identical_count(["One text", "A wholly different caption"]) == 0
+
+
+def _reference_count(captions: list[str], threshold: float) -> int:
+    """The definition, pair by pair with the textbook distance: the rapidfuzz version's oracle."""
+    texts = [comparable(c) for c in captions if c.strip()]
+
+    def similar(first: str, second: str) -> bool:
+        longest = max(len(first), len(second))
+        return longest == 0 or 1 - reference_distance(first, second) / longest >= threshold
+
+    return sum(
+        any(similar(text, other) for j, other in enumerate(texts) if j != i)
+        for i, text in enumerate(texts)
+    )
+
+
+@settings(max_examples=200)
+@given(
+    captions=st.lists(st.text(alphabet="ab c", max_size=12), max_size=8),
+    threshold=st.sampled_from([0.5, 0.75, 0.9, 1.0]),
+)
+def test_near_identical_count_follows_its_definition(captions: list[str], threshold: float) -> None:
+    assert near_identical_count(captions, threshold=threshold) == _reference_count(
+        captions, threshold
+    )
 
 
 async def test_items_where_everyone_posted_the_same_text_are_flagged(

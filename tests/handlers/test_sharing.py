@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,10 +12,11 @@ from sqlalchemy import func, select
 from content_store.models import Event, Feedback, Link, Share
 from domain.errors import InvalidInput
 from domain.networks import Network
-from handlers import programme, sharing
+from handlers import programme, sharing, weekly_picks
 from handlers.context import Services
 from handlers.sharing import ShareRequest
-from handlers.types import ShareReady
+from handlers.types import ContentCard, ShareReady
+from messages import describe_error
 from tests.conftest import FakeClock
 from tests.factories import actor, add_item
 
@@ -107,6 +109,46 @@ async def test_too_long_caption_for_x_is_refused_and_nothing_is_saved(
     assert refused.value.code == "caption.too_long"
     assert await _count(services, Share) == 0
     assert await _count(services, Link) == 0
+
+
+async def test_a_prompt_left_in_the_caption_is_refused_and_nothing_is_saved(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    caption = "Just read “Story launch”. [why this matters to you]"
+    with pytest.raises(InvalidInput) as refused:
+        await sharing.share(services, actor(), ShareRequest(item_id, Network.LINKEDIN, caption))
+    assert refused.value.code == "caption.placeholder"
+    assert refused.value.params == {"placeholder": "[why this matters to you]"}
+    assert describe_error(refused.value.code, "", "nl", **refused.value.params).startswith(
+        "Je tekst bevat nog [why this matters to you]."
+    )
+    assert await _count(services, Share) == 0
+    assert await _count(services, Link) == 0
+    filled = caption.replace("[why this matters to you]", "We run this every day.")
+    reply = await sharing.share(services, actor(), ShareRequest(item_id, Network.LINKEDIN, filled))
+    assert reply.blocks[0].caption == filled  # type: ignore[union-attr]
+
+
+async def test_a_suggestion_shared_unchanged_asks_for_the_persons_own_words(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    await add_item(services.db, slug="launch", now=clock.now())
+    (card,) = [
+        block
+        for block in (await weekly_picks.show_picks(services, actor())).blocks
+        if isinstance(block, ContentCard)
+    ]
+    request = ShareRequest(card.content_id, Network.X, card.caption)
+    with pytest.raises(InvalidInput) as refused:
+        await sharing.share(services, actor(), request)
+    assert refused.value.code == "caption.placeholder"
+    assert refused.value.params["placeholder"] in card.caption
+    own = card.caption.replace(refused.value.params["placeholder"], "Proud of this team.")
+    reply = await sharing.share(services, actor(), dataclasses.replace(request, caption=own))
+    assert isinstance(reply.blocks[0], ShareReady)
 
 
 async def test_disclosure_line_is_appended_once(services: Services, clock: FakeClock) -> None:

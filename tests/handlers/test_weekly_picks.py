@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from captions import CaptionRequest, CaptionSuggestion
+from captions import CaptionRequest, CaptionSuggestion, opening
 from content_store.models import Workspace
 from domain.errors import InvalidInput
 from domain.networks import Network, caption_budget
@@ -128,6 +128,8 @@ async def test_paused_programme_and_non_participants_get_no_picks(
 class RecordingWriter:
     """A caption-writer fake that remembers what it was asked."""
 
+    reads_colleague_openings = True
+
     def __init__(self) -> None:
         self.requests: list[CaptionRequest] = []
 
@@ -199,3 +201,24 @@ async def test_an_item_already_shared_says_so_and_offers_only_the_networks_left(
     assert again.reason == "You shared this on X — another network?"
     assert [b.action_id for b in again.actions][:1] == ["share.linkedin"]
     assert "share.x" not in [b.action_id for b in again.actions]
+
+
+async def test_captions_are_asked_in_the_persons_language_away_from_openings_already_offered(
+    services: Services, clock: FakeClock
+) -> None:
+    for n in range(3):
+        await add_item(services.db, slug=f"p{n}", topics=("product",), now=clock.now())
+    await programme.answer_invitation(services, actor("U2"), "in")
+    colleague = _cards(await weekly_picks.show_picks(services, actor("U2")))
+    writer = RecordingWriter()
+    await _join(services, "#product")
+    await weekly_picks.show_picks(
+        dataclasses.replace(services, captions=writer), actor(locale="nl-BE")
+    )
+    assert [r.locale for r in writer.requests] == ["nl"] * 3
+    # The person's other picks this week: what they were just offered ("a", from the fake).
+    assert [r.avoid_openings for r in writer.requests] == [(), ("a",), ("a",)]
+    offered = {card.title: opening(card.caption) for card in colleague}
+    assert [r.colleague_openings for r in writer.requests] == [
+        (offered[r.title],) for r in writer.requests
+    ]
