@@ -17,6 +17,8 @@ from content_store.models import Base
 from handlers.context import Services
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# Fails any test in which the fake Slack refused what the app sent (see the plugin).
+pytest_plugins = ["tests.bot.slack.strict"]
 
 
 def postgres_url() -> str:
