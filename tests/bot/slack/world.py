@@ -24,7 +24,16 @@ from slack_sdk.signature import SignatureVerifier
 from bot.server import create_app
 from bot.settings import Settings
 from bot.slack import setup as slack_setup
+from bot.slack.app import SlackAdapter
+from content_store.models import Workspace
+from content_store.people import get_or_create_workspace
+from handlers import channel_mode
 from handlers.context import Services
+from handlers.deliveries import plan_picks
+from handlers.manager_digest import plan_digests
+from handlers.reminders import plan_reminders
+from scheduler.rate_limit import Rate, RateLimiter
+from scheduler.sender import Sender, SenderConfig
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.slack_user import SlackUser
 
@@ -88,6 +97,58 @@ class SlackWorld:
         person = SlackUser(fake=self.fake, transport=self, user_id=user_id, name=username)
         self.people[user_id] = person
         return person
+
+    @property
+    def adapter(self) -> SlackAdapter:
+        """The app's Slack adapter (its messenger sends what the scheduler queues)."""
+        assert self.app is not None, "SlackWorld is not started"
+        return self.app[slack_setup.SLACK_ADAPTER]
+
+    async def workspace(self) -> Workspace:
+        """The workspace row of the fake Slack team."""
+        async with self.services.db.session() as session:
+            return await get_or_create_workspace(
+                session, platform="slack", external_id=self.fake.team_id
+            )
+
+    async def send_picks(self) -> int:
+        """What the weekly picks slot does now: queue everyone due, post the channel's picks,
+        then send the queue through the app's messenger. Returns how many were queued."""
+        workspace = await self.workspace()
+        now = self.services.clock.now()
+        queued = await plan_picks(self.services, workspace=workspace, occurrence=now)
+        await channel_mode.post_channel_picks(
+            self.services, self.adapter.messenger, workspace=workspace
+        )
+        await self.send_queued()
+        return queued
+
+    async def send_reminders(self) -> int:
+        """What the reminders slot does now; returns how many were queued."""
+        now = self.services.clock.now()
+        queued = await plan_reminders(
+            self.services, workspace=await self.workspace(), occurrence=now
+        )
+        await self.send_queued()
+        return queued
+
+    async def send_digests(self) -> int:
+        """What the manager digest slot does now; returns how many were queued."""
+        now = self.services.clock.now()
+        queued = await plan_digests(self.services, workspace=await self.workspace(), occurrence=now)
+        await self.send_queued()
+        return queued
+
+    async def send_queued(self) -> None:
+        """Send everything due in the outbox, as a replica's sender would."""
+        sender = Sender(
+            self.services,
+            messengers={"slack": self.adapter.messenger},
+            limiter=RateLimiter(self.services.db, rates={"slack": Rate(1000, 1000)}),
+            config=SenderConfig(pause_check_seconds=0),
+            worker="slack-world",
+        )
+        await sender.drain()
 
     def signed(self, body: str, *, timestamp: int | None = None) -> dict[str, str]:
         """Slack's signature headers for `body`."""
