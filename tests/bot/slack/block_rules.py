@@ -224,7 +224,7 @@ def _style(node: Node, pointer: str) -> Iterator[str]:
 
 
 def _options_of(node: Node) -> list[Node]:
-    options = [o for o in node.get("options") or [] if isinstance(o, dict)]
+    options: list[Node] = [o for o in node.get("options") or [] if isinstance(o, dict)]
     for group in node.get("option_groups") or []:
         if isinstance(group, dict):
             options += [o for o in group.get("options") or [] if isinstance(o, dict)]
@@ -330,7 +330,7 @@ def _modal_title(view: Node, pointer: str) -> Iterator[str]:
 
 
 def _submit_for_inputs(view: Node, pointer: str) -> Iterator[str]:
-    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+    blocks = view.get("blocks") or []
     has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
     if view.get("type") == "modal" and has_input and not isinstance(view.get("submit"), dict):
         yield "a modal with an input block needs a submit button"

@@ -979,8 +979,8 @@ class FakeSlack:
     def _is_open(self, view: dict[str, Any]) -> bool:
         owner = self.view_owners.get(view["id"], "")
         if view.get("type") == "home":
-            return self.home_views.get(owner) == view["id"]
-        return view["id"] in self.modal_stacks[owner]
+            return bool(self.home_views.get(owner) == view["id"])
+        return bool(view["id"] in self.modal_stacks[owner])
 
     def _check_hash(self, args: Args, existing: dict[str, Any] | None) -> None:
         # Slack refuses an update based on a stale copy of the view.

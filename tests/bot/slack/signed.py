@@ -40,7 +40,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def client(services: Services, slack: FakeSlack) -> AsyncIterator[TestClient]:
+async def client(services: Services, slack: FakeSlack) -> AsyncIterator[TestClient[Any, Any]]:
     """The app's Slack endpoint in a test server, talking to the fake."""
     web_client = build_web_client(token="xoxb-test", base_url=slack.base_url, max_retries=2)
     adapter = SlackAdapter(services=services, client=web_client, signing_secret=SECRET)
@@ -53,11 +53,11 @@ async def client(services: Services, slack: FakeSlack) -> AsyncIterator[TestClie
 def headers(body: str, *, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     """Slack's signature headers for `body`."""
     stamp = str(timestamp if timestamp is not None else int(time.time()))
-    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    signature = str(SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body))
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
-async def post(client: TestClient, body: str, content_type: str, **extra: str) -> int:
+async def post(client: TestClient[Any, Any], body: str, content_type: str, **extra: str) -> int:
     """POST a signed body to /slack/events; the HTTP status."""
     sent = {**headers(body), "Content-Type": content_type, **extra}
     response = await client.post("/slack/events", data=body.encode(), headers=sent)
@@ -65,7 +65,12 @@ async def post(client: TestClient, body: str, content_type: str, **extra: str) -
 
 
 async def slash(
-    client: TestClient, slack: FakeSlack, text: str, *, user: str = "U1", name: str = "cmd"
+    client: TestClient[Any, Any],
+    slack: FakeSlack,
+    text: str,
+    *,
+    user: str = "U1",
+    name: str = "cmd",
 ) -> int:
     """`/boost text` typed by `user` in channel C1; answers land in `slack.responses(name)`."""
     body = urlencode(
@@ -87,7 +92,7 @@ async def slash(
 
 
 async def press(
-    client: TestClient,
+    client: TestClient[Any, Any],
     slack: FakeSlack,
     action_id: str,
     value: str,

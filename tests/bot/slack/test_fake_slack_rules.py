@@ -15,9 +15,13 @@ from tests.bot.slack import strict
 from tests.bot.slack.fake_slack import FakeSlack
 
 TOKEN = "xoxb-test"
-SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}
-MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Share"}, "blocks": [SECTION]}
-INPUT = {
+SECTION: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}
+MODAL: dict[str, Any] = {
+    "type": "modal",
+    "title": {"type": "plain_text", "text": "Share"},
+    "blocks": [SECTION],
+}
+INPUT: dict[str, Any] = {
     "type": "input",
     "block_id": "caption",
     "label": {"type": "plain_text", "text": "Caption"},

@@ -96,7 +96,7 @@ async def test_opt_out_stops_picks(world: SlackWorld, services: Services, clock:
     ],
 )
 async def test_bad_signatures_are_rejected_with_no_side_effects(
-    client: TestClient, slack: FakeSlack, services: Services, forged: Any
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services, forged: Any
 ) -> None:
     body = urlencode(
         {
@@ -125,7 +125,7 @@ async def test_bad_signatures_are_rejected_with_no_side_effects(
 
 
 async def test_the_same_event_three_times_has_one_effect(
-    client: TestClient, slack: FakeSlack, services: Services
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services
 ) -> None:
     opened = event({"type": "app_home_opened", "user": "U2", "channel": "D2", "tab": "home"}, "E1")
     for retry in ("", "1", "2"):

@@ -22,7 +22,7 @@ from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.slack_user import SlackUser, slack_escape
 
 TOKEN = "xoxb-test"
-CAPTION = {
+CAPTION: dict[str, Any] = {
     "type": "input",
     "block_id": "caption:7",
     "label": {"type": "plain_text", "text": "Your caption"},
@@ -33,7 +33,7 @@ CAPTION = {
         "max_length": 280,
     },
 }
-BUTTONS = {
+BUTTONS: dict[str, Any] = {
     "type": "actions",
     "block_id": "card:7",
     "elements": [
@@ -54,7 +54,7 @@ BUTTONS = {
         },
     ],
 }
-BLOCKS = [CAPTION, BUTTONS]
+BLOCKS: list[dict[str, Any]] = [CAPTION, BUTTONS]
 
 
 class Recorder:

@@ -233,8 +233,8 @@ async def test_mon_05_the_content_team_writes_fish_and_chips(week: Week) -> None
     sensible(await week["cas"].command(f'edit {item} caption "Fish & chips for <everyone>"'))
 
     async with week.services.db.session() as session:
-        query = select(ContentCaption.text).where(ContentCaption.content_id == item)
-        captions = set((await session.execute(query)).scalars())
+        texts = select(ContentCaption.text).where(ContentCaption.content_id == item)
+        captions = set((await session.execute(texts)).scalars())
     assert captions == {"Fish & chips for <everyone>"}
 
 

@@ -56,7 +56,7 @@ class SlackWorld:
         self.people: dict[str, SlackUser] = {}
 
     async def start(self) -> None:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             slack_bot_token=self.fake.bot_token,
             slack_signing_secret=self.secret,
@@ -153,7 +153,9 @@ class SlackWorld:
     def signed(self, body: str, *, timestamp: int | None = None) -> dict[str, str]:
         """Slack's signature headers for `body`."""
         stamp = str(timestamp if timestamp is not None else int(time.time()))
-        signature = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        signature = str(
+            SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        )
         return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
     async def deliver(self, body: str, content_type: str) -> tuple[int, Any]:
