@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -51,6 +52,12 @@ STATEFUL = frozenset(
     }
 )
 PRESSABLE = frozenset({"button", "overflow", *STATEFUL} - {"plain_text_input"})
+
+
+class Clock(Protocol):
+    """Anything with `now()`, like the app's clock."""
+
+    def now(self) -> datetime: ...
 
 
 class Transport(Protocol):
@@ -278,6 +285,8 @@ class SlackUser:
     team_domain: str = "socialboost-test"
     api_app_id: str = "ABOOST"
     escape: bool = True
+    # The app's clock, when the test moves time: a date picker's default date follows it.
+    clock: Clock | None = None
     _drafts: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -515,23 +524,45 @@ class SlackUser:
         return await self._event(event, what="open Messages")
 
     async def click_everything(
-        self, surface: Surface, *, skip: tuple[str, ...] = ()
+        self, surface: Surface, *, skip: tuple[str, ...] = (), submit: bool = True
     ) -> list[tuple[Control, Outcome]]:
-        """Press every button on the surface (as it stands before each press) and return what each
-        produced; buttons whose label contains one of `skip` are left alone. A button that a
-        previous press removed is not pressed."""
+        """Use every control on the surface once and return what each use produced.
+
+        Buttons are pressed; checkboxes, selects and radio buttons are chosen again as they
+        stand (the first option when a select has none); overflow menus get their first
+        option; date pickers their date, or a week from today. Controls whose label contains
+        one of `skip` are left alone, and so is one that an earlier use removed. A modal that
+        is still open at the end is submitted (unless `submit` is False).
+        """
         results: list[tuple[Control, Outcome]] = []
-        wanted = [(c.action_id, c.value, c.label) for c in surface.buttons()]
-        for action_id, value, label in wanted:
-            if any(word in label for word in skip):
-                continue
+        for wanted in [_identity(c) for c in surface.controls() if c.type in PRESSABLE]:
             now = self.current(surface)
             if now is None:
                 break
-            match = [c for c in now.buttons() if (c.action_id, c.value) == (action_id, value)]
-            if match:
-                results.append((match[0], await self.press(match[0])))
+            match = [c for c in now.controls() if _identity(c) == wanted]
+            if not match or any(word in match[0].label for word in skip):
+                continue
+            results.append((match[0], await self.use(match[0])))
+        still = self.current(surface)
+        if submit and still is not None and still.kind == "modal" and still.raw.get("submit"):
+            results.append((Control(still, {}, {"type": "submit"}), await self.submit(still)))
         return results
+
+    async def use(self, control: Control) -> Outcome:
+        """Use a control the way a person would, leaving choices as they are."""
+        if control.type == "button":
+            return await self.press(control)
+        if control.type == "datepicker":
+            today = self.clock.now().date() if self.clock else date.today()
+            day = control.element.get("initial_date") or (today + timedelta(days=7)).isoformat()
+            return await self.pick_date(control, str(day))
+        state = self._drafts.get(self._draft_key(control)) or _initial_state(control.element)
+        chosen = [o["value"] for o in state.get("selected_options") or []]
+        if state.get("selected_option"):
+            chosen = [state["selected_option"]["value"]]
+        if not chosen and control.type in ("static_select", "radio_buttons", "overflow"):
+            chosen = [control.options[0]["value"]]
+        return await self.choose(control, *chosen)
 
     # -- Slack's text escaping -------------------------------------------------------------
 
@@ -641,8 +672,7 @@ class SlackUser:
         return outcome
 
     def _finish(self, outcome: Outcome) -> Outcome:
-        """Attach what changed and fail at once when Slack refused something."""
-        outcome.changed = outcome.changed or []
+        """Fail at once when Slack refused something the app sent."""
         outcome.violations = self.fake.take_unreported()
         if outcome.violations:
             lines = "\n".join(f"  - {violation}" for violation in outcome.violations)
@@ -674,6 +704,10 @@ class SlackUser:
         if kind == "home":
             return _view_surface(view) if self.fake.home_views.get(self.user_id) == key else None
         return next((m for m in self.modals() if m.key == key), None)
+
+
+def _identity(control: Control) -> tuple[str, str, str, str | None]:
+    return (control.type, control.block_id, control.action_id, control.value)
 
 
 def _view_surface(view: dict[str, Any]) -> Surface:

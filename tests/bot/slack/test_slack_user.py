@@ -285,3 +285,37 @@ async def test_click_everything_presses_each_button_once(
 def test_escaping_leaves_unknown_channels_and_people_as_typed(slack: FakeSlack) -> None:
     assert slack_escape("#random @nobody a<b", slack) == "#random @nobody a&lt;b"
     assert slack_escape("#engineering", slack) == "<#C0ENG|engineering>"
+
+
+async def test_click_everything_uses_choices_as_they_stand_and_submits_a_modal(
+    ann: SlackUser, recorder: Recorder, web: AsyncWebClient, slack: FakeSlack
+) -> None:
+    select = {
+        "type": "static_select",
+        "action_id": "cadence",
+        "placeholder": {"type": "plain_text", "text": "How often"},
+        "options": [
+            {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"},
+            {"text": {"type": "plain_text", "text": "Monthly"}, "value": "monthly"},
+        ],
+    }
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Prefs"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": [CAPTION, BUTTONS, {"type": "actions", "block_id": "c", "elements": [select]}],
+    }
+    await web.views_open(trigger_id=slack.trigger_id("U1"), view=view)
+
+    used = await ann.click_everything(ann.modal())
+
+    assert [control.type for control, _ in used] == [
+        "button",
+        "checkboxes",
+        "static_select",
+        "submit",
+    ]
+    sent = [json.loads(parse_qs(body)["payload"][0]) for body, _ in recorder.sent]
+    assert [o["value"] for o in sent[1]["actions"][0]["selected_options"]] == ["x"]
+    assert sent[2]["actions"][0]["selected_option"]["value"] == "weekly"
+    assert sent[3]["type"] == "view_submission" and ann.modals() == []

@@ -94,7 +94,13 @@ class SlackWorld:
         """Someone in the workspace (known to Slack's users.info) who can use the app."""
         username = name or user_id.lower()
         self.fake.add_user(user_id, name=username, email=email, locale=locale, tz=tz)
-        person = SlackUser(fake=self.fake, transport=self, user_id=user_id, name=username)
+        person = SlackUser(
+            fake=self.fake,
+            transport=self,
+            user_id=user_id,
+            name=username,
+            clock=self.services.clock,
+        )
         self.people[user_id] = person
         return person
 
