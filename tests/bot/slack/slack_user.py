@@ -353,6 +353,15 @@ class SlackUser:
             raise AssertionError(f"{self.user_id} has no modal open")
         return open_now[-1]
 
+    def last(self) -> Surface:
+        """Whatever the app last showed or changed for this person, on any surface."""
+        for change in reversed(self.fake.changes):
+            if change.audience in (self.user_id, "*"):
+                found = self._surface(change.kind, change.key)
+                if found is not None:
+                    return found
+        raise AssertionError(f"the app has shown {self.user_id} nothing yet")
+
     def surfaces(self) -> list[Surface]:
         """Everything the person sees now: DMs, ephemerals, Home and modals."""
         found = [*self.dm_messages(), *self.ephemerals(), *self.modals()]

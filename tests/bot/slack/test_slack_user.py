@@ -233,6 +233,7 @@ async def test_a_direct_message_and_opening_home_are_events(
     await ann.open_home()
     opened = json.loads(recorder.sent[-1][0])
 
+    assert ann.last().kind == "home"
     assert is_event(said) and said["event"]["channel_type"] == "im"
     assert said["event"]["text"] == (
         "what's <@U2|bob> doing? mail <mailto:ann@example.com|ann@example.com>"
