@@ -741,9 +741,14 @@ class FakeSlack:
         return _Rejected(error, problems)
 
     def _require(self, method: str, args: Args, name: str, *, error: str) -> str:
-        value = args.get(name)
+        """A required argument: absent is `invalid_arguments`, empty is `error` (as Slack
+        answers: github.com/brekkylab/backlot/issues/84, measured against slack.com)."""
+        if name not in args or args[name] is None:
+            problem = f"missing required field: {name} [json-pointer:/{name}]"
+            raise self._reject(method, "invalid_arguments", [problem])
+        value = args[name]
         if not value:
-            raise self._reject(method, error, [f"missing {name}"])
+            raise self._reject(method, error, [f"empty {name}"])
         return str(value)
 
     def _message_content(self, method: str, args: Args) -> tuple[str, list[Any] | None]:

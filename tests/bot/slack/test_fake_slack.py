@@ -148,13 +148,17 @@ async def test_invalid_blocks_are_refused_and_recorded(
 async def test_messages_need_a_channel_and_text_or_blocks(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    with slack.expect("channel_not_found"):
+    with slack.expect("invalid_arguments"):
         missing = await _error_of(client.api_call("chat.postMessage", json={"text": "x"}))
+    with slack.expect("channel_not_found"):
+        blank = await _error_of(
+            client.api_call("chat.postMessage", json={"channel": "", "text": "x"})
+        )
     with slack.expect("no_text"):
         empty = await _error_of(client.api_call("chat.postMessage", json={"channel": "C1"}))
 
-    assert (missing, empty) == ("channel_not_found", "no_text")
-    assert len(slack.problems) == 2
+    assert (missing, blank, empty) == ("invalid_arguments", "channel_not_found", "no_text")
+    assert len(slack.problems) == 3
 
 
 async def test_a_malformed_json_body_is_invalid_json(slack: FakeSlack) -> None:

@@ -283,14 +283,15 @@ async def test_views_update_needs_an_open_view(slack: FakeSlack, client: AsyncWe
 async def test_chat_update_needs_ts_and_post_ephemeral_needs_a_user(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    with slack.expect("message_not_found", method="chat.update"):
+    with slack.expect("invalid_arguments", method="chat.update"):
         no_ts = await _refusal(client.api_call("chat.update", json={"channel": "C1", "text": "x"}))
-    with slack.expect("user_not_in_channel", method="chat.postEphemeral"):
+    with slack.expect("invalid_arguments", method="chat.postEphemeral"):
         no_user = await _refusal(
             client.api_call("chat.postEphemeral", json={"channel": "C1", "text": "x"})
         )
 
-    assert (no_ts["error"], no_user["error"]) == ("message_not_found", "user_not_in_channel")
+    assert no_ts["errors"] == ["missing required field: ts [json-pointer:/ts]"]
+    assert no_user["error"] == "invalid_arguments"
 
 
 async def _post_json(url: str, body: Any) -> tuple[int, str]:
