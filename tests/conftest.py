@@ -21,6 +21,8 @@ from handlers.context import Services
 # What the real platforms offer, so handler tests see Slack's and Teams' commands and help.
 PLATFORM_CAPABILITIES = {"slack": SLACK, "teams": TEAMS}
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# Fails any test in which the fake Slack refused what the app sent (see the plugin).
+pytest_plugins = ["tests.bot.slack.strict"]
 
 
 def postgres_url() -> str:

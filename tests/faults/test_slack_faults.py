@@ -113,13 +113,26 @@ async def test_a_burst_on_the_home_tab_still_saves_the_choice_and_shows_it(
         "api_app_id": "A1",
         "trigger_id": "t",
         "container": {"type": "view", "view_id": "V1"},
-        "view": {"id": "V1", "type": "home", "state": {"values": {}}},
+        "view": {
+            "id": "V1",
+            "type": "home",
+            "state": {
+                "values": {
+                    "prefs.cadence": {
+                        "prefs.cadence": {
+                            "type": "static_select",
+                            "selected_option": {"value": "monthly"},
+                        }
+                    }
+                }
+            },
+        },
         "actions": [
             {
-                "action_id": "prefs.cadence",
+                "action_id": "prefs.save",
                 "block_id": "b1",
-                "type": "static_select",
-                "selected_option": {"value": "monthly"},
+                "type": "button",
+                "value": "prefs.cadence",
             }
         ],
     }

@@ -59,7 +59,8 @@ def _interaction(respond: str) -> tuple[str, str]:
 
 
 def _submission(respond: str) -> tuple[str, str]:
-    view = {"id": "V1", "type": "modal", "callback_id": "content.add", "private_metadata": "{}"}
+    # The one dialog the app opens: a personal version or a share panel, closed with Done.
+    view = {"id": "V1", "type": "modal", "callback_id": "personal.view", "private_metadata": ""}
     payload = {"type": "view_submission", "user": {"id": "U1"}, "team": {"id": WORKSPACE}}
     return urlencode({"payload": json.dumps({**payload, "view": view})}), FORM
 

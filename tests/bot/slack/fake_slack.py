@@ -1,4 +1,10 @@
-"""A fake Slack Web API on loopback that records calls, validates Block Kit and injects failures."""
+"""A fake Slack on loopback, as strict as Slack: the Web API, response URLs, triggers and surfaces.
+
+It records every call, refuses what Slack refuses (answering the way Slack does) and keeps what
+each person sees: DMs and channel messages, ephemeral messages, the Home tab and open modals.
+Every refusal caused by the app is a *violation*; the `tests.bot.slack.strict` plugin fails
+the test that caused one unless the test declared it (`allow`, `expect`).
+"""
 
 from __future__ import annotations
 
@@ -8,28 +14,56 @@ import itertools
 import json
 import math
 import time
+import weakref
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
-MESSAGE_BLOCKS_MAX = 50
-VIEW_BLOCKS_MAX = 100
-PLAIN_TEXT_INPUT_MAX_LENGTH = 3000
-MESSAGE_TEXT_MAX = 40_000
+from tests.bot.slack.block_rules import (
+    MESSAGE_BLOCKS_MAX,
+    MESSAGE_TEXT_MAX,
+    VIEW_BLOCKS_MAX,
+    block_problems,
+    message_problems,
+    view_problems,
+    view_response_problems,
+)
+
+__all__ = [
+    "MESSAGE_BLOCKS_MAX",
+    "VIEW_BLOCKS_MAX",
+    "FakeSlack",
+    "SlackCall",
+    "Violation",
+    "block_problems",
+    "view_problems",
+]
+
 # Slack's own ts values look like this; ours count up from here in steps of 100 µs.
 FIRST_TS_MICROS = 1_700_000_000_000_100
 TS_STEP_MICROS = 100
+# A trigger_id may open a modal once, within three seconds of the interaction
+# (https://api.slack.com/interactivity/handling#modal_responses).
+TRIGGER_SECONDS = 3.0
+# A response_url may be used five times within thirty minutes
+# (https://api.slack.com/interactivity/handling#message_responses).
+RESPONSE_URL_USES = 5
+RESPONSE_URL_SECONDS = 30 * 60
+# views.push may stack at most three views (https://api.slack.com/methods/views.push).
+MODAL_STACK_MAX = 3
 
 Args = dict[str, Any]
 Payload = dict[str, Any]
+
+# Every started fake, so the strict plugin can check the ones a test used.
+LIVE: weakref.WeakSet[FakeSlack] = weakref.WeakSet()
 
 
 @dataclass
@@ -54,6 +88,89 @@ class SlackCall:
 
 
 @dataclass(frozen=True)
+class Violation:
+    """Something the app sent that Slack refuses: where, Slack's error code, and why."""
+
+    method: str
+    error: str
+    details: tuple[str, ...]
+    seq: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.error}: {'; '.join(self.details)}"
+
+
+@dataclass(frozen=True)
+class _Expectation:
+    error: str
+    method: str | None
+
+    def covers(self, violation: Violation) -> bool:
+        return violation.error == self.error and self.method in (None, violation.method)
+
+
+@dataclass
+class Trigger:
+    """A trigger_id the fake handed out with an interaction."""
+
+    user: str
+    issued_at: float
+    used: bool = False
+
+
+@dataclass
+class ResponseUrl:
+    """A response_url: whose it is, where it answers, and the message it may replace."""
+
+    name: str
+    user: str | None
+    channel: str | None
+    # ("message", channel, ts) or ("ephemeral", ts); None for a slash command.
+    source: tuple[str, ...] | None
+    issued_at: float
+    uses: int = 0
+
+
+@dataclass
+class Ephemeral:
+    """A message only `user` sees (chat.postEphemeral, or a response_url answer)."""
+
+    user: str
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Any] | None
+    deleted: bool = False
+
+    def as_message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"type": "message", "text": self.text, "ts": self.ts}
+        if self.blocks is not None:
+            message["blocks"] = self.blocks
+        return message
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to what somebody sees, in order: kind is message, ephemeral, home or modal."""
+
+    seq: int
+    audience: str  # a user id, or "*" for a channel everybody may read
+    kind: str
+    key: str
+
+
+@dataclass
+class Channel:
+    """A channel the fake knows: its name, members and whether the bot is one of them."""
+
+    id: str
+    name: str
+    members: set[str] = field(default_factory=set)
+    bot_member: bool = True
+    is_private: bool = False
+
+
+@dataclass(frozen=True)
 class _Answer:
     status: int
     body: Payload
@@ -70,18 +187,20 @@ class _Answer:
 
 
 class _Rejected(Exception):
-    """Raised by a method handler to answer `{"ok": false, "error": ...}`."""
+    """Raised by a method handler to answer `{"ok": false, "error": ..., "errors": [...]}`."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, problems: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
+        self.problems = problems or []
 
 
 class FakeSlack:
-    """A loopback Slack Web API for `AsyncWebClient(base_url=slack.base_url)`.
+    """A loopback Slack for `AsyncWebClient(base_url=slack.base_url)` and response URLs.
 
-    Every call lands in `calls`; invalid Block Kit or missing arguments are answered the way
-    Slack answers them and also listed in `problems`, so a test can assert `problems == []`.
+    Every call lands in `calls`. Invalid Block Kit, missing arguments, stale triggers and the
+    like are answered the way Slack answers them and recorded in `violations` (and, as text,
+    in `problems`).
     """
 
     def __init__(
@@ -91,23 +210,38 @@ class FakeSlack:
         team_id: str = "T-TEST",
         latency: float = 0.0,
         app_token: str = "xapp-test",  # noqa: S107 - a made-up token for tests
+        scopes: frozenset[str] = frozenset({"chat:write", "im:write", "users:read"}),
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        self.scopes = scopes
         # Where apps.connections.open sends Socket Mode clients; a test sets it.
         self.socket_url: str | None = None
         self.team_id = team_id
         self.latency = latency
         self.calls: list[SlackCall] = []
-        self.problems: list[str] = []
+        self.violations: list[Violation] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, Channel] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.ephemerals: dict[str, Ephemeral] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, str] = {}
+        # Each person's open modals, the one on top last.
+        self.modal_stacks: defaultdict[str, list[str]] = defaultdict(list)
+        self.view_owners: dict[str, str] = {}
+        self.triggers: dict[str, Trigger] = {}
+        self.response_urls: dict[str, ResponseUrl] = {}
+        self.changes: list[Change] = []
         self.files: dict[str, dict[str, Any]] = {}
         self.rate_limit_per_second: float | None = None
         # Slack limits posting separately from its other tiers; the bucket models posting.
         self.rate_limited_methods = {"chat.postMessage"}
+        self._expected: list[_Expectation] = []
+        self._declared: set[int] = set()
+        self._reported = 0
+        self._skew = 0.0
+        self._seq = itertools.count(1)
         self._faults: defaultdict[str, deque[_Answer]] = defaultdict(deque)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._ts = itertools.count(FIRST_TS_MICROS, TS_STEP_MICROS)
@@ -118,12 +252,14 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "team.info": self._team_info,
             "conversations.open": self._conversations_open,
-            "chat.postMessage": self._chat_post_message,
+            "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
+            "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
             "views.open": self._views_open,
+            "views.push": self._views_push,
             "views.publish": self._views_publish,
             "views.update": self._views_update,
             "users.info": self._users_info,
@@ -147,6 +283,7 @@ class FakeSlack:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
+        LIVE.add(self)
 
     async def stop(self) -> None:
         """Stop listening; safe to call twice."""
@@ -178,6 +315,62 @@ class FakeSlack:
         """The Web API base URL to give `AsyncWebClient`: `http://127.0.0.1:PORT/api/`."""
         return f"{self.root_url}/api/"
 
+    # -- the fake's clock ------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Slack's clock: real elapsed time plus whatever the test added with `advance`."""
+        return time.monotonic() + self._skew
+
+    def advance(self, seconds: float) -> None:
+        """Move Slack's clock forward (triggers and response URLs age with it)."""
+        self._skew += seconds
+
+    # -- violations ------------------------------------------------------------------------
+
+    @property
+    def problems(self) -> list[str]:
+        """Every violation's details as text, e.g. `chat.postMessage: blocks[0]: ...`."""
+        return [f"{v.method}: {detail}" for v in self.violations for detail in v.details]
+
+    def allow(self, error: str, *, method: str | None = None) -> None:
+        """Declare that this test provokes `error` (on `method`) on purpose: not a failure."""
+        self._expected.append(_Expectation(error, method))
+
+    @contextmanager
+    def expect(self, error: str, *, method: str | None = None) -> Iterator[None]:
+        """The block must cause at least one `error` violation; those do not fail the test."""
+        before = len(self.violations)
+        expectation = _Expectation(error, method)
+        self._expected.append(expectation)
+        try:
+            yield
+        finally:
+            self._expected.remove(expectation)
+        caused = self.violations[before:]
+        matched = [v for v in caused if expectation.covers(v)]
+        if not matched:
+            raise AssertionError(f"expected Slack to refuse with {error}; it saw {caused}")
+        # Matched ones are declared; mark them so the strict check lets them pass.
+        self._declared.update(v.seq for v in matched)
+
+    def unexpected(self) -> list[Violation]:
+        """Violations nobody declared."""
+        return [
+            v
+            for v in self.violations
+            if v.seq not in self._declared and not any(e.covers(v) for e in self._expected)
+        ]
+
+    def take_unreported(self) -> list[Violation]:
+        """Undeclared violations not handed out before (each is reported once)."""
+        fresh = [v for v in self.unexpected() if v.seq > self._reported]
+        if self.violations:
+            self._reported = self.violations[-1].seq
+        return fresh
+
+    def _violate(self, method: str, error: str, problems: list[str]) -> None:
+        self.violations.append(Violation(method, error, tuple(problems), next(self._seq)))
+
     # -- test helpers ----------------------------------------------------------------------
 
     def calls_to(self, method: str, *, ok: bool | None = None) -> list[SlackCall]:
@@ -206,6 +399,20 @@ class FakeSlack:
         self.users[user_id] = user
         return user
 
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        members: tuple[str, ...] = (),
+        bot_member: bool = True,
+        is_private: bool = False,
+    ) -> Channel:
+        """A channel; the bot posts in it only as a member (or with chat:write.public)."""
+        channel = Channel(channel_id, name, set(members), bot_member, is_private)
+        self.channels[channel_id] = channel
+        return channel
+
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next `times` calls to `method` with `{"ok": false, "error": error}`."""
         self._queue_fault(method, _Answer.failure(error), times=times)
@@ -223,8 +430,132 @@ class FakeSlack:
         """The message as it stands now (after updates); KeyError when absent or deleted."""
         return self.messages[(channel, ts)]
 
+    def sent_to(self, user: str) -> list[dict[str, Any]]:
+        """Every message the bot posted in the DM with a user, oldest first."""
+        found = [
+            message
+            for (where, _), message in self.messages.items()
+            if where == f"D{user}" and message.get("bot_id")
+        ]
+        return sorted(found, key=lambda message: message["ts"])
+
     def _queue_fault(self, method: str, answer: _Answer, *, times: int) -> None:
         self._faults[method].extend([answer] * times)
+
+    # -- what Slack hands out with each interaction ----------------------------------------
+
+    def trigger_id(self, user: str = "") -> str:
+        """A fresh trigger_id for an interaction by `user`, valid once for three seconds."""
+        trigger = f"{next(self._ids)}.{next(self._ids)}.{abs(hash((user, self.now()))):x}"
+        self.triggers[trigger] = Trigger(user=user, issued_at=self.now())
+        return trigger
+
+    def response_url(
+        self,
+        name: str,
+        *,
+        user: str | None = None,
+        channel: str | None = None,
+        source: tuple[str, ...] | None = None,
+    ) -> str:
+        """A response_url; posts to it are recorded as `respond:<name>` and shown to `user`."""
+        self.response_urls[name] = ResponseUrl(name, user, channel, source, self.now())
+        return f"{self.root_url}/response/{name}"
+
+    def responses(self, name: str) -> list[dict[str, Any]]:
+        """What the app posted to the response_url `name`, oldest first."""
+        return [call.args for call in self.calls if call.method == f"respond:{name}"]
+
+    def dm_channel(self, user: str) -> str:
+        """The id of the DM between the bot and `user`."""
+        return f"D{user}"
+
+    def user_posted(self, *, user: str, channel: str, text: str) -> dict[str, Any]:
+        """A message typed by a person (as Slack stores it before sending the event)."""
+        ts = self._next_ts()
+        message = {"type": "message", "user": user, "text": text, "ts": ts, "team": self.team_id}
+        self.messages[(channel, ts)] = message
+        return copy.deepcopy(message)
+
+    def command_acked(self, *, user: str, channel: str, body: Any) -> None:
+        """Slack shows a slash command's ack body, if it holds a message, to the person."""
+        if not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
+            return
+        problems = message_problems(body["blocks"]) if "blocks" in body else []
+        if problems:
+            self._violate("ack:command", "invalid_blocks", problems)
+            return
+        self._add_ephemeral(user, channel, str(body.get("text") or ""), body.get("blocks"))
+
+    def view_submitted(self, *, user: str, view_id: str, body: Any) -> None:
+        """Apply a view_submission ack: close the modal, or update, push, clear, or show errors."""
+        problems = view_response_problems(body)
+        if problems:
+            self._violate("ack:view_submission", "invalid_arguments", problems)
+            return
+        action = body.get("response_action") if isinstance(body, dict) else None
+        stack = self.modal_stacks[user]
+        if action == "errors":
+            self._check_error_keys(view_id, body["errors"])
+        elif action == "update":
+            self._store_view(body["view"], view_id=view_id, owner=user)
+        elif action == "push":
+            with suppress(_Rejected):  # recorded as a violation by _push
+                self._push(user, body["view"])
+        elif action == "clear":
+            stack.clear()
+            self._changed(user, "modal", view_id)
+        else:
+            self._close_modal(user, view_id)
+
+    def modal_closed(self, *, user: str, view_id: str) -> None:
+        """The person closed a modal with its close button or the ×."""
+        self._close_modal(user, view_id)
+
+    def _check_error_keys(self, view_id: str, errors: dict[str, Any]) -> None:
+        inputs = {
+            b.get("block_id") for b in self.views[view_id]["blocks"] if b.get("type") == "input"
+        }
+        unknown = [key for key in errors if key not in inputs]
+        if unknown:
+            self._violate(
+                "ack:view_submission", "invalid_arguments", [f"errors for unknown inputs {unknown}"]
+            )
+
+    def _close_modal(self, user: str, view_id: str) -> None:
+        stack = self.modal_stacks[user]
+        if view_id in stack:
+            stack.remove(view_id)
+            self._changed(user, "modal", view_id)
+
+    # -- what a person sees ----------------------------------------------------------------
+
+    def open_modals(self, user: str) -> list[dict[str, Any]]:
+        """The person's open modals, the visible one last."""
+        return [copy.deepcopy(self.views[view_id]) for view_id in self.modal_stacks[user]]
+
+    def home_of(self, user: str) -> dict[str, Any] | None:
+        """The Home tab view last published for the person."""
+        view_id = self.home_views.get(user)
+        return copy.deepcopy(self.views[view_id]) if view_id else None
+
+    def ephemerals_for(self, user: str) -> list[Ephemeral]:
+        """The ephemeral messages the person still sees, oldest first."""
+        found = [e for e in self.ephemerals.values() if e.user == user and not e.deleted]
+        return sorted(found, key=lambda e: e.ts)
+
+    def visible_to(self, user: str, channel: str) -> bool:
+        """Whether `user` can read `channel` (their DM, a channel they are in, or an open one)."""
+        if channel.startswith("D"):
+            return channel == self.dm_channel(user)
+        known = self.channels.get(channel)
+        return known is None or not known.members or user in known.members
+
+    def _changed(self, audience: str, kind: str, key: str) -> None:
+        self.changes.append(Change(next(self._seq), audience, kind, key))
+
+    def _audience(self, channel: str) -> str:
+        return channel[1:] if channel.startswith("D") else "*"
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -234,7 +565,7 @@ class FakeSlack:
             args, unreadable = await _read_args(request), None
         except ValueError as error:
             args, unreadable = {}, _Answer.failure("invalid_json")
-            self.problems.append(f"{method}: unreadable body ({error})")
+            self._violate(method, "invalid_json", [f"unreadable body ({error})"])
         arg_token = args.pop("token", None)
         token = _bearer_token(request) or (str(arg_token) if arg_token else None)
         call = SlackCall(method=method, args=args, token=token, at=time.monotonic())
@@ -258,22 +589,93 @@ class FakeSlack:
             }
         )
 
-    def response_url(self, name: str) -> str:
-        """A response_url for a payload; posts to it are recorded as `respond:<name>`."""
-        return f"{self.root_url}/response/{name}"
-
-    def responses(self, name: str) -> list[dict[str, Any]]:
-        """What the app posted to the response_url `name`, oldest first."""
-        return [call.args for call in self.calls if call.method == f"respond:{name}"]
-
     async def _handle_response_url(self, request: web.Request) -> web.Response:
-        # Slack's response_url takes a JSON message; its blocks obey the same rules.
-        args = await request.json()
         name = request.match_info["token"]
-        self.calls.append(SlackCall(f"respond:{name}", args, None, time.monotonic()))
+        try:
+            args = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            args = None
+        call = SlackCall(f"respond:{name}", args if isinstance(args, dict) else {}, None, 0.0)
+        call.at = time.monotonic()
+        self.calls.append(call)
+        error = self._respond(name, args)
+        call.status, call.error = (200, None) if error is None else (_WEBHOOK_STATUS[error], error)
+        # Response URLs answer like incoming webhooks: a plain-text body, 4xx on refusal
+        # (github.com/louislam/uptime-kuma/issues/941: "400 invalid_blocks").
+        return web.Response(status=call.status, text=error or "ok")
+
+    def _respond(self, name: str, args: Any) -> str | None:
+        """Apply a response_url post; the error code when Slack would refuse it."""
+        url = self.response_urls.get(name)
+        problems = self._response_url_problems(url, args)
+        if problems:
+            error, details = problems
+            self._violate("respond", error, details)
+            return error
+        assert url is not None and isinstance(args, dict)
+        url.uses += 1
+        if url.user is None:
+            return None  # a bare test URL: recorded, shown to nobody
+        if _truthy(args.get("delete_original")):
+            self._delete_source(url)
+            return None
+        text, blocks = str(args.get("text") or ""), args.get("blocks")
+        if _truthy(args.get("replace_original")) and url.source is not None:
+            self._replace_source(url, text, blocks)
+        elif args.get("response_type") == "in_channel" and url.channel:
+            self._post(url.channel, text=text, blocks=blocks)
+        else:
+            self._add_ephemeral(url.user, url.channel or self.dm_channel(url.user), text, blocks)
+        return None
+
+    def _response_url_problems(
+        self, url: ResponseUrl | None, args: Any
+    ) -> tuple[str, list[str]] | None:
+        if url is None:
+            return "expired_url", ["a response_url Slack never issued"]
+        if url.uses >= RESPONSE_URL_USES:
+            return "used_url", [f"response_url {url.name} used more than {RESPONSE_URL_USES} times"]
+        if self.now() - url.issued_at > RESPONSE_URL_SECONDS:
+            return "expired_url", [f"response_url {url.name} is older than 30 minutes"]
+        if not isinstance(args, dict):
+            return "invalid_payload", ["the body is not a JSON object"]
+        if _truthy(args.get("delete_original")):
+            return None
+        if len(str(args.get("text") or "")) > MESSAGE_TEXT_MAX:
+            return "msg_too_long", ["text longer than 40000 characters"]
         if "blocks" in args:
-            self.problems.extend(block_problems(args["blocks"], limit=MESSAGE_BLOCKS_MAX))
-        return web.Response(text="ok")
+            problems = message_problems(args["blocks"])
+            if problems:
+                return "invalid_blocks", problems
+        if not args.get("text") and not args.get("blocks"):
+            return "no_text", ["neither text nor blocks"]
+        return None
+
+    def _replace_source(self, url: ResponseUrl, text: str, blocks: Any) -> None:
+        assert url.source is not None and url.user is not None
+        if url.source[0] == "ephemeral":
+            shown = self.ephemerals.get(url.source[1])
+            if shown is not None and not shown.deleted:
+                shown.text, shown.blocks = text, blocks
+                self._changed(url.user, "ephemeral", shown.ts)
+            return
+        _, channel, ts = url.source
+        if (channel, ts) in self.messages:
+            message = self._message_object(text=text, blocks=blocks, ts=ts)
+            message["edited"] = {"user": "UBOT", "ts": self._next_ts()}
+            self.messages[(channel, ts)] = message
+            self._changed(self._audience(channel), "message", f"{channel}:{ts}")
+
+    def _delete_source(self, url: ResponseUrl) -> None:
+        if url.source is None or url.user is None:
+            return
+        if url.source[0] == "ephemeral" and url.source[1] in self.ephemerals:
+            self.ephemerals[url.source[1]].deleted = True
+            self._changed(url.user, "ephemeral", url.source[1])
+        elif url.source[0] == "message":
+            _, channel, ts = url.source
+            self.messages.pop((channel, ts), None)
+            self._changed(self._audience(channel), "message", f"{channel}:{ts}")
 
     def _answer(self, call: SlackCall) -> _Answer:
         if call.method == "apps.connections.open":
@@ -294,7 +696,12 @@ class FakeSlack:
         try:
             return _Answer.success(handler(call.args))
         except _Rejected as rejected:
-            return _Answer.failure(rejected.error)
+            answer = _Answer.failure(rejected.error)
+            if rejected.problems:
+                answer.body["errors"] = list(rejected.problems)
+                messages = [f"[ERROR] {problem}" for problem in rejected.problems]
+                answer.body["response_metadata"] = {"messages": messages}
+            return answer
 
     def _take_rate_token(self) -> int | None:
         """Spend a token from the team's bucket; None if allowed, else seconds to wait."""
@@ -317,8 +724,10 @@ class FakeSlack:
             return web.Response(status=404, text="file_not_found")
         data = await _upload_body(request)
         if len(data) != file["size"]:
-            self.problems.append(
-                f"upload {file['id']}: {len(data)} bytes sent, {file['size']} announced"
+            self._violate(
+                "upload",
+                "invalid_arguments",
+                [f"upload {file['id']}: {len(data)} bytes sent, {file['size']} announced"],
             )
         file["data"] = data
         # Slack's upload endpoint answers in plain text; slack_sdk expects exactly that.
@@ -327,13 +736,19 @@ class FakeSlack:
     # -- validation ------------------------------------------------------------------------
 
     def _reject(self, method: str, error: str, problems: list[str]) -> _Rejected:
-        self.problems.extend(f"{method}: {problem}" for problem in problems)
-        return _Rejected(error)
+        """A refusal caused by what the app sent: recorded as a violation."""
+        self._violate(method, error, problems)
+        return _Rejected(error, problems)
 
     def _require(self, method: str, args: Args, name: str, *, error: str) -> str:
-        value = args.get(name)
+        """A required argument: absent is `invalid_arguments`, empty is `error` (as Slack
+        answers: github.com/brekkylab/backlot/issues/84, measured against slack.com)."""
+        if name not in args or args[name] is None:
+            problem = f"missing required field: {name} [json-pointer:/{name}]"
+            raise self._reject(method, "invalid_arguments", [problem])
+        value = args[name]
         if not value:
-            raise self._reject(method, error, [f"missing {name}"])
+            raise self._reject(method, error, [f"empty {name}"])
         return str(value)
 
     def _message_content(self, method: str, args: Args) -> tuple[str, list[Any] | None]:
@@ -351,23 +766,39 @@ class FakeSlack:
         if raw is None or raw == "":
             return None
         blocks = _json_value(raw)
-        if not isinstance(blocks, list):
-            raise self._reject(method, "invalid_blocks", ["blocks is not a JSON array"])
-        problems = block_problems(blocks, limit=MESSAGE_BLOCKS_MAX)
+        problems = message_problems(blocks)
         if problems:
             raise self._reject(method, "invalid_blocks", problems)
-        return blocks
+        return list(blocks)
 
-    def _view(self, method: str, raw: Any) -> dict[str, Any]:
+    def _view(self, method: str, raw: Any, *, expected_type: str | None) -> dict[str, Any]:
         if raw is None or raw == "":
             raise self._reject(method, "invalid_arguments", ["missing view"])
         view = _json_value(raw)
         if not isinstance(view, dict):
             raise self._reject(method, "invalid_arguments", ["view is not a JSON object"])
+        if expected_type is not None and view.get("type") != expected_type:
+            problem = f"view type must be {expected_type}, not {view.get('type')!r}"
+            raise self._reject(method, "invalid_arguments", [problem])
         problems = view_problems(view)
         if problems:
             raise self._reject(method, "invalid_blocks", problems)
         return view
+
+    def _take_trigger(self, method: str, args: Args) -> Trigger:
+        """The interaction's trigger, refused when unknown, used already or too old."""
+        trigger_id = self._require(method, args, "trigger_id", error="invalid_arguments")
+        trigger = self.triggers.get(trigger_id)
+        if trigger is None:
+            raise self._reject(method, "invalid_trigger_id", [f"unknown trigger {trigger_id}"])
+        if trigger.used:
+            raise self._reject(method, "exchanged_trigger_id", [f"{trigger_id} was used before"])
+        age = self.now() - trigger.issued_at
+        if age > TRIGGER_SECONDS:
+            problem = f"{trigger_id} is {age:.1f} s old, at most {TRIGGER_SECONDS:.0f} s"
+            raise self._reject(method, "expired_trigger_id", [problem])
+        trigger.used = True
+        return trigger
 
     # -- methods ---------------------------------------------------------------------------
 
@@ -399,19 +830,52 @@ class FakeSlack:
         if not users:
             raise self._reject("conversations.open", "users_list_not_supplied", ["missing users"])
         # A one-to-one DM gets "D" + the user id; a group DM a stable "G" id.
-        channel = f"D{users[0]}" if len(users) == 1 else "G" + "".join(sorted(users))
+        channel = self.dm_channel(users[0]) if len(users) == 1 else "G" + "".join(sorted(users))
         return {"channel": {"id": channel}, "no_op": False, "already_open": False}
+
+    def _conversations_info(self, args: Args) -> Payload:
+        channel_id = self._require("conversations.info", args, "channel", error="channel_not_found")
+        known = self.channels.get(channel_id)
+        if known is None:
+            raise _Rejected("channel_not_found")
+        return {
+            "channel": {
+                "id": known.id,
+                "name": known.name,
+                "is_channel": not known.is_private,
+                "is_private": known.is_private,
+                "is_member": known.bot_member,
+                "num_members": len(known.members),
+            }
+        }
 
     def _chat_post_message(self, args: Args) -> Payload:
         text, blocks = self._message_content("chat.postMessage", args)
-        channel, ts = str(args["channel"]), self._next_ts()
-        message = self._message_object(text=text, blocks=blocks, ts=ts)
+        channel = str(args["channel"])
+        if channel.startswith(("U", "W")):
+            # Posting to a user id posts in the app's DM with them (its Messages tab).
+            channel = self.dm_channel(channel)
+        self._check_membership(channel)
+        message = self._post(channel, text=text, blocks=blocks)
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
         if args.get("metadata"):
             message["metadata"] = _json_value(args["metadata"])
+        return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
+
+    def _check_membership(self, channel: str) -> None:
+        known = self.channels.get(channel)
+        if known is None or known.bot_member:
+            return
+        if known.is_private or "chat:write.public" not in self.scopes:
+            raise _Rejected("not_in_channel")
+
+    def _post(self, channel: str, *, text: str, blocks: list[Any] | None) -> dict[str, Any]:
+        ts = self._next_ts()
+        message = self._message_object(text=text, blocks=blocks, ts=ts)
         self.messages[(channel, ts)] = message
-        return {"channel": channel, "ts": ts, "message": copy.deepcopy(message)}
+        self._changed(self._audience(channel), "message", f"{channel}:{ts}")
+        return message
 
     def _conversations_history(self, args: Args) -> Payload:
         channel = self._require("conversations.history", args, "channel", error="channel_not_found")
@@ -428,11 +892,6 @@ class FakeSlack:
                 message.pop("metadata", None)
         return {"messages": messages, "has_more": False}
 
-    def sent_to(self, user: str) -> list[dict[str, Any]]:
-        """Every message posted in the DM with a user, oldest first."""
-        found = [message for (where, _), message in self.messages.items() if where == f"D{user}"]
-        return sorted(found, key=lambda message: message["ts"])
-
     def _chat_update(self, args: Args) -> Payload:
         text, blocks = self._message_content("chat.update", args)
         channel = str(args["channel"])
@@ -442,50 +901,91 @@ class FakeSlack:
         message = self._message_object(text=text, blocks=blocks, ts=ts)
         message["edited"] = {"user": "UBOT", "ts": self._next_ts()}
         self.messages[(channel, ts)] = message
+        self._changed(self._audience(channel), "message", f"{channel}:{ts}")
         return {"channel": channel, "ts": ts, "text": text, "message": copy.deepcopy(message)}
 
     def _chat_post_ephemeral(self, args: Args) -> Payload:
-        self._message_content("chat.postEphemeral", args)
-        self._require("chat.postEphemeral", args, "user", error="user_not_in_channel")
-        return {"message_ts": self._next_ts()}
+        text, blocks = self._message_content("chat.postEphemeral", args)
+        user = self._require("chat.postEphemeral", args, "user", error="user_not_in_channel")
+        shown = self._add_ephemeral(user, str(args["channel"]), text, blocks)
+        return {"message_ts": shown.ts}
+
+    def _add_ephemeral(self, user: str, channel: str, text: str, blocks: Any) -> Ephemeral:
+        shown = Ephemeral(user, channel, self._next_ts(), text, blocks)
+        self.ephemerals[shown.ts] = shown
+        self._changed(user, "ephemeral", shown.ts)
+        return shown
 
     def _chat_delete(self, args: Args) -> Payload:
         channel = self._require("chat.delete", args, "channel", error="channel_not_found")
         ts = self._require("chat.delete", args, "ts", error="message_not_found")
         if self.messages.pop((channel, ts), None) is None:
             raise _Rejected("message_not_found")
+        self._changed(self._audience(channel), "message", f"{channel}:{ts}")
         return {"channel": channel, "ts": ts}
 
     def _views_open(self, args: Args) -> Payload:
-        self._require("views.open", args, "trigger_id", error="invalid_arguments")
-        view = self._view("views.open", args.get("view"))
-        return {"view": self._store_view(view, view_id=None)}
+        view = self._view("views.open", args.get("view"), expected_type="modal")
+        trigger = self._take_trigger("views.open", args)
+        stored = self._store_view(view, view_id=None, owner=trigger.user)
+        self.modal_stacks[trigger.user] = [stored["id"]]
+        return {"view": stored}
+
+    def _views_push(self, args: Args) -> Payload:
+        view = self._view("views.push", args.get("view"), expected_type="modal")
+        trigger = self._take_trigger("views.push", args)
+        if not self.modal_stacks[trigger.user]:
+            raise self._reject("views.push", "not_found", ["no modal is open to push onto"])
+        return {"view": self._push(trigger.user, view)}
+
+    def _push(self, user: str, view: dict[str, Any]) -> dict[str, Any]:
+        stack = self.modal_stacks[user]
+        if len(stack) >= MODAL_STACK_MAX:
+            raise self._reject("views.push", "push_limit_reached", ["three views are stacked"])
+        stored = self._store_view(view, view_id=None, owner=user)
+        stored["previous_view_id"] = stack[-1] if stack else None
+        self.views[stored["id"]]["previous_view_id"] = stored["previous_view_id"]
+        stack.append(stored["id"])
+        return stored
 
     def _views_publish(self, args: Args) -> Payload:
         user_id = self._require("views.publish", args, "user_id", error="invalid_arguments")
-        view = self._view("views.publish", args.get("view"))
+        view = self._view("views.publish", args.get("view"), expected_type="home")
         # The Home tab keeps one view per user; republishing replaces it under the same id.
         view_id = self.home_views.get(user_id)
         self._check_hash(args, self.views.get(view_id or ""))
-        stored = self._store_view(view, view_id=view_id)
+        stored = self._store_view(view, view_id=view_id, owner=user_id)
         self.home_views[user_id] = stored["id"]
         return {"view": stored}
 
     def _views_update(self, args: Args) -> Payload:
-        view = self._view("views.update", args.get("view"))
         existing = self._find_view(args)
+        expected = str(existing["type"]) if existing else None
+        view = self._view("views.update", args.get("view"), expected_type=expected)
         if existing is None:
-            raise _Rejected("not_found")
+            raise self._reject("views.update", "not_found", ["no such view is open"])
         self._check_hash(args, existing)
-        return {"view": self._store_view(view, view_id=existing["id"])}
+        owner = self.view_owners.get(existing["id"], "")
+        return {"view": self._store_view(view, view_id=existing["id"], owner=owner)}
 
     def _find_view(self, args: Args) -> dict[str, Any] | None:
-        if args.get("view_id"):
-            return self.views.get(str(args["view_id"]))
-        external_id = args.get("external_id")
-        if not external_id:
+        view_id, external_id = args.get("view_id"), args.get("external_id")
+        if not view_id and not external_id:
             raise self._reject("views.update", "invalid_arguments", ["missing view_id"])
-        return next((v for v in self.views.values() if v.get("external_id") == external_id), None)
+        found = (
+            self.views.get(str(view_id))
+            if view_id
+            else next((v for v in self.views.values() if v.get("external_id") == external_id), None)
+        )
+        if found is None or not self._is_open(found):
+            return None
+        return found
+
+    def _is_open(self, view: dict[str, Any]) -> bool:
+        owner = self.view_owners.get(view["id"], "")
+        if view.get("type") == "home":
+            return bool(self.home_views.get(owner) == view["id"])
+        return bool(view["id"] in self.modal_stacks[owner])
 
     def _check_hash(self, args: Args, existing: dict[str, Any] | None) -> None:
         # Slack refuses an update based on a stale copy of the view.
@@ -548,6 +1048,7 @@ class FakeSlack:
             "type": "message",
             "user": "UBOT",
             "bot_id": "BBOT",
+            "app_id": "ABOT",
             "team": self.team_id,
             "text": text,
             "ts": ts,
@@ -556,93 +1057,42 @@ class FakeSlack:
             message["blocks"] = blocks
         return message
 
-    def _store_view(self, view: dict[str, Any], *, view_id: str | None) -> dict[str, Any]:
+    def _store_view(
+        self, view: dict[str, Any], *, view_id: str | None, owner: str
+    ) -> dict[str, Any]:
         view_id = view_id or f"V{next(self._ids):010d}"
+        previous = self.views.get(view_id, {})
         stored = {
             "callback_id": "",
             "private_metadata": "",
             "external_id": "",
+            "clear_on_close": False,
+            "notify_on_close": False,
             **copy.deepcopy(view),
             "id": view_id,
             "team_id": self.team_id,
             "app_id": "ABOT",
             "bot_id": "BBOT",
-            "root_view_id": view_id,
+            "root_view_id": previous.get("root_view_id", view_id),
+            "previous_view_id": previous.get("previous_view_id"),
             "state": {"values": {}},
             "hash": f"{self._next_ts()}.hash",
         }
         self.views[view_id] = stored
+        self.view_owners[view_id] = owner
+        self._changed(owner or "*", str(stored.get("type")), view_id)
         return copy.deepcopy(stored)
 
 
-# -- Block Kit checks ----------------------------------------------------------------------
-
-
-def block_problems(blocks: list[Any], *, limit: int) -> list[str]:
-    """What Slack would refuse in a list of blocks: too many, unknown or invalid ones."""
-    problems = [f"{len(blocks)} blocks, at most {limit} allowed"] if len(blocks) > limit else []
-    for index, block in enumerate(blocks):
-        problems.extend(f"blocks[{index}]: {problem}" for problem in _one_block_problems(block))
-    return problems
-
-
-def view_problems(view: dict[str, Any]) -> list[str]:
-    """What Slack would refuse in a modal or Home tab view, its blocks included."""
-    problems: list[str] = []
-    try:
-        View(**view).validate_json()
-    except Exception as error:  # slack_sdk raises TypeError as well as its own errors
-        problems.append(f"view: {type(error).__name__}: {error}")
-    blocks = view.get("blocks", [])
-    if not isinstance(blocks, list):
-        return [*problems, "view.blocks is not an array"]
-    return problems + block_problems(blocks, limit=VIEW_BLOCKS_MAX)
-
-
-def _one_block_problems(raw: Any) -> list[str]:
-    if not isinstance(raw, dict):
-        return ["not a JSON object"]
-    try:
-        block = Block.parse(raw)
-        if block is None:
-            return [f"unknown block type {raw.get('type')!r}"]
-        block.validate_json()
-        # to_dict() validates nested elements and text objects, which validate_json() skips.
-        rendered = block.to_dict()
-    except Exception as error:  # slack_sdk raises TypeError as well as its own errors
-        return [f"{type(error).__name__}: {error}"]
-    return _unknown_parts(rendered) + _limit_problems(raw)
-
-
-def _unknown_parts(rendered: Any) -> list[str]:
-    # slack_sdk turns elements it does not know into None instead of failing.
-    if isinstance(rendered, dict):
-        return [p for value in rendered.values() for p in _unknown_parts(value)]
-    if isinstance(rendered, list):
-        unknown = ["unknown element"] if any(item is None for item in rendered) else []
-        return unknown + [p for item in rendered for p in _unknown_parts(item)]
-    return []
-
-
-def _limit_problems(raw: dict[str, Any]) -> list[str]:
-    """Documented limits that slack_sdk's models do not check."""
-    problems = []
-    for node in _walk(raw):
-        max_length = node.get("max_length")
-        too_long = isinstance(max_length, int) and max_length > PLAIN_TEXT_INPUT_MAX_LENGTH
-        if node.get("type") == "plain_text_input" and too_long:
-            problems.append(f"plain_text_input max_length {max_length} > 3000")
-    return problems
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
+# Refusals of a response URL and the HTTP status Slack's webhooks give them.
+_WEBHOOK_STATUS = {
+    "expired_url": 404,
+    "used_url": 404,
+    "invalid_payload": 400,
+    "msg_too_long": 400,
+    "invalid_blocks": 400,
+    "no_text": 400,
+}
 
 
 # -- request parsing and object shapes -----------------------------------------------------

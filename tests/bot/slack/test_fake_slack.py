@@ -137,7 +137,8 @@ async def test_post_message_gives_unique_increasing_ts_and_keeps_the_message(
 async def test_invalid_blocks_are_refused_and_recorded(
     slack: FakeSlack, client: AsyncWebClient, blocks: Any, problem: str
 ) -> None:
-    error = await _error_of(client.chat_postMessage(channel="C1", text="x", blocks=blocks))
+    with slack.expect("invalid_blocks"):
+        error = await _error_of(client.chat_postMessage(channel="C1", text="x", blocks=blocks))
 
     assert error == "invalid_blocks"
     assert any(problem in recorded for recorded in slack.problems), slack.problems
@@ -147,19 +148,24 @@ async def test_invalid_blocks_are_refused_and_recorded(
 async def test_messages_need_a_channel_and_text_or_blocks(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    assert await _error_of(client.api_call("chat.postMessage", json={"text": "x"})) == (
-        "channel_not_found"
-    )
-    assert await _error_of(client.api_call("chat.postMessage", json={"channel": "C1"})) == (
-        "no_text"
-    )
-    assert len(slack.problems) == 2
+    with slack.expect("invalid_arguments"):
+        missing = await _error_of(client.api_call("chat.postMessage", json={"text": "x"}))
+    with slack.expect("channel_not_found"):
+        blank = await _error_of(
+            client.api_call("chat.postMessage", json={"channel": "", "text": "x"})
+        )
+    with slack.expect("no_text"):
+        empty = await _error_of(client.api_call("chat.postMessage", json={"channel": "C1"}))
+
+    assert (missing, blank, empty) == ("invalid_arguments", "channel_not_found", "no_text")
+    assert len(slack.problems) == 3
 
 
 async def test_a_malformed_json_body_is_invalid_json(slack: FakeSlack) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
-    response = await _raw_post(slack, "chat.postMessage", data=b"{nope", headers=headers)
+    with slack.expect("invalid_json"):
+        response = await _raw_post(slack, "chat.postMessage", data=b"{nope", headers=headers)
 
     assert (await response.json())["error"] == "invalid_json"
     assert slack.calls[0].error == "invalid_json"
@@ -188,7 +194,7 @@ async def test_conversations_open_gives_a_dm_channel(client: AsyncWebClient) -> 
 
 
 async def test_views_open_publish_and_update(slack: FakeSlack, client: AsyncWebClient) -> None:
-    opened = await client.views_open(trigger_id="1.2.abc", view=MODAL)
+    opened = await client.views_open(trigger_id=slack.trigger_id("U1"), view=MODAL)
     view_id = opened["view"]["id"]
 
     home = {"type": "home", "blocks": [SECTION]}
@@ -217,7 +223,8 @@ async def test_views_open_publish_and_update(slack: FakeSlack, client: AsyncWebC
 async def test_invalid_views_are_refused_and_recorded(
     slack: FakeSlack, client: AsyncWebClient, view: dict[str, Any], problem: str
 ) -> None:
-    error = await _error_of(client.views_open(trigger_id="1.2.abc", view=view))
+    with slack.expect("invalid_blocks"):
+        error = await _error_of(client.views_open(trigger_id=slack.trigger_id("U1"), view=view))
 
     assert error == "invalid_blocks"
     assert any(problem in recorded for recorded in slack.problems), slack.problems

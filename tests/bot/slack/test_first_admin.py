@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
 
-from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from content_store.models import Person, Workspace
 from handlers.context import Services
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.bot.slack.test_slack_app import _event, _post, slash, until
-from tests.bot.slack.test_slack_app import client as client
-from tests.bot.slack.test_slack_app import slack as slack
+from tests.bot.slack.world import SlackWorld
 from tests.factories import WORKSPACE
 
 BIN = Path(sys.executable).parent / "socialboost"
@@ -48,21 +44,20 @@ async def _import(services: Services, slack: FakeSlack, tmp_path: Path, *extra: 
 
 
 async def test_an_org_chart_imported_right_after_start_makes_the_admin_an_admin_in_slack(
-    client: TestClient, slack: FakeSlack, services: Services, tmp_path: Path
+    world: SlackWorld, services: Services, tmp_path: Path
 ) -> None:
     """Regression (issue 13 item 3): right after start no workspace exists yet, so the import
     went to 'local/default' and the admin was powerless in Slack; importing again with the
     team id doubled everyone."""
-    slack.add_user("UADA", email="Admin@Example.com")
-    slack.add_user("UEVE", email="early@example.com")
-    assert "Imported 2 people" in await _import(services, slack, tmp_path)
-    await slash(client, slack, "help", user="UADA", name="help")
-    shown = json.dumps(await until(lambda: slack.responses("help")))
+    ada = world.person("UADA", email="Admin@Example.com")
+    world.person("UEVE", email="early@example.com")
+    assert "Imported 2 people" in await _import(services, world.fake, tmp_path)
+    shown = (await ada.command("help")).answered().text()
     assert "/boost role" in shown and "/boost add" in shown
-    await slash(client, slack, "list", user="UADA", name="list")
-    assert "Only people with" not in json.dumps(await until(lambda: slack.responses("list")))
+    listed = (await ada.command("list")).answered().text()
+    assert "Only people with" not in listed
 
-    await _import(services, slack, tmp_path, "--platform", "slack", "--workspace", WORKSPACE)
+    await _import(services, world.fake, tmp_path, "--platform", "slack", "--workspace", WORKSPACE)
     async with services.db.session() as session:
         workspaces = (
             await session.execute(select(Workspace.platform, Workspace.external_id))
@@ -76,13 +71,11 @@ async def test_an_org_chart_imported_right_after_start_makes_the_admin_an_admin_
 
 
 async def test_someone_who_wrote_before_the_import_is_not_imported_twice(
-    client: TestClient, slack: FakeSlack, services: Services, tmp_path: Path
+    world: SlackWorld, services: Services, tmp_path: Path
 ) -> None:
-    slack.add_user("UEVE", email="early@example.com")
-    opened = _event({"type": "app_home_opened", "user": "UEVE", "channel": "D9", "tab": "home"})
-    assert await _post(client, opened, "application/json") == 200
-    await until(lambda: slack.calls_to("views.publish"))
-    await _import(services, slack, tmp_path)
+    eve = world.person("UEVE", email="early@example.com")
+    await eve.open_home()
+    await _import(services, world.fake, tmp_path)
     async with services.db.session() as session:
         eve = (await session.execute(select(Person).filter_by(email="early@example.com"))).scalars()
         (only,) = list(eve)
@@ -90,8 +83,9 @@ async def test_someone_who_wrote_before_the_import_is_not_imported_twice(
 
 
 async def test_seed_demo_goes_to_the_configured_workspace_too(
-    services: Services, slack: FakeSlack, tmp_path: Path
+    world: SlackWorld, services: Services, tmp_path: Path
 ) -> None:
+    slack = world.fake
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "SLACK_"))}
     env.update(
         DATABASE_URL=services.db.url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.base_url
