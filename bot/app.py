@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from bot import platforms, runtime
 from bot.platforms import PLATFORMS, PlatformEntry, ServeOptions
+from bot.secret_key import load_secret_key
 from bot.server import create_app
 from bot.settings import Settings
 from captions import build_caption_writer
@@ -44,6 +45,7 @@ def build_services(
         insight_thresholds=settings.insight_thresholds,
         reminder_after=timedelta(days=settings.reminder_after_days),
         platforms=dict(platforms or {}),
+        secret_key=load_secret_key(settings.secret_key),
     )
 
 

@@ -18,7 +18,7 @@ from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import platforms, runtime, worker_pool
+from bot import lifecycle, platforms, runtime, worker_pool
 from bot.app import assemble, build_services, safe_database_url
 from bot.logging_setup import configure_logging
 from bot.platforms import ServeOptions
@@ -190,6 +190,7 @@ def _serve_one(
         application = assemble(settings, db, options=options)
         application.on_startup.insert(0, lambda _: _say_ready(settings))
         application.on_cleanup.append(lambda _: db.dispose())
+        lifecycle.attach(application)  # SIGTERM: finish acknowledged work, then exit
         if on_ready is not None:
             application.on_startup.append(lambda _: _signal_ready(on_ready))
         return application

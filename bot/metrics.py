@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -41,6 +43,7 @@ class Metrics:
         self.clicks = Gauge(
             "socialboost_clicks", "Human clicks on tracked links", registry=self.registry
         )
+        self.loop_lag = LoopLag(self.registry)
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -78,4 +81,65 @@ class Metrics:
 
     def render(self) -> bytes:
         """The text exposition format."""
+        self.loop_lag.publish()
         return generate_latest(self.registry)
+
+
+# ---------------------------------------------------------------- event-loop lag
+
+
+class LoopLag:
+    """How late the event loop wakes a task that sleeps `interval`: the time nothing else
+    (acks, redirects, sends, /healthz) could run. CPU work on the loop shows up here.
+
+    `socialboost_event_loop_lag_seconds` is the histogram of every sample;
+    `socialboost_event_loop_lag_max_seconds` the worst sample since the previous scrape.
+    """
+
+    BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+    def __init__(self, registry: CollectorRegistry, *, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.samples = Histogram(
+            "socialboost_event_loop_lag_seconds",
+            "How late the event loop woke a sleeping task",
+            buckets=self.BUCKETS,
+            registry=registry,
+        )
+        self.worst_gauge = Gauge(
+            "socialboost_event_loop_lag_max_seconds",
+            "Worst event-loop lag since the previous scrape",
+            registry=registry,
+        )
+        self.worst = 0.0  # since the previous publish()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, _: object = None) -> None:
+        """Start sampling on the running loop (an aiohttp startup hook)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._sample(), name="event-loop-lag")
+
+    async def stop(self, _: object = None) -> None:
+        """Stop sampling (an aiohttp cleanup hook)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def observe(self, lag: float) -> None:
+        """Record one sample."""
+        self.samples.observe(lag)
+        self.worst = max(self.worst, lag)
+
+    def publish(self) -> None:
+        """Put the worst lag since the last scrape in its gauge and start a new window."""
+        self.worst_gauge.set(self.worst)
+        self.worst = 0.0
+
+    async def _sample(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            asleep = loop.time()
+            await asyncio.sleep(self.interval)
+            self.observe(max(0.0, loop.time() - asleep - self.interval))

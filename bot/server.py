@@ -118,6 +118,8 @@ def create_app(services: Services) -> web.Application:
     )
     app[SERVICES] = services
     app[METRICS] = registry
+    app.on_startup.append(registry.loop_lag.start)
+    app.on_cleanup.append(registry.loop_lag.stop)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/r/{code}", tracked_redirect)

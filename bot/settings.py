@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "nl"] = "en"
     retention_days: int = Field(default=395, ge=1)
 
+    # Key for the keyed hashes kept after an erasure; empty: generated once into var/.
+    secret_key: SecretStr | None = None
+
     fetch_allow_loopback: bool = False
     fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 

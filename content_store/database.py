@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from content_store import text_guard
 from content_store.sqlite_driver import one_hop_dbapi
+from content_store.text_guard import storable_json
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Set while the current task runs inside a SQLite unit of work, so nested ones do not wait on it.
@@ -93,13 +95,22 @@ class Database:
 def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+        engine = create_async_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=10, json_serializer=storable_json
+        )
+        text_guard.install(engine.sync_engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, module=one_hop_dbapi()
+        url,
+        echo=echo,
+        connect_args={"timeout": 30},
+        module=one_hop_dbapi(),
+        json_serializer=storable_json,
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
+    text_guard.install(engine.sync_engine)
     return engine
 
 

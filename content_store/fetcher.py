@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -17,7 +16,8 @@ from aiohttp.resolver import DefaultResolver
 from aiohttp.tracing import Trace
 from yarl import URL
 
-from content_store.page_metadata import PageMetadata, extract_metadata
+from content_store.cpu_worker import WorkFailed, WorkTooLong, run_bounded
+from content_store.page_metadata import PageMetadata, read_page
 from content_store.urls import canonicalise_url, host_of
 from domain.errors import InvalidInput
 
@@ -36,8 +36,6 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 _CHUNK_BYTES = 64 * 1024
-_CHARSET_SNIFF_BYTES = 4096
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 # Named outright although the range checks below already cover them: these are the
 # addresses SSRF attacks aim at first, and the list must not depend on ipaddress's tables.
@@ -70,6 +68,8 @@ class FetchPolicy:
     timeout_seconds: float = 5.0  # the whole fetch, redirects included
     max_bytes: int = 2 * 1024 * 1024
     max_redirects: int = 5
+    # Decoding and parsing one page in the CPU worker (after the fetch, not within its time).
+    read_seconds: float = 2.0
     user_agent: str = "SocialBoostBot/0.1 (+link preview)"
 
 
@@ -226,7 +226,7 @@ async def fetch_page_metadata(
     inner = resolver if resolver is not None else DefaultResolver()
     try:
         async with asyncio.timeout(policy.timeout_seconds):
-            return await _fetch(start, policy=policy, resolver=inner)
+            page, final_url = await _fetch(start, policy=policy, resolver=inner)
     except TimeoutError as error:
         raise InvalidInput(
             "fetch.timeout",
@@ -236,9 +236,13 @@ async def fetch_page_metadata(
     finally:
         if resolver is None:
             await inner.close()
+    # Outside the network deadline: reading has its own cap, counted from when it starts.
+    return await _read(page, url=final_url, policy=policy)
 
 
-async def _fetch(start: str, *, policy: FetchPolicy, resolver: AbstractResolver) -> PageMetadata:
+async def _fetch(
+    start: str, *, policy: FetchPolicy, resolver: AbstractResolver
+) -> tuple[_Page, str]:
     vetting = VettingResolver(resolver, policy=policy)
     connector = VettingConnector(resolver=vetting, policy=policy)
     headers = {hdrs.USER_AGENT: policy.user_agent, hdrs.ACCEPT: _ACCEPT}
@@ -253,25 +257,44 @@ class _Redirect:
 
 @dataclass(frozen=True)
 class _Page:
-    html: str
+    body: bytes
+    charset: str | None
 
 
 async def _follow(
     session: aiohttp.ClientSession, start: str, *, policy: FetchPolicy
-) -> PageMetadata:
+) -> tuple[_Page, str]:
     url = start
     for _ in range(policy.max_redirects + 1):
         _refuse_forbidden_literal(url, policy=policy)
         outcome = await _request(session, url, policy=policy)
         if isinstance(outcome, _Page):
-            # Parsing up to max_bytes of HTML is CPU work; keep it off the event loop.
-            return await asyncio.to_thread(extract_metadata, outcome.html, base_url=url)
+            return outcome, url
         url = outcome.target
     raise InvalidInput(
         "fetch.too_many_redirects",
         "That link redirects more than {limit} times; please share the final page's address.",
         limit=policy.max_redirects,
     )
+
+
+async def _read(page: _Page, *, url: str, policy: FetchPolicy) -> PageMetadata:
+    """Decode and parse in the CPU worker: some pages take html.parser minutes, and a page
+    could name a codec that slow; on the event loop that would stop the whole server."""
+    try:
+        return await run_bounded(
+            read_page,
+            page.body,
+            header_charset=page.charset,
+            base_url=url,
+            seconds=policy.read_seconds,
+        )
+    except (WorkTooLong, WorkFailed) as error:
+        raise InvalidInput(
+            "fetch.unreadable",
+            "We couldn't read that page ({host}): its HTML is too hard to read.",
+            host=host_of(url),
+        ) from error
 
 
 def _refuse_forbidden_literal(url: str, *, policy: FetchPolicy) -> None:
@@ -296,7 +319,7 @@ async def _request(
                 return _Redirect(_redirect_target(url, response.headers[hdrs.LOCATION]))
             _check_response(response)
             body = await _read_body(response, max_bytes=policy.max_bytes)
-            return _Page(_decode(body, header_charset=response.charset))
+            return _Page(body, response.charset)
     except (aiohttp.ClientError, OSError) as error:
         raise InvalidInput(
             "fetch.unreachable",
@@ -349,19 +372,3 @@ def _too_large(max_bytes: int) -> InvalidInput:
         "That page is bigger than {max_bytes} bytes, too big to preview.",
         max_bytes=max_bytes,
     )
-
-
-def _decode(body: bytes, *, header_charset: str | None) -> str:
-    """Decode with the header's charset, else a <meta> charset, else UTF-8; never raises."""
-    for charset in (header_charset, _sniff_meta_charset(body)):
-        if charset:
-            try:
-                return body.decode(charset, errors="replace")
-            except (LookupError, ValueError):  # unknown or non-text codec names
-                continue
-    return body.decode("utf-8", errors="replace")
-
-
-def _sniff_meta_charset(body: bytes) -> str | None:
-    match = _META_CHARSET.search(body[:_CHARSET_SNIFF_BYTES])
-    return match.group(1).decode("ascii") if match else None

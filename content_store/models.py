@@ -521,3 +521,19 @@ class Download(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     uses_left: Mapped[int] = mapped_column(Integer)
+
+
+class DoNotInvite(Base):
+    """Someone who erased their data is never invited or reminded again.
+
+    Only a keyed hash (HMAC with the server's SECRET_KEY) of the platform, workspace and user
+    id is kept: it can tell that a returning user id was erased, but names nobody by itself.
+    """
+
+    __tablename__ = "do_not_invite"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -21,6 +23,41 @@ _IMAGE_KEYS = (
     "twitter:image:src",
 )
 _WEB_SCHEMES = ("http", "https")
+_CHARSET_SNIFF_BYTES = 4096
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# The text encodings of the WHATWG Encoding Standard that Python has, by Python's codec name.
+# Anything else a page names (punycode, utf-7, idna, base64, rot13, ...) is not a text
+# encoding of the web, and some of them are costly or unsafe to decode: pages naming them
+# are read as UTF-8. Every codec here decodes in linear time, in C.
+_WEB_ENCODINGS = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "utf-8",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "ibm866",
+        *(f"iso8859-{number}" for number in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+        "koi8-r",
+        "koi8-u",
+        "mac-roman",
+        "mac-cyrillic",
+        "cp874",
+        *(f"cp{number}" for number in range(1250, 1259)),
+        "gbk",
+        "gb18030",
+        "big5",
+        "euc-jp",
+        "iso2022-jp",
+        "shift-jis",
+        "euc-kr",
+    )
+)
+# Browsers read pages labelled Latin-1 or ASCII as windows-1252, as the standard says.
+_WEB_ALIASES = {codecs.lookup(name).name: "cp1252" for name in ("latin-1", "ascii")}
+# Preview metadata sits in <head>; past this much text a page is read no further.
+_MAX_HTML_CHARS = 1024 * 1024
+_FEED_CHARS = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,9 +81,17 @@ class _MetaCollector(HTMLParser):
         self.base_href: str | None = None
         self._title_state = "before"  # before -> inside -> done
         self._svg_depth = 0
+        self.in_body = False  # past the head: a <body> or </head> was seen
+
+    @property
+    def done(self) -> bool:
+        """Whether the head is read: the body started and no <title> is still open."""
+        return self.in_body and self._title_state != "inside"
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
+        if tag == "body":
+            self.in_body = True
         if tag == "meta":
             self._add_meta(values)
         elif tag == "base" and self.base_href is None and values.get("href"):
@@ -58,6 +103,8 @@ class _MetaCollector(HTMLParser):
             self._title_state = "inside"
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self.in_body = True
         if tag == "svg":
             self._svg_depth = max(0, self._svg_depth - 1)
         elif tag == "title" and self._title_state == "inside":
@@ -72,6 +119,39 @@ class _MetaCollector(HTMLParser):
         key = (values.get("property") or values.get("name") or "").strip().lower()
         if key and "content" in values:
             self.meta.setdefault(key, values["content"])
+
+
+def read_page(body: bytes, *, header_charset: str | None, base_url: str) -> PageMetadata:
+    """Decode a fetched page and read its preview metadata (CPU work: run it off the loop)."""
+    return extract_metadata(decode_page(body, header_charset=header_charset), base_url=base_url)
+
+
+def decode_page(body: bytes, *, header_charset: str | None) -> str:
+    """Decode with the header's charset, else a <meta> charset, else UTF-8; never raises.
+
+    Only the web's text encodings are used: a page naming any other codec is read as UTF-8.
+    """
+    for charset in (header_charset, _sniff_meta_charset(body)):
+        codec = _web_codec(charset)
+        if codec is not None:
+            return body.decode(codec, errors="replace")
+    return body.decode("utf-8", errors="replace")
+
+
+def _web_codec(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        name = codecs.lookup(charset.strip()).name
+    except (LookupError, ValueError):
+        return None
+    name = _WEB_ALIASES.get(name, name)
+    return name if name in _WEB_ENCODINGS else None
+
+
+def _sniff_meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:_CHARSET_SNIFF_BYTES])
+    return match.group(1).decode("ascii") if match else None
 
 
 def extract_metadata(html: str, *, base_url: str) -> PageMetadata:
@@ -100,8 +180,13 @@ def _collect(html: str) -> _MetaCollector:
     collector = _MetaCollector()
     # html.parser can still trip over pathological markup (it has raised AssertionError and
     # friends); a preview built from what was read before that point beats no preview.
+    # Some markup also takes it time that grows much faster than the page: the caller runs
+    # this in a worker with a time cap, and reading stops once the head is read.
     with contextlib.suppress(Exception):
-        collector.feed(html)
+        for start in range(0, min(len(html), _MAX_HTML_CHARS), _FEED_CHARS):
+            collector.feed(html[start : start + _FEED_CHARS])
+            if collector.done:
+                break
         collector.close()
     return collector
 

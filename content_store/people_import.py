@@ -19,6 +19,7 @@ from content_store.people import (
 )
 from domain.errors import InvalidInput
 from domain.programme import Role
+from domain.text import is_storable
 
 REQUIRED_COLUMNS = ("email", "name", "manager_email", "team", "roles")
 MAX_ROWS = 200_000
@@ -65,8 +66,16 @@ def _roles(value: str, *, line: int) -> frozenset[Role]:
     return frozenset(roles)
 
 
-def _row(record: dict[str, str | None], *, line: int) -> ImportRow:
-    values = {key: (record.get(key) or "").strip() for key in REQUIRED_COLUMNS}
+def _row(record: dict[str, str], *, line: int) -> ImportRow:
+    values = {key: record[key].strip() for key in REQUIRED_COLUMNS}
+    for column, value in values.items():
+        if not is_storable(value):
+            raise InvalidInput(
+                "import.unstorable",
+                "Line {line}: column {column} contains a NUL character or a broken one.",
+                line=line,
+                column=column,
+            )
     manager = values["manager_email"]
     return ImportRow(
         line=line,
@@ -79,32 +88,71 @@ def _row(record: dict[str, str | None], *, line: int) -> ImportRow:
 
 
 def parse_people_csv(text: str) -> list[ImportRow]:
-    """Validate the whole file first; any bad line refuses the file, naming line and column."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    try:
-        rows = _read_rows(reader)
-    except csv.Error as error:
-        raise InvalidInput(
-            "import.malformed", "Line {line}: {problem}.", line=reader.line_num, problem=str(error)
-        ) from None
-    _check_unique_and_managers(rows)
-    return rows
+    """Validate the whole file first; any bad line refuses the file, naming line and column.
 
-
-def _read_rows(reader: csv.DictReader[str]) -> list[ImportRow]:
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    Parsing is strict: a quote that is not closed, text after a closing quote, a line with
+    more or fewer fields than the header, or a field running over several lines refuses the
+    file. The lenient default would glue the following lines into one person's name and
+    import the rest of the file short of them.
+    """
+    lines = _StrictLines(text.lstrip("\ufeff"))
+    header = [name.strip().lower() for name in lines.next_record() or []]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise InvalidInput(
             "import.columns", "The CSV lacks the column(s): {missing}.", missing=", ".join(missing)
         )
-    reader.fieldnames = header
     rows: list[ImportRow] = []
-    for record in reader:
+    while (fields := lines.next_record()) is not None:
         if len(rows) >= MAX_ROWS:
             raise InvalidInput("import.too_many", "At most {max} people per file.", max=MAX_ROWS)
-        rows.append(_row(record, line=reader.line_num))
+        _check_fields(fields, header=header, line=lines.start)
+        rows.append(_row(dict(zip(header, fields, strict=True)), line=lines.start))
+    _check_unique_and_managers(rows)
     return rows
+
+
+class _StrictLines:
+    """A strict csv reader that knows the line each record starts on (for error messages)."""
+
+    def __init__(self, text: str) -> None:
+        self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        self.start = 0
+
+    def next_record(self) -> list[str] | None:
+        """The next non-empty record, or None at the end of the file."""
+        while True:
+            self.start = self._reader.line_num + 1
+            try:
+                fields = next(self._reader)
+            except StopIteration:
+                return None
+            except csv.Error as error:
+                raise InvalidInput(
+                    "import.malformed",
+                    "Line {line}: {problem} (is a quote not closed?).",
+                    line=self.start,
+                    problem=str(error),
+                ) from None
+            if fields:
+                return fields
+
+
+def _check_fields(fields: list[str], *, header: list[str], line: int) -> None:
+    if len(fields) != len(header):
+        raise InvalidInput(
+            "import.field_count",
+            "Line {line}: {found} fields, but the header has {expected}.",
+            line=line,
+            found=len(fields),
+            expected=len(header),
+        )
+    if any("\n" in field or "\r" in field for field in fields):
+        raise InvalidInput(
+            "import.multiline",
+            "Line {line}: a quoted field runs over several lines (is a quote not closed?).",
+            line=line,
+        )
 
 
 def _check_unique_and_managers(rows: list[ImportRow]) -> None:

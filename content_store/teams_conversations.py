@@ -105,3 +105,27 @@ async def recipient_locale(session: AsyncSession, *, tenant_id: str, user_id: st
         return "en"
     workspace_locale, person_locale = row
     return str(person_locale or workspace_locale or "en")
+
+
+async def forget_person(session: AsyncSession, *, workspace_id: int, user_id: str) -> set[str]:
+    """Erase one person from the stored references: their personal chats go, and they are
+    taken out of the references of channels and group chats (who spoke last).
+
+    `user_id` is their Entra object id (the person's external id); returns the other Teams
+    ids found for them (the `29:` ids), so callers can erase those elsewhere too.
+    """
+    rows = (
+        await session.execute(select(TeamsConversation).filter_by(workspace_id=workspace_id))
+    ).scalars()
+    found: set[str] = set()
+    for row in rows:
+        account = row.reference.get("user")
+        theirs = isinstance(account, dict) and account.get("aadObjectId") == user_id
+        if theirs and isinstance(account, dict) and isinstance(account.get("id"), str):
+            found.add(account["id"])
+        if row.kind == PERSONAL and row.user_id == user_id:
+            await session.delete(row)
+        elif theirs:
+            # A proactive message to a channel needs its conversation and service URL only.
+            row.reference = {k: v for k, v in row.reference.items() if k != "user"}
+    return found

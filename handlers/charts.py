@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -12,10 +13,24 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot's first imp
 from matplotlib.figure import Figure
 from PIL import Image
 
+from content_store.cpu_worker import run_bounded
+
+T = TypeVar("T")
+
 # Small on purpose: a Teams card shows a chart inline only under 16 kB (bot/teams/render.py).
 _SIZE_INCHES = (6.0, 2.6)
 _DPI = 72
 _COLOURS = 32
+# Drawing takes a tenth of a second; the cap is for a worker still starting (matplotlib's import).
+DRAW_SECONDS = 30.0
+
+
+async def drawn(build: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`build(*args, **kwargs)`, which draws charts, run in the CPU worker off the event loop.
+
+    `build` must be a module-level function; its arguments and result travel by pickle.
+    """
+    return await run_bounded(build, *args, seconds=DRAW_SECONDS, **kwargs)
 
 
 def weekly_chart(

@@ -72,7 +72,10 @@ def _new_content(page: PageMetadata, request: AddRequest) -> NewContent:
 
 
 async def preview_content(services: Services, actor: Actor, request: AddRequest) -> NewContent:
-    """Fetch the page and return what would be saved, without saving or keeping anything."""
+    """Fetch the page and return what would be saved, without saving or keeping anything.
+
+    The role is checked before the page is fetched: nobody else makes the server fetch.
+    """
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_role(caller, Role.CONTENT)
@@ -201,11 +204,18 @@ def _added(item: ContentItem, locale: str) -> Reply:
 
 
 async def suggest(services: Services, actor: Actor, url: str) -> Reply:
-    """An employee suggests a page; it waits for the content team's approval."""
+    """An employee suggests a page; it waits for the content team's approval.
+
+    Only people in the programme may; they are checked before the page is fetched, so
+    nobody else can make the server contact an address or read a page.
+    """
+    async with services.db.session() as session:
+        require_participant(await load_caller(session, actor, services), while_paused=True)
     page = await _fetch(services, url)
     now = services.clock.now()
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
+        # Checked again: the person may have left the programme during the fetch.
         require_participant(caller, while_paused=True)
         item = await library.add_content(
             session,

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import CaptionWriter
+from content_store import privacy
 from content_store.database import Database
 from content_store.events import record_event
 from content_store.fetcher import FetchPolicy
@@ -71,6 +72,9 @@ class Services:
     def capabilities(self, platform: str) -> Capabilities:
         """What `platform` offers; nothing beyond the basics when it is unknown."""
         return self.platforms.get(platform, Capabilities(label=platform))
+
+    # The server's key for keyed hashes (SECRET_KEY); tests and the simulator need none.
+    secret_key: bytes = b""
 
     def link_url(self, code: str) -> str:
         """The public address of a tracked link."""
@@ -137,6 +141,14 @@ async def _first_sight(session: AsyncSession, actor: Actor, services: Services) 
         session, workspace_id=workspace.id, external_id=actor.user_id
     )
     _refresh(person, actor)
+    # Someone who erased their data is not invited or reminded again (they may still join).
+    await privacy.keep_uninvited(
+        session,
+        workspace=workspace,
+        person=person,
+        key=services.secret_key,
+        now=services.clock.now(),
+    )
     roles = await roles_of(session, person_id=person.id)
     return Caller(workspace=workspace, person=person, roles=roles)
 

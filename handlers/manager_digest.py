@@ -28,7 +28,7 @@ from content_store.models import Delivery, Person, StoredDigest, Workspace
 from content_store.outbox import ClaimedDelivery, PlannedDelivery
 from content_store.people import IMPORTED_PREFIX
 from domain.programme import ProgrammeStatus
-from handlers.charts import weekly_chart
+from handlers.charts import drawn, weekly_chart
 from handlers.context import Services
 from handlers.types import Attachment, Reply, Text
 from handlers.weekly_picks import week_of
@@ -368,7 +368,7 @@ class DigestDelivery:
                 return None
             digest = from_payload(stored.payload)
             names = await names_for(session, digest)
-        reply = digest_reply(digest, names)
+        reply = await drawn(digest_reply, digest, names)
         return dataclasses.replace(reply, tag=f"delivery:{claimed.delivery_id}")
 
     async def sent(self, session: AsyncSession, claimed: ClaimedDelivery, *, now: datetime) -> None:

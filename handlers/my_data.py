@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_store.models import Person, StoredDigest
 from content_store.privacy import erase_person, export_person
 from domain.events import EventType
 from handlers import actions
 from handlers.context import Services, load_caller, record_for
+from handlers.manager_digest import ManagerDigest, from_payload, to_payload
 from handlers.types import Actions, Actor, Attachment, Button, Reply, Text
 from messages import translate
 
@@ -29,10 +35,16 @@ async def _exported(services: Services, actor: Actor) -> tuple[dict[str, Any], s
 
 
 async def forget_me(services: Services, actor: Actor) -> Reply:
-    """Erase the actor's personal data; counts stay only as anonymous totals."""
+    """Erase the actor's personal data; counts stay only as anonymous totals.
+
+    Only a keyed hash of their user id is kept, so they are never invited again unasked.
+    """
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
-        await erase_person(session, person_id=caller.person.id)
+        await _forget_in_digests(session, person_id=caller.person.id)
+        await erase_person(
+            session, person_id=caller.person.id, key=services.secret_key, now=services.clock.now()
+        )
     return Reply.text(translate("privacy.erased", caller.locale))
 
 
@@ -52,3 +64,33 @@ async def confirm_forget_reply(services: Services, actor: Actor) -> Reply:
         locale = (await load_caller(session, actor, services)).locale
     erase = Button(translate("privacy.forget.yes", locale), actions.PRIVACY_ERASE, "yes", "danger")
     return Reply(blocks=(Text(translate("privacy.forget.confirm", locale)), Actions((erase,))))
+
+
+async def _forget_in_digests(session: AsyncSession, *, person_id: int) -> None:
+    """Take the person out of their manager's planned digest (spotlight, request for tips)."""
+    # Every planned digest of the workspace: the person's manager may have changed since.
+    workspace = select(Person.workspace_id).where(Person.id == person_id).scalar_subquery()
+    query = (
+        select(StoredDigest)
+        .join(Person, Person.id == StoredDigest.manager_id)
+        .where(Person.workspace_id == workspace)
+    )
+    for stored in (await session.execute(query)).scalars():
+        digest = from_payload(stored.payload)
+        if person_id in digest.asked_for_tips or any(p == person_id for p, _ in digest.spotlights):
+            stored.payload = to_payload(without_person(digest, person_id))
+
+
+def without_person(digest: ManagerDigest, person_id: int) -> ManagerDigest:
+    """The digest as if the person had not been in the team's spotlight or asked for tips."""
+    asked = tuple(p for p in digest.asked_for_tips if p != person_id)
+    spotlights = tuple((p, n) for p, n in digest.spotlights if p != person_id)
+    changed = dataclasses.replace(digest, asked_for_tips=asked, spotlights=spotlights)
+    if digest.suggestion != "tips" or asked:
+        return changed
+    # Their request was the reason for "offer time for tips": take the next rule that needs
+    # no more than the stored figures (the team-meeting or thank-you suggestion).
+    average, _ = digest.previous_average()
+    shares = digest.this_week.shares
+    suggestion = "mention" if shares < average else ("thank" if shares > 0 else "explain")
+    return dataclasses.replace(changed, suggestion=suggestion, suggestion_item="")

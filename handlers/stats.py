@@ -16,7 +16,7 @@ from content_store.statistics import (
 )
 from domain.errors import InvalidInput
 from domain.programme import Role
-from handlers.charts import weekly_chart
+from handlers.charts import drawn, weekly_chart
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import week_labels
 from handlers.types import Actor, Attachment, Reply, Text
@@ -43,7 +43,8 @@ async def stats_reply(services: Services, actor: Actor, content_id: int | None) 
         stages = await funnel(session, workspace_id=workspace_id, now=now)
         items = await item_statistics(session, workspace_id=workspace_id)
         weeks = await weekly_figures(session, workspace_id=workspace_id, now=now)
-    return programme_stats_reply(figures, stages, items, weeks, locale=caller.locale)
+    # Drawing the chart takes CPU: the worker process does it, off the event loop.
+    return await drawn(programme_stats_reply, figures, stages, items, weeks, locale=caller.locale)
 
 
 def item_stats_reply(item: ItemStats, locale: str) -> Reply:

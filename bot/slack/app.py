@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.slack import payloads
 from bot.slack.messenger import DeliveryFailed, SlackMessenger, SlackProfile, user_profile
 from bot.slack.render import render_home, render_item_blocks, render_message, render_modal
+from bot.slack.request_checks import plausible_timestamp
 from domain.errors import InvalidInput
 from handlers import commands, home, programme
 from handlers.actions import Press, Surface
@@ -103,8 +104,8 @@ class SlackAdapter:
 
     async def handle(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, acks and runs the listeners."""
-        if not request.headers.get("X-Slack-Request-Timestamp", "").strip().isdigit():
-            # Bolt would crash with a 500 on a timestamp that is not a number: refuse it here.
+        if not plausible_timestamp(request.headers.get("X-Slack-Request-Timestamp")):
+            # Bolt would crash with a 500 on a timestamp that is not a small number.
             return web.json_response({"error": "invalid request"}, status=401)
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)

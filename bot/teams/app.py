@@ -20,6 +20,7 @@ from bot.teams.cloud import (
     auth_configuration,
     authorize,
     build_cloud_adapter,
+    check_local_service_url,
 )
 from bot.teams.messenger import TeamsMessenger, to_activity
 from bot.teams.payloads import PERSONAL
@@ -45,9 +46,17 @@ _THREAD = ";messageid="
 class TeamsAdapter:
     """One Teams bot: the SDK's CloudAdapter, this turn handler, and the proactive messenger."""
 
-    def __init__(self, *, services: Services, credentials: TeamsCredentials | None) -> None:
+    def __init__(
+        self,
+        *,
+        services: Services,
+        credentials: TeamsCredentials | None,
+        local_service_url: str = "",
+    ) -> None:
         self.services = services
         self.anonymous = credentials is None
+        # Anonymous local mode serves the Playground at this service URL and no other.
+        self.local_service_url = local_service_url
         self.configuration = auth_configuration(credentials)
         self.cloud = build_cloud_adapter(self.configuration)
         self.messenger = TeamsMessenger(
@@ -65,7 +74,11 @@ class TeamsAdapter:
         """POST /api/messages: check the caller's token (or loopback in local mode), run a turn."""
         header = request.headers.get("Authorization")
         try:
-            identity = await authorize(self.configuration, header, peer=request.remote)
+            identity = await authorize(
+                self.configuration, header, peer=request.remote, headers=request.headers
+            )
+            if self.anonymous:
+                check_local_service_url(await request.read(), allowed=self.local_service_url)
         except Unauthorized as refused:
             log.warning("POST /api/messages refused: %s", refused.reason)
             return web.json_response({"error": "unauthorized"}, status=401)

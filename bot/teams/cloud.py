@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from jwt import PyJWTError
 from microsoft_agents.activity import Activity, ConversationReference
@@ -22,6 +25,24 @@ log = logging.getLogger(__name__)
 # The audience of anonymous proactive turns (the Playground accepts any).
 ANONYMOUS_AUDIENCE = "https://api.botframework.com"
 SERVICE_CONNECTION = "SERVICE_CONNECTION"
+# Headers a proxy, tunnel or load balancer adds. The loopback check trusts the socket peer,
+# which for anything forwarded is the proxy on this machine, not the real sender.
+FORWARDING_HEADERS = frozenset(
+    {
+        "forwarded",
+        "via",
+        "x-real-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "true-client-ip",
+        "cf-connecting-ip",
+        "fastly-client-ip",
+        "x-original-forwarded-for",
+        "x-proxyuser-ip",
+    }
+)
+_FORWARDING_PREFIXES = ("x-forwarded-",)
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True)
@@ -86,23 +107,82 @@ def build_cloud_adapter(configuration: AgentAuthConfiguration) -> TeamsCloudAdap
     return adapter
 
 
+def playground_service_url(port: int) -> str:
+    """The service URL the Playground listening on `port` names in every activity."""
+    return f"http://localhost:{port}/_connector"
+
+
 async def authorize(
-    configuration: AgentAuthConfiguration, header: str | None, *, peer: str | None
+    configuration: AgentAuthConfiguration,
+    header: str | None,
+    *,
+    peer: str | None,
+    headers: Mapping[str, str] | None = None,
 ) -> ClaimsIdentity:
     """The caller's identity from its Bot Framework token; raises Unauthorized otherwise.
 
     Anonymous local mode accepts only requests from this machine (the Playground), so a
-    server that listens on a public address without credentials cannot be driven by others.
+    server that listens on a public address without credentials cannot be driven by others;
+    and none that a proxy forwarded (`headers` carries a forwarding header), since then the
+    peer is the proxy on this machine and the sender could be anyone.
     """
     if configuration.ANONYMOUS_ALLOWED:
         if not _is_loopback(peer):
             raise Unauthorized(f"anonymous mode refuses {peer or 'unknown peer'}")
+        forwarded = _forwarding_header(headers or {})
+        if forwarded is not None:
+            raise Unauthorized(f"anonymous mode refuses forwarded requests ({forwarded})")
         return ClaimsIdentity()
     token = _bearer(header)
     try:
         return await JwtTokenValidator(configuration).validate_token(token)
     except (PyJWTError, ValueError, KeyError) as error:
         raise Unauthorized(f"token refused: {type(error).__name__}") from None
+
+
+def _forwarding_header(headers: Mapping[str, str]) -> str | None:
+    for name in headers:
+        lowered = name.lower()
+        if lowered in FORWARDING_HEADERS or lowered.startswith(_FORWARDING_PREFIXES):
+            return lowered
+    return None
+
+
+def check_local_service_url(body: bytes, *, allowed: str) -> None:
+    """Anonymous local mode: refuse an activity naming another service URL than `allowed`.
+
+    Replies and proactive messages go to the activity's service URL, so a forged one would
+    carry answers (a person's data export, say) to whoever named it. Bodies that are not a
+    JSON object, or name no service URL (and so cannot be answered), are left to the SDK.
+    """
+    try:
+        activity = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return
+    if not isinstance(activity, dict) or activity.get("serviceUrl") is None:
+        return
+    named = activity["serviceUrl"]
+    if not isinstance(named, str) or not same_local_service(named, allowed):
+        raise Unauthorized(f"anonymous mode refuses the service URL {str(named)[:100]!r}")
+
+
+def same_local_service(url: str, allowed: str) -> bool:
+    """Whether `url` is `allowed` (a loopback URL), whichever loopback name either uses."""
+    try:
+        given, wanted = urlsplit(url.strip()), urlsplit(allowed)
+        ports = (given.port, wanted.port)
+    except ValueError:
+        return False
+    return (
+        given.scheme == wanted.scheme
+        and given.hostname in _LOOPBACK_NAMES
+        and wanted.hostname in _LOOPBACK_NAMES
+        and ports[0] == ports[1]
+        and given.path.rstrip("/") == wanted.path.rstrip("/")
+        and not given.query
+        and not given.username
+        and not given.password
+    )
 
 
 def _bearer(header: str | None) -> str:

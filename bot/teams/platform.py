@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.teams import demo, setup
+from bot.teams.cloud import playground_service_url
 from bot.teams.render import fits_card
 from bot.teams.settings import TeamsSettings
 from handlers.context import Services
@@ -56,7 +57,10 @@ class TeamsPlatform:
         self, web_app: web.Application, *, services: Services, options: ServeOptions
     ) -> Messenger:
         """POST /api/messages, and the Playground when asked for and no credentials are set."""
-        adapter = setup.register(web_app, settings=self.settings, services=services)
+        local = playground_service_url(options.playground_port) if options.playground_port else None
+        adapter = setup.register(
+            web_app, settings=self.settings, services=services, local_service_url=local
+        )
         if options.playground and adapter.anonymous:
             playground = demo.PlaygroundDemo(
                 services=services,

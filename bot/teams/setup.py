@@ -12,7 +12,9 @@ from bot.teams.cloud import (
     TeamsCredentials,
     auth_configuration,
     build_cloud_adapter,
+    playground_service_url,
 )
+from bot.teams.demo import DEFAULT_PORT
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.settings import TeamsSettings
 from handlers.context import Services
@@ -22,7 +24,8 @@ TEAMS_ADAPTER = web.AppKey("teams_adapter", TeamsAdapter)
 ANONYMOUS_BANNER = (
     "Teams runs in ANONYMOUS LOCAL MODE: TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID "
     "are not set, so POST /api/messages checks no token and accepts requests from this "
-    "machine only (the Microsoft 365 Agents Playground). Set all three for real Teams."
+    "machine only, none forwarded by a proxy, and only for the Microsoft 365 Agents "
+    "Playground's service URL (%s). Set all three for real Teams."
 )
 
 
@@ -47,17 +50,29 @@ def credentials_from(settings: TeamsSettings) -> TeamsCredentials | None:
 
 
 def register(
-    web_app: web.Application, *, settings: TeamsSettings, services: Services
+    web_app: web.Application,
+    *,
+    settings: TeamsSettings,
+    services: Services,
+    local_service_url: str | None = None,
 ) -> TeamsAdapter:
-    """Serve Teams on `web_app` at POST /api/messages; the adapter is kept in TEAMS_ADAPTER."""
+    """Serve Teams on `web_app` at POST /api/messages; the adapter is kept in TEAMS_ADAPTER.
+
+    Without credentials only activities naming `local_service_url` are served: by default
+    that of the Playground on its default port (`serve --playground-port` passes another).
+    """
     credentials = credentials_from(settings)
-    adapter = TeamsAdapter(services=services, credentials=credentials)
+    adapter = TeamsAdapter(
+        services=services,
+        credentials=credentials,
+        local_service_url=local_service_url or playground_service_url(DEFAULT_PORT),
+    )
     web_app[TEAMS_ADAPTER] = adapter
     web_app.router.add_post("/api/messages", adapter.handle)
     web_app.on_cleanup.append(lambda _: adapter.close())
     if credentials is None:
         log.warning("!" * 72)
-        log.warning(ANONYMOUS_BANNER)
+        log.warning(ANONYMOUS_BANNER, adapter.local_service_url)
         log.warning("!" * 72)
         # Without an app id the SDK repeats a warning on every turn; the banner says it once.
         logging.getLogger(

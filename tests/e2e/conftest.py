@@ -23,6 +23,7 @@ from PIL import Image
 from bot.server import create_app
 from bot.teams import setup
 from bot.teams.app import TeamsAdapter
+from bot.teams.cloud import playground_service_url
 from bot.teams.demo import demo_tenant, prepare_demo
 from bot.teams.settings import TeamsSettings
 from content_store.content import NewContent, add_content
@@ -183,9 +184,10 @@ class Turns:
 
 @contextlib.asynccontextmanager
 async def teams_bot(
-    services: Services, *, port: int, turns: Turns | None = None
+    services: Services, *, port: int, playground_port: int, turns: Turns | None = None
 ) -> AsyncIterator[TeamsAdapter]:
-    """The web application with Teams in anonymous local mode, listening on `port`."""
+    """The web application with Teams in anonymous local mode, listening on `port` and
+    answering the Playground on `playground_port` only."""
     with pytest.MonkeyPatch.context() as patch:
         for name in _TEAMS_SETTINGS:
             patch.delenv(name, raising=False)
@@ -193,7 +195,12 @@ async def teams_bot(
         if turns is not None:
             app.middlewares.append(turns.middleware)
         settings = TeamsSettings(_env_file=None)
-        adapter = setup.register(app, settings=settings, services=services)
+        adapter = setup.register(
+            app,
+            settings=settings,
+            services=services,
+            local_service_url=playground_service_url(playground_port),
+        )
         async with serving(app, port):
             yield adapter
 

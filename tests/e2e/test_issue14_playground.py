@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -58,7 +59,11 @@ def playground_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 async def chat(services: Services, playground_url: str, site: Site) -> AsyncIterator[Chat]:
     turns = Turns()
-    async with teams_bot(services, port=BOT_PORT, turns=turns), aiohttp.ClientSession() as http:
+    playground_port = urlsplit(playground_url).port or 0
+    async with (
+        teams_bot(services, port=BOT_PORT, playground_port=playground_port, turns=turns),
+        aiohttp.ClientSession() as http,
+    ):
         playground = Playground(playground_url, http)
         await playground.start()
         await seed_tenant(services, playground, site)

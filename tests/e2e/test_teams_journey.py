@@ -144,8 +144,9 @@ async def journey(
     chromium_or_skip()  # before starting anything else
     services, bot_port = journey_services
     turns = Turns()
-    async with teams_bot(services, port=bot_port, turns=turns):
-        with playground_for(bot_port, tmp_path_factory, port=free_port()) as playground_url:
+    playground_port = free_port()
+    async with teams_bot(services, port=bot_port, playground_port=playground_port, turns=turns):
+        with playground_for(bot_port, tmp_path_factory, port=playground_port) as playground_url:
             async with aiohttp.ClientSession() as session:
                 sent = Playground(playground_url, session)
                 await sent.start()

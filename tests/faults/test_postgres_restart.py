@@ -38,7 +38,7 @@ pytestmark = pytest.mark.faults
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SECRET = "test-signing-secret"
 UNAVAILABLE = translate("error.unavailable", "en")
-CONFIRMED = translate("share.confirmed", "en")
+CONFIRMED = translate("share.confirmed", "en", networks="LinkedIn")
 
 
 class PrivatePostgres:

@@ -55,11 +55,18 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 
 @pytest.fixture
-async def teams(services: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TestClient]:
+async def teams(
+    services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TestClient]:
     for variable in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(variable, raising=False)
     app = create_app(services)
-    setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
+    setup.register(
+        app,
+        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        services=services,
+        local_service_url=connector.service_url,
+    )
     async with TestClient(TestServer(app)) as client:
         yield client
 

@@ -8,10 +8,8 @@ and `/boost`, give feedback, ask for tips, suggest content, and get the Friday d
 next Monday's reminder. Every press is a signed Slack request over HTTP against the strict
 fake Slack; every answer is checked for what it says, not only that it came.
 
-The steps are tests in order and share one workspace (per database). A step that hits a known
-defect of issue 13 is its own test, marked `xfail(strict=True)` with the item number; later
-steps never rely on it. When a fix lands, its step passes, XPASS fails the run, and the marker
-comes off.
+The steps are tests in order and share one workspace (per database); each defect of issue 13
+has its own step, so a regression names the item that came back.
 """
 
 from __future__ import annotations
@@ -96,13 +94,6 @@ class Week:
     def says(self, key: str, message: str, **params: Any) -> str:
         """The text `key` reads for a message, in their language."""
         return translate(message, self.locale(key), **params)
-
-
-def known(item: int, what: str) -> pytest.MarkDecorator:
-    """A step that meets a known defect of issue 13 (see tests/bot/slack/test_issue13.py)."""
-    return pytest.mark.xfail(
-        strict=True, raises=AssertionError, reason=f"issue 13 item {item}: {what}"
-    )
 
 
 def sensible(outcome: Outcome) -> Outcome:
@@ -613,7 +604,6 @@ async def test_fri_33_nora_erases_her_data(week: Week) -> None:
     assert await _person(week, "UNORA") is None
 
 
-@known(9, "after erasing their data, someone who said no is welcomed again")
 async def test_fri_34_noras_no_stays_no_after_the_erasure(week: Week) -> None:
     before = len(week.world.fake.sent_to("UNORA"))
 

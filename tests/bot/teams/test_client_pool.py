@@ -96,7 +96,12 @@ async def test_turns_over_http_share_one_connection_until_the_server_stops(
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
+    setup.register(
+        app,
+        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        services=services,
+        local_service_url=connector.service_url,
+    )
     async with TestClient(TestServer(app)) as client:
         for _ in range(3):
             assert await post(client, activity(connector, text="help"))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from bot.server import create_app
 from bot.teams import setup
+from bot.teams.cloud import playground_service_url
 from bot.teams.demo import PLAYGROUND_CLI, DemoTenant, PlaygroundDemo, demo_tenant, prepare_demo
 from bot.teams.settings import TeamsSettings
 from content_store.models import ContentItem
@@ -60,11 +61,23 @@ def test_the_tenant_and_user_are_read_from_the_playground_config() -> None:
 
 
 @pytest.fixture
-async def bot_url(services: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+def playground_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+async def bot_url(
+    services: Services, monkeypatch: pytest.MonkeyPatch, playground_port: int
+) -> AsyncIterator[str]:
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
+    setup.register(
+        app,
+        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        services=services,
+        local_service_url=playground_service_url(playground_port),
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -74,10 +87,10 @@ async def bot_url(services: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncI
 
 
 async def test_make_run_demo_starts_the_playground_and_a_newcomer_can_talk_to_the_bot(
-    services: Services, bot_url: str
+    services: Services, bot_url: str, playground_port: int
 ) -> None:
     node_tools_or_skip(ROOT / PLAYGROUND_CLI)
-    port = free_port()
+    port = playground_port
     demo = PlaygroundDemo(services=services, bot_url=bot_url, port=port, root=ROOT)
     await demo.start()
     try:

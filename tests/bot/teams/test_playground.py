@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.server import create_app
 from bot.teams import setup
 from bot.teams.app import TeamsAdapter
+from bot.teams.cloud import playground_service_url
 from bot.teams.settings import TeamsSettings
 from content_store.models import Person, Share, TeamsConversation
 from content_store.people import IMPORTED_PREFIX, get_or_create_person, get_or_create_workspace
@@ -52,7 +53,12 @@ async def bot(
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(services)
-    adapter = setup.register(app, settings=TeamsSettings(_env_file=None), services=services)  # type: ignore[call-arg]
+    adapter = setup.register(
+        app,
+        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        services=services,
+        local_service_url=playground_service_url(urlsplit(playground_url).port or 0),
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", BOT_PORT).start()
