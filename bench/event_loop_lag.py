@@ -3,7 +3,7 @@
 Each workload runs three ways while a probe sleeps 10 ms at a time on the loop and records how
 late it wakes (the time nothing else could run): on the loop itself (the baseline, what the
 code did before), in a thread (`asyncio.to_thread`), and in the CPU worker process
-(`content_store.cpu_worker.run_bounded`). A caller that gives up after `--give-up` seconds
+(`offload.worker.run_bounded`). A caller that gives up after `--give-up` seconds
 shows the other half: how much CPU the work kept burning afterwards (a thread cannot be
 stopped; the worker is killed).
 
@@ -24,9 +24,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from bot.metrics import LoopLag
-from content_store.cpu_worker import WorkTooLong, run_bounded
-from content_store.page_metadata import extract_metadata
 from handlers.charts import weekly_chart
+from links.page_metadata import extract_metadata
+from offload.worker import WorkTooLong, run_bounded
 
 
 def punycode(size: int) -> str:

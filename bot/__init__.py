@@ -1,1 +1,1 @@
-"""Composition root: settings, logging, the aiohttp server, the CLI and message catalogs."""
+"""Composition root: settings, the server, the CLI, the platform registry and its adapters."""

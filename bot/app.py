@@ -15,9 +15,9 @@ from bot.server import create_app
 from bot.settings import Settings
 from captions import build_caption_writer
 from content_store.database import Database
-from content_store.fetcher import FetchPolicy
 from handlers.context import Services
 from handlers.types import Capabilities
+from links.fetcher import FetchPolicy
 
 
 def build_services(

@@ -31,11 +31,9 @@ from content_store.content import NewContent
 from content_store.database import Database
 from content_store.demo import seed_demo_content
 from content_store.exports import FORMATS, KINDS, export_rows, render_export
-from content_store.fetcher import fetch_page_metadata
 from content_store.models import Workspace
 from content_store.people import get_or_create_workspace
 from content_store.people_import import import_people, parse_people_csv
-from content_store.urls import canonicalise_url
 from domain.errors import InvalidInput
 from domain.programme import ContentStatus
 from domain.topics import parse_topics
@@ -43,6 +41,8 @@ from handlers import channel_mode
 from handlers.context import Services
 from handlers.deliveries import plan_picks
 from handlers.types import Messenger
+from links.fetcher import fetch_page_metadata
+from links.urls import canonicalise_url
 from simulation.world import Config
 from simulation.world import simulate as run_simulation
 

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.metrics import Handler
-from content_store import cpu_worker
+from offload import worker
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def attach(app: web.Application, *, drain_seconds: float = DRAIN_SECONDS) -> InF
             )
 
     async def worker_stopped(_: web.Application) -> None:
-        cpu_worker.stop_in_background()
+        worker.stop_in_background()
 
     app.on_startup.append(started)
     app.on_shutdown.append(stopping)

@@ -1,1 +1,1 @@
-"""Storage: SQLAlchemy models, repositories, migrations, the link fetcher and tracked links."""
+"""Storage: SQLAlchemy models, repositories, queries and migrations."""

@@ -209,12 +209,6 @@ async def topics_by_content(
     return dict(topics)
 
 
-async def captions_of(session: AsyncSession, *, content_id: int) -> dict[Network, str]:
-    """The content team's captions for an item, per network."""
-    query = select(ContentCaption).filter_by(content_id=content_id)
-    return {row.network: row.text for row in (await session.execute(query)).scalars()}
-
-
 async def captions_by_content(
     session: AsyncSession, *, content_ids: Sequence[int]
 ) -> dict[int, dict[Network, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -299,11 +298,3 @@ async def people_in_group(
         .order_by(PersonInsight.confidence.desc(), Person.id)
     )
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
-
-
-def group_counts(placements: Sequence[Placement]) -> dict[str, int]:
-    """How many people each group holds."""
-    counts: dict[str, int] = defaultdict(int)
-    for placement in placements:
-        counts[placement.group.value] += 1
-    return dict(counts)

@@ -18,10 +18,10 @@ from content_store.models import (
     Link,
     Share,
 )
-from content_store.tracked_links import new_code
 from content_store.upsert import insert_or_ignore, table_of, upsert_returning
 from domain.errors import InvalidInput
 from domain.networks import Network
+from links.tracked_links import new_code
 
 _SENT_CAPTION = (
     select(DeliveryItem.suggested_caption)

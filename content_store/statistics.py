@@ -6,11 +6,14 @@ import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, union
+from sqlalchemy import Float, Integer, and_, case, func, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from captions.similarity import near_identical_count
 from content_store.digest_figures import WEEK, week_bucket
@@ -336,22 +339,50 @@ class Funnel:
     steady: int
 
 
-def _days_since(later: Any, earlier: Any, *, dialect: str) -> Any:
-    # Date arithmetic differs: PostgreSQL subtracts timestamps, SQLite compares Julian days.
-    if dialect == "postgresql":
-        return func.extract("epoch", later - earlier) / 86400.0
-    return func.julianday(later) - func.julianday(earlier)
+class _DaysBetween(FunctionElement[float]):
+    """Days from `earlier` to `later` as a fraction; compiled per dialect below."""
+
+    type = Float()
+    inherit_cache = True
 
 
-def _whole(value: Any, *, dialect: str) -> Any:
-    # CAST truncates on SQLite but rounds on PostgreSQL; floor is missing from some SQLites.
-    return func.floor(value) if dialect == "postgresql" else cast(value, Integer)
+@compiles(_DaysBetween)
+def _days_between_sqlite(element: _DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(julianday({later}) - julianday({earlier}))"
 
 
-def _moment(at: datetime, *, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return literal(at, UtcDateTime)
-    return literal(at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
+@compiles(_DaysBetween, "postgresql")
+def _days_between_postgresql(element: _DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(EXTRACT(EPOCH FROM {later} - {earlier}) / 86400.0)"
+
+
+class _WholePart(FunctionElement[int]):
+    """The whole part of a non-negative number; compiled per dialect below."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_WholePart)
+def _whole_part_sqlite(element: _WholePart, compiler: SQLCompiler, **kw: Any) -> str:
+    # CAST truncates on SQLite (floor is missing from some builds) ...
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+@compiles(_WholePart, "postgresql")
+def _whole_part_postgresql(element: _WholePart, compiler: SQLCompiler, **kw: Any) -> str:
+    # ... but rounds on PostgreSQL, so floor there.
+    return f"floor({compiler.process(element.clauses, **kw)})"
+
+
+def _days_since(later: Any, earlier: Any) -> Any:
+    return _DaysBetween(later, earlier)
+
+
+def _whole(value: Any) -> Any:
+    return _WholePart(value)
 
 
 async def funnel(session: AsyncSession, *, workspace_id: int, now: datetime) -> Funnel:
@@ -377,14 +408,13 @@ async def funnel(session: AsyncSession, *, workspace_id: int, now: datetime) -> 
 
 def _members(session: AsyncSession, *, workspace_id: int, now: datetime) -> Any:
     """People in the programme: since when, and how many full weeks they have been in it."""
-    dialect = session.get_bind().dialect.name
     joined_at = func.coalesce(Person.status_changed_at, Person.created_at)
-    days = _days_since(_moment(now, dialect=dialect), joined_at, dialect=dialect)
+    days = _days_since(literal(now, UtcDateTime), joined_at)
     return (
         select(
             Person.id.label("id"),
             joined_at.label("joined"),
-            _whole(days / 7, dialect=dialect).label("weeks"),
+            _whole(days / 7).label("weeks"),
         )
         .where(Person.workspace_id == workspace_id, Person.status == ProgrammeStatus.IN)
         .subquery()
@@ -393,9 +423,8 @@ def _members(session: AsyncSession, *, workspace_id: int, now: datetime) -> Any:
 
 def _share_weeks(session: AsyncSession, members: Any) -> Any:
     """Per member who started a share: their full weeks in, and in how many they shared."""
-    dialect = session.get_bind().dialect.name
-    days = _days_since(Share.intent_at, members.c.joined, dialect=dialect)
-    week = _whole(days / 7, dialect=dialect)
+    days = _days_since(Share.intent_at, members.c.joined)
+    week = _whole(days / 7)
     counted = and_(Share.intent_at >= members.c.joined, week < members.c.weeks)
     return (
         select(

@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot's first imp
 from matplotlib.figure import Figure
 from PIL import Image
 
-from content_store.cpu_worker import run_bounded
+from offload.worker import run_bounded
 
 T = TypeVar("T")
 

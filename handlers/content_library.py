@@ -11,9 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from content_store import content as library
 from content_store import pending_content
 from content_store.content import NewContent
-from content_store.fetcher import PageMetadata, fetch_page_metadata
 from content_store.models import ContentItem
-from content_store.urls import canonicalise_url
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import Network
@@ -29,6 +27,8 @@ from handlers.context import (
     require_role,
 )
 from handlers.types import Actions, Actor, Button, ItemSummary, Reply, Text
+from links.fetcher import PageMetadata, fetch_page_metadata
+from links.urls import canonicalise_url
 from messages import translate
 
 PAGE_SIZE = 20

@@ -13,7 +13,6 @@ from captions import CaptionWriter
 from content_store import privacy
 from content_store.database import Database
 from content_store.events import record_event
-from content_store.fetcher import FetchPolicy
 from content_store.models import AuditEntry, Person, Workspace
 from content_store.people import (
     IMPORTED_PREFIX,
@@ -30,6 +29,7 @@ from domain.programme import ProgrammeStatus, Role
 from domain.schedules import is_known_zone
 from handlers.types import Actor, Capabilities, Messenger, Reply
 from insights.grouping import Thresholds
+from links.fetcher import FetchPolicy
 from messages import describe_error, normalise_locale
 
 

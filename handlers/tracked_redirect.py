@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from content_store.events import record_event
 from content_store.sharing import record_click, resolve_link
-from content_store.tracked_links import is_bot, is_valid_code, redirect_target, referrer_host
 from domain.events import EventType
 from handlers.context import Services
+from links.tracked_links import is_bot, is_valid_code, redirect_target, referrer_host
 
 
 async def follow_link(

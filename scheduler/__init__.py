@@ -1,1 +1,1 @@
-"""Background jobs: retention, content status upkeep (and, later, weekly deliveries)."""
+"""Background jobs: the weekly planner, the outbox sender, leader election and upkeep."""

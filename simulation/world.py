@@ -21,7 +21,6 @@ from content_store import outbox
 from content_store.content import NewContent, add_content
 from content_store.database import Database
 from content_store.demo import seed_demo_content
-from content_store.fetcher import FetchPolicy
 from content_store.models import ContentTopic, Link, Share, Topic, Workspace
 from content_store.outbox import new_claim
 from domain.errors import InvalidInput
@@ -40,6 +39,7 @@ from handlers import (
 from handlers.context import Services, load_caller
 from handlers.types import Actor as ActorType
 from handlers.types import ContentCard, Reply
+from links.fetcher import FetchPolicy
 from simulation import behaviour
 from simulation.behaviour import Kind, Persona
 from simulation.scoring import GroupScore, baseline, macro_f1, score

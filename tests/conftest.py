@@ -14,9 +14,9 @@ from bot.slack.platform import CAPABILITIES as SLACK
 from bot.teams.platform import CAPABILITIES as TEAMS
 from captions import TemplateCaptionWriter
 from content_store.database import Database
-from content_store.fetcher import FetchPolicy
 from content_store.models import Base
 from handlers.context import Services
+from links.fetcher import FetchPolicy
 
 # What the real platforms offer, so handler tests see Slack's and Teams' commands and help.
 PLATFORM_CAPABILITIES = {"slack": SLACK, "teams": TEAMS}

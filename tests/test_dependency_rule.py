@@ -1,4 +1,4 @@
-"""Only bot/slack imports Slack's SDK and only bot/teams imports Microsoft's (ARCHITECTURE.md)."""
+"""The dependency rule: platform SDKs only in their adapter; each package above its layers."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ PACKAGES = [
     "messages",
     "insights",
     "simulation",
+    "links",
+    "offload",
 ]
 
 
@@ -51,3 +53,46 @@ def test_the_rule_checker_sees_every_import_form(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import slack_sdk.web\nfrom microsoft_agents.hosting import x\n")
     assert {"slack_sdk", "microsoft_agents"} <= _imports(sample)
+
+
+# Which first-party packages each package may import: pure rules at the bottom, storage and
+# links above them, use cases above those, and only the composition root (bot) at the top.
+ALLOWED = {
+    "domain": set(),
+    "messages": set(),
+    "offload": set(),
+    "captions": {"domain"},
+    "picks": {"domain"},
+    "insights": {"domain"},
+    "links": {"domain", "offload"},
+    "content_store": {"domain", "captions", "insights", "links"},
+    "handlers": {
+        "domain",
+        "messages",
+        "offload",
+        "captions",
+        "picks",
+        "insights",
+        "links",
+        "content_store",
+    },
+    "scheduler": {"domain", "content_store", "handlers"},
+    "simulation": {"domain", "captions", "links", "content_store", "handlers"},
+    "bot": set(PACKAGES) - {"bot"},
+}
+
+
+def test_each_package_imports_only_the_layers_below_it() -> None:
+    offenders = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            used = _imports(path) & set(PACKAGES) - {package}
+            for name in sorted(used - ALLOWED[package]):
+                offenders.append(f"{path.relative_to(ROOT).as_posix()} imports {name}")
+    assert offenders == []
+
+
+def test_every_package_has_a_place_in_the_layers() -> None:
+    assert set(ALLOWED) == set(PACKAGES)

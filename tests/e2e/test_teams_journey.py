@@ -25,9 +25,9 @@ from playwright.async_api import BrowserContext, Locator
 
 from captions import TemplateCaptionWriter
 from content_store.database import Database
-from content_store.fetcher import FetchPolicy
 from domain.networks import NETWORK_RULES, Network
 from handlers.context import Services
+from links.fetcher import FetchPolicy
 from messages import catalog, translate
 from tests.bot.teams.fake_connector import free_port
 from tests.bot.teams.playground import Playground, Shown

@@ -16,7 +16,6 @@ from content_store.database import Database
 from content_store.models import Person
 from content_store.people import get_or_create_workspace
 from content_store.people_import import REQUIRED_COLUMNS, import_people, parse_people_csv
-from content_store.urls import MAX_URL_LENGTH, canonicalise_url
 from domain.errors import InvalidInput
 from domain.networks import Network
 from handlers.command_parser import (
@@ -27,6 +26,7 @@ from handlers.command_parser import (
     parse_user,
 )
 from handlers.commands import parse_command
+from links.urls import MAX_URL_LENGTH, canonicalise_url
 from tests.captions.strategies import disclosures, links, networks, requests, texts
 
 pytestmark = pytest.mark.security

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from captions import TemplateCaptionWriter
 from content_store.database import Database
-from content_store.fetcher import FetchPolicy
 from content_store.models import (
     ContentCaption,
     ContentItem,
@@ -29,6 +28,7 @@ from content_store.models import (
 from domain.programme import Role
 from handlers.context import Services
 from handlers.types import DeliveryError
+from links.fetcher import FetchPolicy
 from messages import translate
 from tests.bot.slack.conftest import Pages
 from tests.bot.slack.fake_slack import FakeSlack

@@ -29,10 +29,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from captions import TemplateCaptionWriter
-from content_store.fetcher import FetchPolicy
 from content_store.models import ContentCaption, ContentItem, Person, Share
 from domain.programme import Cadence, ProgrammeStatus
 from handlers.context import Services
+from links.fetcher import FetchPolicy
 from messages import translate
 from tests.bot.slack.conftest import Pages, _page
 from tests.bot.slack.slack_user import Outcome, SlackUser, Surface

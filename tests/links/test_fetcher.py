@@ -14,14 +14,14 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
-from content_store.fetcher import (
+from domain.errors import InvalidInput
+from links.fetcher import (
     FetchPolicy,
     PageMetadata,
     VettingConnector,
     fetch_page_metadata,
     is_forbidden_address,
 )
-from domain.errors import InvalidInput
 
 LOOPBACK = FetchPolicy(allow_loopback=True, timeout_seconds=3)
 PUBLIC_ONLY = FetchPolicy(timeout_seconds=3)

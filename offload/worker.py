@@ -30,7 +30,7 @@ WORKERS = 1
 # A worker is replaced after this many tasks, so nothing one task leaves behind accumulates.
 TASKS_PER_WORKER = 500
 # Imported once by the fork server, not by every worker.
-_PRELOAD = ["content_store.page_metadata"]
+_PRELOAD = ["links.page_metadata"]
 
 
 class WorkTooLong(TimeoutError):

@@ -16,10 +16,10 @@ from aiohttp.resolver import DefaultResolver
 from aiohttp.tracing import Trace
 from yarl import URL
 
-from content_store.cpu_worker import WorkFailed, WorkTooLong, run_bounded
-from content_store.page_metadata import PageMetadata, read_page
-from content_store.urls import canonicalise_url, host_of
 from domain.errors import InvalidInput
+from links.page_metadata import PageMetadata, read_page
+from links.urls import canonicalise_url, host_of
+from offload.worker import WorkFailed, WorkTooLong, run_bounded
 
 __all__ = [
     "FetchPolicy",

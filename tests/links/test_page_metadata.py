@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from content_store.page_metadata import (
+from links.page_metadata import (
     MAX_DESCRIPTION_LENGTH,
     MAX_TITLE_LENGTH,
     PageMetadata,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from content_store.urls import MAX_URL_LENGTH, canonicalise_url, host_of
 from domain.errors import InvalidInput
+from links.urls import MAX_URL_LENGTH, canonicalise_url, host_of
 
 
 @pytest.mark.parametrize(

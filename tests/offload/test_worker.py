@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from content_store.cpu_worker import WorkTooLong, run_bounded
+from offload.worker import WorkTooLong, run_bounded
 
 
 def add(a: int, b: int) -> int:

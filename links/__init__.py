@@ -1,0 +1,1 @@
+"""Web links: canonical spelling, safe fetching, page metadata, tracked-link codes."""
