@@ -27,10 +27,10 @@ from bot.teams import demo as teams_demo
 from bot.teams import package as teams_package_module
 from bot.teams.settings import TeamsSettings
 from content_store import content as library
+from content_store.analytics.exports import FORMATS, KINDS, export_rows, render_export
 from content_store.content import NewContent
 from content_store.database import Database
 from content_store.demo import seed_demo_content
-from content_store.exports import FORMATS, KINDS, export_rows, render_export
 from content_store.models import Workspace
 from content_store.people import get_or_create_workspace
 from content_store.people_import import import_people, parse_people_csv

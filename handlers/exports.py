@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from content_store.exports import FORMATS, export_rows, render_export
+from content_store.analytics.exports import FORMATS, export_rows, render_export
 from domain.errors import InvalidInput
 from domain.programme import Role
 from handlers.context import Services, load_caller, require_role

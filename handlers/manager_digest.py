@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store import outbox
-from content_store.digest_figures import (
+from content_store.analytics.digest_figures import (
     WEEK,
     Figures,
     ItemCount,

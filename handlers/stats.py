@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from content_store.statistics import (
+from content_store.analytics.statistics import (
     Funnel,
     ItemStats,
     ProgrammeFigures,

@@ -12,7 +12,7 @@ import pytest
 from bot.slack.app import render_pair
 from bot.slack.messenger import SlackMessenger, build_web_client
 from bot.teams.render import render_messages
-from content_store.digest_figures import ItemCount, WeekCounts
+from content_store.analytics.digest_figures import ItemCount, WeekCounts
 from handlers.manager_digest import ManagerDigest, Names, digest_reply
 from handlers.types import Reply
 from tests.bot.slack.fake_slack import FakeSlack

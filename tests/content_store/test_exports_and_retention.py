@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from content_store.exports import export_rows, render_export
+from content_store.analytics.exports import export_rows, render_export
 from content_store.models import Click, Event, Link, Workspace
 from content_store.privacy import purge_expired_detail
 from domain.errors import InvalidInput

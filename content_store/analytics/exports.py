@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.models import Click, ContentItem, Link, Person, Share, utcnow
-from content_store.statistics import (
+from content_store.analytics.statistics import (
     ItemStats,
     TopicStats,
     funnel,
@@ -22,6 +21,7 @@ from content_store.statistics import (
     topic_statistics,
     weekly_figures,
 )
+from content_store.models import Click, ContentItem, Link, Person, Share, utcnow
 from domain.errors import InvalidInput
 from domain.networks import Network
 

@@ -13,16 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from captions.similarity import comparable, near_identical_count
-from content_store.database import Database
-from content_store.exports import export_rows, render_export
-from content_store.models import Click, ContentItem, Delivery, DeliveryItem, Feedback, Link, Share
-from content_store.people import get_or_create_person, get_or_create_workspace
-from content_store.statistics import (
+from content_store.analytics.exports import export_rows, render_export
+from content_store.analytics.statistics import (
     funnel,
     item_statistics,
     topic_statistics,
     weekly_figures,
 )
+from content_store.database import Database
+from content_store.models import Click, ContentItem, Delivery, DeliveryItem, Feedback, Link, Share
+from content_store.people import get_or_create_person, get_or_create_workspace
 from domain.errors import InvalidInput
 from domain.networks import Network
 from domain.programme import ProgrammeStatus, Role

@@ -16,7 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from captions.similarity import near_identical_count
-from content_store.digest_figures import WEEK, week_bucket
+from content_store.analytics.digest_figures import WEEK, week_bucket
 from content_store.models import (
     Click,
     ContentItem,

@@ -1,0 +1,1 @@
+"""Analytics queries: programme statistics, digest figures, insight signals and exports."""
