@@ -411,6 +411,8 @@ def ours(kind: str, url: str, fake: FakeSlackProcess, *, workers: int = 1) -> Ta
         SLACK_API_URL=f"{fake.root}/api/",
     )
     command = [str(Path(sys.executable).parent / "socialboost"), "serve"]
+    if profile := os.environ.get("BENCH_PROFILE"):  # cProfile's statistics of the server
+        command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
     label = f"{kind}: socialboost serve"
     if workers > 1:
         command += ["--workers", str(workers)]
