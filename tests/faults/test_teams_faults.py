@@ -11,12 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.server import create_app
-from bot.teams import setup
 from bot.teams.app import TeamsAdapter
 from bot.teams.messenger import RetryPolicy as TeamsRetry
 from bot.teams.messenger import TeamsMessenger
-from bot.teams.settings import TeamsSettings
 from content_store.models import Delivery, Event
 from content_store.people import get_or_create_workspace
 from handlers.context import Services
@@ -25,6 +22,7 @@ from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
 from tests.bot.teams.factories import add_teams_item
 from tests.bot.teams.fake_connector import Answer, FakeConnector
+from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.test_app import ALEX, PERSONAL, TENANT, activity, post, texts
 from tests.conftest import FakeClock
 
@@ -45,14 +43,8 @@ async def connector() -> AsyncIterator[FakeConnector]:
 async def teams(
     services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[TestClient, TeamsAdapter]]:
-    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app(services)
-    adapter = setup.register(
-        app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
-        services=services,
-        local_service_url=connector.service_url,
+    app, adapter = local_teams_app(
+        services, service_url=connector.service_url, monkeypatch=monkeypatch
     )
     async with TestClient(TestServer(app)) as client:
         yield client, adapter

@@ -10,9 +10,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.server import create_app
-from bot.teams import setup
-from bot.teams.settings import TeamsSettings
 from content_store.models import AuditEntry
 from domain.programme import Role
 from handlers.commands import COMMANDS as REGISTRY
@@ -22,6 +19,7 @@ from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_slack_app import slash, until
 from tests.bot.teams import factories as teams_factories
 from tests.bot.teams.fake_connector import FakeConnector
+from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.test_app import ALEX, MEGAN, PERSONAL, TENANT, activity, post
 from tests.conftest import FakeClock
 from tests.factories import add_item, grant
@@ -128,15 +126,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 async def teams(
     services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TestClient]:
-    for variable in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
-        monkeypatch.delenv(variable, raising=False)
-    app = create_app(services)
-    setup.register(
-        app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
-        services=services,
-        local_service_url=connector.service_url,
-    )
+    app, _ = local_teams_app(services, service_url=connector.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.content_store.test_fetcher import (
+from tests.links.test_fetcher import (
     HITS,
     LOOPBACK,
     PUBLIC_ONLY,
@@ -16,8 +16,8 @@ from tests.content_store.test_fetcher import (
     _refusal,
     _url,
 )
-from tests.content_store.test_fetcher import connect_log as connect_log
-from tests.content_store.test_fetcher import server as server
+from tests.links.test_fetcher import connect_log as connect_log
+from tests.links.test_fetcher import server as server
 
 pytestmark = pytest.mark.security
 

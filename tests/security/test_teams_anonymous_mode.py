@@ -10,13 +10,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.server import create_app
-from bot.teams import setup
 from bot.teams.cloud import playground_service_url, same_local_service
-from bot.teams.settings import TeamsSettings
 from content_store.models import Person
 from handlers.context import Services
 from tests.bot.teams.fake_connector import FakeConnector
+from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.test_app import activity
 
 pytestmark = pytest.mark.security
@@ -49,15 +47,7 @@ async def attacker() -> AsyncIterator[FakeConnector]:
 async def client(
     services: Services, playground: FakeConnector, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TestClient]:
-    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app(services)
-    setup.register(
-        app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
-        services=services,
-        local_service_url=playground.service_url,
-    )
+    app, _ = local_teams_app(services, service_url=playground.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

@@ -14,15 +14,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.server import create_app
 from bot.teams import setup
-from bot.teams.settings import TeamsSettings
 from content_store.models import ContentItem, Event, Person, TeamsConversation
 from content_store.people import roles_of
 from domain.programme import Role
 from handlers.context import Services
 from tests.bot.teams.factories import add_teams_item, grant, join
 from tests.bot.teams.fake_connector import Answer, Call, FakeConnector
+from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.test_render import elements
 from tests.conftest import FakeClock
 from tests.fakes import drain
@@ -52,15 +51,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 async def client(
     services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TestClient]:
-    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app(services)
-    setup.register(
-        app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
-        services=services,
-        local_service_url=connector.service_url,
-    )
+    app, _ = local_teams_app(services, service_url=connector.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

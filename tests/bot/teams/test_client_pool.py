@@ -16,8 +16,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
-from bot.server import create_app
-from bot.teams import client_pool, setup
+from bot.teams import client_pool
 from bot.teams.client_pool import PooledClientFactory, PooledConnectorClient
 from bot.teams.cloud import (
     TeamsCloudAdapter,
@@ -26,11 +25,11 @@ from bot.teams.cloud import (
     build_cloud_adapter,
 )
 from bot.teams.messenger import TeamsMessenger
-from bot.teams.settings import TeamsSettings
 from content_store.database import Database
 from handlers.context import Services
 from handlers.types import Reply
 from tests.bot.teams.fake_connector import FakeConnector
+from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.test_app import activity, post
 from tests.bot.teams.test_messenger import TENANT, USER, remember
 
@@ -93,15 +92,7 @@ async def test_turns_over_http_share_one_connection_until_the_server_stops(
     made: list[PooledConnectorClient],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app(services)
-    setup.register(
-        app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
-        services=services,
-        local_service_url=connector.service_url,
-    )
+    app, _ = local_teams_app(services, service_url=connector.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as client:
         for _ in range(3):
             assert await post(client, activity(connector, text="help"))

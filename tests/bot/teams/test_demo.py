@@ -11,17 +11,15 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.server import create_app
-from bot.teams import setup
 from bot.teams.cloud import playground_service_url
 from bot.teams.demo import PLAYGROUND_CLI, DemoTenant, PlaygroundDemo, demo_tenant, prepare_demo
-from bot.teams.settings import TeamsSettings
 from content_store.models import ContentItem
 from content_store.people import find_person, get_or_create_workspace, roles_of
 from domain.programme import Role
 from handlers.context import Services
 from tests.bot.teams.cards import ROOT, node_tools_or_skip
 from tests.bot.teams.fake_connector import free_port
+from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.playground import Playground
 from tests.conftest import FakeClock
 
@@ -69,14 +67,8 @@ def playground_port() -> int:
 async def bot_url(
     services: Services, monkeypatch: pytest.MonkeyPatch, playground_port: int
 ) -> AsyncIterator[str]:
-    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app(services)
-    setup.register(
-        app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
-        services=services,
-        local_service_url=playground_service_url(playground_port),
+    app, _ = local_teams_app(
+        services, service_url=playground_service_url(playground_port), monkeypatch=monkeypatch
     )
     runner = web.AppRunner(app)
     await runner.setup()

@@ -17,11 +17,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.server import create_app
-from bot.teams import setup
 from bot.teams.app import TeamsAdapter
 from bot.teams.cloud import playground_service_url
-from bot.teams.settings import TeamsSettings
 from content_store.models import Person, Share, TeamsConversation
 from content_store.people import IMPORTED_PREFIX, get_or_create_person, get_or_create_workspace
 from domain.programme import ProgrammeStatus, Role
@@ -31,6 +28,7 @@ from handlers.types import Actor
 from tests.bot.teams.cards import assert_valid_cards
 from tests.bot.teams.factories import add_teams_item, grant, join
 from tests.bot.teams.fake_connector import free_port
+from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.playground import Playground, Shown, playground_process
 from tests.bot.teams.test_render import elements
 from tests.conftest import FakeClock
@@ -50,14 +48,10 @@ def playground_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def bot(
     services: Services, monkeypatch: pytest.MonkeyPatch, playground_url: str
 ) -> AsyncIterator[TeamsAdapter]:
-    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app(services)
-    adapter = setup.register(
-        app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
-        services=services,
-        local_service_url=playground_service_url(urlsplit(playground_url).port or 0),
+    app, adapter = local_teams_app(
+        services,
+        service_url=playground_service_url(urlsplit(playground_url).port or 0),
+        monkeypatch=monkeypatch,
     )
     runner = web.AppRunner(app)
     await runner.setup()
