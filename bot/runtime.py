@@ -96,8 +96,8 @@ def digest_runner() -> SlotRunner:
     """Queue the weekly digest of every manager with reports whose time zone is the slot's.
 
     Managers need not be in the programme, and one who said "no thanks" still gets it: the
-    digest is part of leading a team, not an invitation to share (PRODUCT.md rule 1 is about
-    not pushing people to be ambassadors), so it never asks that manager to share anything.
+    digest is part of leading a team, not an invitation to share (docs/product-rules.md rule 1 is
+    about not pushing people to be ambassadors), so it never asks that manager to share anything.
     """
     return _zone_planner(plan_digests)
 

@@ -1,8 +1,9 @@
 """The weekly manager digest: team aggregates that celebrate and enable, never police.
 
-PRODUCT.md rules 1, 6 and 7: participation only as a share of the team in the programme (no
-list of who did not share), names only of people who asked for a spotlight or for tips, and
-teams of fewer than five people in the programme see organisation-wide figures only.
+Product rules 1, 5, 6 and 7 (docs/product-rules.md): participation only as a share of the team
+in the programme (no list of who did not share), names only of people who asked for a spotlight
+or for tips, and teams of fewer than five people in the programme see organisation-wide figures
+only.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README's first steps in Slack: import the org chart, and the admin is an admin at once."""
+"""The first steps in docs/slack.md: import the org chart, and the admin is an admin at once."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ CHART = (
 
 
 async def _import(services: Services, slack: FakeSlack, tmp_path: Path, *extra: str) -> str:
-    """`socialboost people import`, as the README says, against this test's database and Slack."""
+    """`socialboost people import` as docs/slack.md says, on this test's database and Slack."""
     chart = tmp_path / "people.csv"
     chart.write_text(CHART, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "SLACK_"))}
