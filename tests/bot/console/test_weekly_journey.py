@@ -143,6 +143,6 @@ async def test_a_week_on_the_console_platform(client: TestClient, db: Database) 
         assert (await session.execute(select(Person).filter_by(external_id="ANN"))).scalar_one()
     digests = client.app[RUNTIME].runners()[ScheduleKind.DIGEST]
     assert await digests(services, workspace, "UTC", services.clock.now()) == 1
-    (digest,) = await until(boss.inbox)
+    (digest,) = await until(boss.inbox, seconds=90)
     assert "Your team this week" in digest["text"] or "team" in digest["text"].lower()
     assert "ANN" not in digest["text"]  # no names without consent
