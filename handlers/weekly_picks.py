@@ -477,17 +477,26 @@ def item_card(
         image_url=item.image_url,
         reason=reason,
         caption=caption,
-        caption_label=_caption_label(networks, link=link, locale=locale),
-        caption_max_chars=max((caption_budget(n, link) for n in networks), default=280),
+        caption_label=_caption_label(networks, link=link, locale=locale, caption=caption),
+        # Never below what the field already holds: a client would cut the person's words.
+        caption_max_chars=max(
+            max((caption_budget(n, link) for n in networks), default=280), len(caption)
+        ),
         actions=(*share_buttons, *extra),
     )
 
 
-def _caption_label(networks: Sequence[Network], *, link: str, locale: str) -> str:
-    """The caption's label with its limit, and a stricter network's limit when there is one."""
+def _caption_label(
+    networks: Sequence[Network], *, link: str, locale: str, caption: str = ""
+) -> str:
+    """The caption's label with its limit, a stricter network's limit when there is one, and
+    how long the caption is when it is already over the limit (kept after another share)."""
     label = translate("picks.caption_label", locale)
     roomiest = max((caption_budget(n, link) for n in networks), default=280)
     strict = strictest_network(networks, link=link) if networks else None
+    if len(caption) > roomiest:
+        over = translate("picks.caption_over", locale, max=roomiest, length=len(caption))
+        return f"{label} — {over}"
     if strict is None or caption_budget(strict, link) == roomiest:
         return f"{label} — " + translate("picks.caption_limit", locale, max=roomiest)
     limit = translate(

@@ -67,6 +67,22 @@ async def test_no_item_is_ever_offered_twice_over_the_weeks(
     assert len(set(seen)) == 10
 
 
+async def test_a_caption_kept_after_a_longer_networks_share_is_never_cut_and_says_why(
+    services: Services, clock: FakeClock
+) -> None:
+    """After a LinkedIn share, the card keeps the caption for X: the field must hold all of it
+    (a client would cut it at its limit) and the label says it must be shortened for X."""
+    item = await add_item(services.db, slug="long", topics=("product",), now=clock.now())
+    await _join(services, "#product", networks=("linkedin", "x"))
+    words = "Proud of what my team shipped this week, in my own words. " * 10
+    await sharing.share(services, actor(), sharing.ShareRequest(item, Network.LINKEDIN, words))
+    posted = await sharing.confirm(services, actor(), content_id=item, network=Network.LINKEDIN)
+    (card,) = _cards(posted)
+    assert card.caption == words.strip()
+    assert card.caption_max_chars >= len(card.caption)
+    assert f"yours has {len(card.caption)}, so shorten it" in card.caption_label
+
+
 async def test_not_for_me_and_shared_items_never_come_back(
     services: Services, clock: FakeClock
 ) -> None:
