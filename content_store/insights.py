@@ -301,6 +301,19 @@ async def people_in_group(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
+async def asked_content_team(
+    session: AsyncSession, *, workspace_id: int, since: datetime
+) -> set[int]:
+    """People who, since a moment, asked that the content team hear they would like help."""
+    query = select(Event.person_id).where(
+        Event.workspace_id == workspace_id,
+        Event.type == EventType.HELP_ASKED.value,
+        Event.created_at >= since,
+        Event.payload["share_with_content_team"].as_boolean().is_(True),
+    )
+    return {pid for pid in (await session.execute(query)).scalars() if pid is not None}
+
+
 def group_counts(placements: Sequence[Placement]) -> dict[str, int]:
     """How many people each group holds."""
     counts: dict[str, int] = defaultdict(int)

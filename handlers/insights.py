@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.insights import (
+    asked_content_team,
     insight_of,
     people_in_group,
     store_placements,
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 TIPS = ("tips.own_words", "tips.one_a_week", "tips.pick_topics", "tips.add_why")
 LIST_LIMIT = 50
+# How long the content team's list shows that someone asked them for help.
+ASKED_FOR_HELP_SHOWN = timedelta(weeks=8)
 
 
 async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Placement]:
@@ -87,6 +91,11 @@ async def group_list(services: Services, actor: Actor, group: Group) -> Reply:
         members = await people_in_group(
             session, workspace_id=caller.workspace.id, group=group.value
         )
+        asked = await asked_content_team(
+            session,
+            workspace_id=caller.workspace.id,
+            since=services.clock.now() - ASKED_FOR_HELP_SHOWN,
+        )
     locale = caller.locale
     title = translate(f"insights.list.{group.value}", locale, count=len(members))
     if not members:
@@ -95,7 +104,7 @@ async def group_list(services: Services, actor: Actor, group: Group) -> Reply:
         )
     lines = [
         translate(
-            "insights.list.line",
+            "insights.list.line_asked" if person.id in asked else "insights.list.line",
             locale,
             name=person.display_name or person.external_id,
             confidence=round(insight.confidence * 100),
@@ -145,20 +154,42 @@ async def tips(services: Services, actor: Actor) -> Reply:
 
 
 async def tell_manager(services: Services, actor: Actor) -> Reply:
-    """The person asks that their manager hears they would like help (the digest reads this)."""
+    """The person asks that their manager hears they would like help (the digest reads this).
+
+    Without a manager on record nobody would hear it: say so, and offer the content team.
+    """
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
-        await _help_asked(session, services, caller, share_with_manager=True)
-    return Reply.text(translate("tips.manager.done", caller.locale))
+        if caller.person.manager_id is not None:
+            await _help_asked(session, services, caller, share_with_manager=True)
+    locale = caller.locale
+    if caller.person.manager_id is not None:
+        return Reply.text(translate("tips.manager.done", locale))
+    button = Button(translate("tips.content_team.button", locale), actions.TIPS_CONTENT_TEAM, "yes")
+    return Reply(blocks=(Text(translate("tips.manager.none", locale)), Actions((button,))))
+
+
+async def tell_content_team(services: Services, actor: Actor) -> Reply:
+    """The person asks that the content team hears they would like help (their list shows it)."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        await _help_asked(
+            session, services, caller, share_with_manager=False, share_with_content_team=True
+        )
+    return Reply.text(translate("tips.content_team.done", caller.locale))
 
 
 async def _help_asked(
-    session: AsyncSession, services: Services, caller: Caller, *, share_with_manager: bool
+    session: AsyncSession,
+    services: Services,
+    caller: Caller,
+    *,
+    share_with_manager: bool,
+    share_with_content_team: bool = False,
 ) -> None:
+    payload: dict[str, Any] = {"share_with_manager": share_with_manager}
+    if share_with_content_team:
+        payload["share_with_content_team"] = True
     await record_for(
-        session,
-        caller,
-        EventType.HELP_ASKED,
-        at=services.clock.now(),
-        payload={"share_with_manager": share_with_manager},
+        session, caller, EventType.HELP_ASKED, at=services.clock.now(), payload=payload
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from content_store.models import Event, PersonInsight
+from content_store.models import Event, Person, PersonInsight
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.programme import Role
@@ -32,6 +32,14 @@ async def _events(services: Services, kind: EventType) -> list[Event]:
     async with services.db.session() as session:
         query = select(Event).where(Event.type == kind.value).order_by(Event.id)
         return list((await session.execute(query)).scalars())
+
+
+async def _give_manager(services: Services, user: str, manager: str) -> None:
+    await programme.answer_invitation(services, actor(manager), "later")
+    await programme.answer_invitation(services, actor(user), "in")
+    async with services.db.session() as session:
+        people = {p.external_id: p for p in (await session.execute(select(Person))).scalars()}
+        people[user].manager_id = people[manager].id
 
 
 @pytest.mark.parametrize("command", ["self-driven", "needs-help", "insights refresh"])
@@ -87,6 +95,7 @@ async def test_tips_record_help_asked_and_the_button_shares_it_with_the_manager(
     reply = await _run(services, "U1", "tips")
     buttons = [b for block in reply.blocks if isinstance(block, Actions) for b in block.buttons]
     assert [b.action_id for b in buttons] == ["tips.manager"]
+    await _give_manager(services, "U1", "UBOSS")
     await insights.tell_manager(services, actor("U1"))
     asked = await _events(services, EventType.HELP_ASKED)
     assert [e.payload for e in asked] == [
@@ -124,3 +133,41 @@ async def test_help_lists_the_new_commands_by_role(services: Services) -> None:
     await grant(services.db, "UCONTENT", Role.CONTENT)
     team = _text(await run_command(services, actor("UCONTENT"), "help", messenger=FakeMessenger()))
     assert "/boost self-driven" in team and "/boost needs-help" in team
+
+
+async def test_without_a_manager_the_manager_button_says_the_truth_and_offers_the_content_team(
+    services: Services, clock: FakeClock
+) -> None:
+    """Issue 14 item 6: nobody is told 'your manager will see' when there is no manager."""
+    await programme.answer_invitation(services, actor("U1"), "in")
+    await insights.tips(services, actor("U1"))
+    answer = await insights.tell_manager(services, actor("U1"))
+    said = _text(answer)
+    assert "your manager will see" not in said and "no manager on record" in said
+    buttons = [b for block in answer.blocks if isinstance(block, Actions) for b in block.buttons]
+    assert [b.action_id for b in buttons] == ["tips.content_team"]
+    # Nothing was recorded as shared with a manager.
+    assert [e.payload for e in await _events(services, EventType.HELP_ASKED)] == [
+        {"share_with_manager": False}
+    ]
+    done = _text(await insights.tell_content_team(services, actor("U1")))
+    assert "the content team will see" in done
+    assert (await _events(services, EventType.HELP_ASKED))[-1].payload == {
+        "share_with_manager": False,
+        "share_with_content_team": True,
+    }
+    # ...and the content team's list says so next to the name.
+    await grant(services.db, "UCONTENT", Role.CONTENT)
+    await _run(services, "UCONTENT", "insights refresh")
+    listed = _text(await _run(services, "UCONTENT", "needs-help"))
+    assert "U1" in listed and "asked you for help" in listed
+
+
+async def test_with_a_manager_the_manager_button_tells_the_manager(services: Services) -> None:
+    await programme.answer_invitation(services, actor("U1"), "in")
+    await _give_manager(services, "U1", "UBOSS")
+    said = _text(await insights.tell_manager(services, actor("U1")))
+    assert "your manager will see" in said
+    assert [e.payload for e in await _events(services, EventType.HELP_ASKED)] == [
+        {"share_with_manager": True}
+    ]
