@@ -1,0 +1,65 @@
+"""Named scenarios: habits the grouping was not designed around, alone and combined."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from simulation.behaviour import Habits
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One named variation of the organisation."""
+
+    name: str
+    habits: Habits
+    combined: bool = False
+
+
+_NEXT_DAY = 0.6
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("usual", Habits()),
+    Scenario("research mix", Habits(mix="research")),
+    Scenario("many willing", Habits(mix="willing")),
+    Scenario("self-driven share as-is", Habits(editing="verbatim")),
+    Scenario("needs-help rewrite all", Habits(editing="diligent")),
+    Scenario("no tips, no topics", Habits(tips="none", topics="none")),
+    Scenario("four-week holiday", Habits(holiday_weeks=4)),
+    Scenario("25-person teams", Habits(team_size=25)),
+    Scenario("manager pushes, unlogged", Habits(outside_nudges="manager")),
+    Scenario("manager pushes, logged", Habits(outside_nudges="logged")),
+    Scenario("back the next day", Habits(next_day=_NEXT_DAY)),
+    Scenario(
+        "combined: as-is + rewrite all + next day",
+        Habits(editing="both", next_day=_NEXT_DAY),
+        combined=True,
+    ),
+    Scenario(
+        "combined: research mix + rewrite all + no tips/topics + logged pushes",
+        Habits(mix="research", editing="both", tips="none", topics="none", outside_nudges="logged"),
+        combined=True,
+    ),
+    Scenario(
+        "combined: everything, pushes unlogged",
+        Habits(
+            mix="research",
+            editing="both",
+            tips="none",
+            topics="none",
+            outside_nudges="manager",
+            next_day=_NEXT_DAY,
+            holiday_weeks=4,
+            team_size=25,
+        ),
+        combined=True,
+    ),
+)
+
+
+def by_name(names: Sequence[str]) -> list[Scenario]:
+    """The scenarios with these names (all of them without names)."""
+    if not names:
+        return list(SCENARIOS)
+    known = {s.name: s for s in SCENARIOS}
+    return [known[name] for name in names]
