@@ -20,7 +20,7 @@ from content_store.insights import (
     team_members,
     workspace_signals,
 )
-from content_store.models import Workspace
+from content_store.models import PersonInsight, Workspace
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.programme import Role
@@ -113,27 +113,31 @@ async def group_list(services: Services, actor: Actor, group: Group) -> Reply:
             since=services.clock.now() - ASKED_FOR_HELP_SHOWN,
         )
     locale = caller.locale
-    unsure = sum(1 for _, insight in members if not insight.sure)
-    members = [(person, insight) for person, insight in members if insight.sure]
     title = translate(f"insights.list.{group.value}", locale, count=len(members))
     if not members:
         return Reply(
             blocks=(Text(title, heading=True), Text(translate("insights.list.empty", locale)))
         )
+    # The ones we are sure of first; "not sure yet" shown as such, never as a percentage.
+    members = sorted(members, key=lambda pair: not pair[1].sure)
     lines = [
-        translate(
-            "insights.list.line_asked" if person.id in asked else "insights.list.line",
-            locale,
-            name=person.display_name or person.external_id,
-            confidence=round(insight.confidence * 100),
-        )
+        _list_line(person.display_name or person.external_id, insight, person.id in asked, locale)
         for person, insight in members[:LIST_LIMIT]
     ]
     if len(members) > LIST_LIMIT:
         lines.append(translate("insights.list.more", locale, more=len(members) - LIST_LIMIT))
-    if unsure:
-        lines.append(translate("insights.list.not_sure", locale, count=unsure))
     return Reply(blocks=(Text(title, heading=True), Text("\n".join(lines))))
+
+
+def _list_line(name: str, insight: PersonInsight, asked: bool, locale: str) -> str:
+    if not insight.sure:
+        line = translate("insights.list.line_not_sure", locale, name=name)
+    else:
+        confidence = round(insight.confidence * 100)
+        line = translate("insights.list.line", locale, name=name, confidence=confidence)
+    if asked:
+        line += translate("insights.list.asked", locale)
+    return line
 
 
 async def refresh(services: Services, actor: Actor) -> Reply:

@@ -50,6 +50,19 @@ class Habits:
     holiday_weeks: int = 0
     team_size: int = 10
 
+    def check(self) -> None:
+        """Refuse options the simulation does not know."""
+        choices = {
+            "mix": set(MIXES),
+            "editing": {"usual", "verbatim", "diligent", "both"},
+            "tips": {"usual", "none"},
+            "topics": {"usual", "none"},
+            "outside_nudges": {"none", "manager", "logged"},
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(sorted(allowed))}")
+
     def label(self) -> str:
         """The options that differ from the usual, for a table."""
         usual = Habits()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from simulation.behaviour import Habits
 
@@ -63,3 +64,49 @@ def by_name(names: Sequence[str]) -> list[Scenario]:
         return list(SCENARIOS)
     known = {s.name: s for s in SCENARIOS}
     return [known[name] for name in names]
+
+
+class Scored(Protocol):
+    """What a scenario row reads from a run's result."""
+
+    @property
+    def macro_f1(self) -> float: ...
+
+    @property
+    def baseline_macro_f1(self) -> float: ...
+
+    @property
+    def not_sure_share(self) -> float: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+def scenario_row(name: str, combined: bool, results: Sequence[Scored]) -> dict[str, Any]:
+    """One scenario's figures over its seeds: means, and the worst macro-F1."""
+    count = len(results)
+
+    def mean(values: Sequence[float]) -> float:
+        return round(sum(values) / count, 3)
+
+    def recall(result: Scored, key: str) -> float:
+        return float(result.as_json()[key]["needs_help"]["recall"])
+
+    return {
+        "scenario": name,
+        "combined": combined,
+        "macro_f1": mean([r.macro_f1 for r in results]),
+        "worst_macro_f1": round(min(r.macro_f1 for r in results), 3),
+        "needs_help_recall": mean([recall(r, "groups") for r in results]),
+        "baseline_macro_f1": mean([r.baseline_macro_f1 for r in results]),
+        "baseline_needs_help_recall": mean([recall(r, "baseline_groups") for r in results]),
+        "not_sure": mean([r.not_sure_share for r in results]),
+    }
+
+
+def format_row(row: dict[str, Any]) -> str:
+    """A scenario's row as one Markdown table line."""
+    return (
+        f"| {row['scenario']} | {row['macro_f1']:.3f} (worst {row['worst_macro_f1']:.3f}) "
+        f"| {row['needs_help_recall']:.3f} | {row['baseline_macro_f1']:.3f} "
+        f"| {row['baseline_needs_help_recall']:.3f} | {row['not_sure']:.1%} |"
+    )
