@@ -48,7 +48,7 @@ class Thresholds:
     # A request for tips weighs half as much after this many weeks.
     help_half_life_weeks: float = 4.0
     # A placement less sure than this is shown as "not sure yet".
-    sure_from: float = 0.7
+    sure_from: float = 0.65
     # Active participants needed before the split is calibrated on the workspace itself.
     calibrate_from: int = 12
 
@@ -97,9 +97,9 @@ class Calibration:
 WEIGHTS = {
     "own_accord": 2.5,
     "joined_unprompted": 1.0,
-    "steadiness": 1.0,
-    "initiative": 1.0,
-    "independence": 1.0,
+    "steadiness": 0.5,
+    "initiative": 2.0,
+    "independence": 0.5,
     "on_topic": 1.0,
     "clicks": 0.5,
     "own_words": 0.5,
@@ -215,8 +215,8 @@ def place(
     # How many spreads from the split, turned into 0.5..1: the calibrated confidence.
     distance = abs(score - cut) / calibration.spread
     confidence = 0.5 + 0.5 * math.tanh(distance)
-    if signals.shares < 2 or signals.weeks_in_programme < 2:
-        confidence = min(confidence, 0.6)  # one share or one week is little to go on
+    if _acts(signals) < 2 or signals.weeks_in_programme < 2:
+        confidence = min(confidence, 0.6)  # one act or one week is little to go on
     evidence = evidence_of(signals, thresholds)
     sure = confidence >= thresholds.sure_from
     headline = _headline(group, signals, thresholds, sure=sure)
@@ -236,6 +236,13 @@ def _headline(group: Group, signals: Signals, thresholds: Thresholds, *, sure: b
     if signals.steadiness >= thresholds.full_steadiness:
         return "insights.own.self_driven.steady"
     return "insights.own.self_driven"
+
+
+def _acts(signals: Signals) -> int:
+    """Things the person did: shares, requests for tips, feedback, suggestions."""
+    return (
+        signals.shares + signals.help_asked + signals.feedback_given + signals.content_suggested
+    )
 
 
 def _quiet(signals: Signals) -> bool:

@@ -131,9 +131,15 @@ def test_confidence_grows_with_distance_from_the_boundary_and_stays_in_range() -
     assert place(weaker, T).confidence < sure.confidence
 
 
-def test_near_the_boundary_or_on_one_share_it_says_not_sure_yet() -> None:
+def test_near_the_boundary_or_on_a_single_act_it_says_not_sure_yet() -> None:
     one = dataclasses.replace(
-        SELF_DRIVEN, shares=1, own_accord_total=1.0, weeks_with_share=1, busiest_week_shares=1
+        SELF_DRIVEN,
+        shares=1,
+        own_accord_total=1.0,
+        weeks_with_share=1,
+        busiest_week_shares=1,
+        content_suggested=0,
+        feedback_given=0,
     )
     placement = place(one, T)
     assert placement.confidence <= 0.6 and not placement.sure
