@@ -95,13 +95,13 @@ class Calibration:
 # How much each part of the drive score weighs; the score is their weighted average.
 # Own words weighs little: rewriting shows diligence more than motivation.
 WEIGHTS = {
-    "own_accord": 2.5,
-    "joined_unprompted": 1.0,
-    "steadiness": 0.5,
-    "initiative": 2.0,
-    "independence": 0.5,
-    "on_topic": 1.0,
-    "clicks": 0.5,
+    "own_accord": 3.0,
+    "joined_unprompted": 1.5,
+    "steadiness": 1.0,
+    "initiative": 3.0,
+    "independence": 2.0,
+    "on_topic": 1.5,
+    "clicks": 1.0,
     "own_words": 0.5,
 }
 # Clicks per share that count fully as "relevant to one's followers".
