@@ -44,7 +44,7 @@ from handlers.context import Services
 from handlers.deliveries import plan_picks
 from handlers.types import Messenger
 from simulation import behaviour
-from simulation.scenarios import SCENARIOS, format_row, scenario_row
+from simulation.scenarios import SCENARIOS, TABLE_HEADER, format_row, scenario_row
 from simulation.world import Config
 from simulation.world import simulate as run_simulation
 
@@ -555,6 +555,8 @@ def _scenario_table(employees: int, weeks: int, seeds: list[int], *, as_json: bo
     """Every named scenario on every seed: macro-F1, needs-help recall, the baseline's, and
     the share of participants "not sure yet" (means over the seeds; worst macro-F1 too)."""
     rows = []
+    if not as_json:
+        print(TABLE_HEADER, flush=True)
     for scenario in SCENARIOS:
         results = [
             asyncio.run(
@@ -567,7 +569,8 @@ def _scenario_table(employees: int, weeks: int, seeds: list[int], *, as_json: bo
         row = scenario_row(scenario.name, scenario.combined, results)
         rows.append(row)
         if not as_json:
-            console.print(format_row(row), highlight=False)
+            # A plain line on stdout: the table is the command's output, pasted into docs as is.
+            print(format_row(row), flush=True)
     if as_json:
         print(json.dumps({"employees": employees, "weeks": weeks, "seeds": seeds, "rows": rows}))
 

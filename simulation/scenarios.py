@@ -103,6 +103,12 @@ def scenario_row(name: str, combined: bool, results: Sequence[Scored]) -> dict[s
     }
 
 
+TABLE_HEADER = (
+    "| scenario | macro-F1 (worst seed) | needs-help recall | baseline macro-F1 "
+    "| baseline needs-help recall | not sure yet |\n|---|---|---|---|---|---|"
+)
+
+
 def format_row(row: dict[str, Any]) -> str:
     """A scenario's row as one Markdown table line."""
     return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from content_store.insights import content_team_marks, workspace_signals
 from content_store.models import Event, Person, PersonInsight
 from domain.errors import InvalidInput
 from domain.events import EventType
@@ -13,6 +14,8 @@ from handlers import insights, programme
 from handlers.commands import parse_command, run_command
 from handlers.context import Services
 from handlers.types import Actions, Actor, Reply
+from insights.grouping import Mark
+from insights.signals import Timing
 from tests.conftest import FakeClock
 from tests.factories import actor, grant
 from tests.fakes import FakeMessenger
@@ -173,3 +176,74 @@ async def test_with_a_manager_the_manager_button_tells_the_manager(services: Ser
     assert [e.payload for e in await _events(services, EventType.HELP_ASKED)] == [
         {"share_with_manager": True}
     ]
+
+
+async def test_the_content_team_logs_a_push_from_outside_the_bot_for_a_team(
+    services: Services, clock: FakeClock
+) -> None:
+    for user in ("U1", "U2", "U3"):
+        await programme.answer_invitation(services, actor(user), "in")
+    async with services.db.session() as session:
+        people = {p.external_id: p for p in (await session.execute(select(Person))).scalars()}
+        people["U1"].team, people["U2"].team, people["U3"].team = "Sales", "sales", "Support"
+    await grant(services.db, "UMANAGER", Role.MANAGER)
+    with pytest.raises(InvalidInput) as refused:
+        await _run(services, "UMANAGER", "nudge log Sales 2026-11-16")
+    assert refused.value.code == "role.missing"
+    await grant(services.db, "UCONTENT", Role.CONTENT)
+    said = _text(await _run(services, "UCONTENT", "nudge log Sales 2026-11-16"))
+    assert "2 people (Sales) on 2026-11-16" in said
+    logged = await _events(services, EventType.NUDGED_ELSEWHERE)
+    assert len(logged) == 2 and {e.created_at.hour for e in logged} == {0}
+    assert "Nobody" in _text(await _run(services, "UCONTENT", "nudge log Marketing 2026-11-16"))
+    with pytest.raises(InvalidInput) as too_early:
+        await _run(services, "UCONTENT", "nudge log Sales 2025-01-01")
+    assert too_early.value.code == "insights.nudge_day"
+    # A team name of several words, and everyone in the programme.
+    assert parse_command("nudge log Customer Success 2026-11-16").text == "Customer Success"
+    assert "3 people" in _text(await _run(services, "UCONTENT", "nudge log everyone 2026-11-16"))
+
+
+async def test_marks_anchor_the_grouping_and_only_the_content_team_sets_them(
+    services: Services,
+) -> None:
+    await programme.answer_invitation(services, actor("U1"), "in")
+    await grant(services.db, "UMANAGER", Role.MANAGER)
+    with pytest.raises(InvalidInput) as refused:
+        await _run(services, "UMANAGER", "mark <@U1> ambassador")
+    assert refused.value.code == "role.missing"
+    await grant(services.db, "UCONTENT", Role.CONTENT)
+    assert "ambassador" in _text(await _run(services, "UCONTENT", "mark <@U1> ambassador"))
+    with pytest.raises(InvalidInput) as wrong:
+        await _run(services, "UCONTENT", "mark <@U1> hero")
+    assert wrong.value.code == "command.mark"
+    with pytest.raises(InvalidInput) as unknown:
+        await _run(services, "UCONTENT", "mark <@U9> help")
+    assert unknown.value.code == "insights.mark_unknown"
+    async with services.db.session() as session:
+        marks = await content_team_marks(session, workspace_id=1)
+    assert list(marks.values()) == [Mark.AMBASSADOR]
+    await _run(services, "UCONTENT", "mark <@U1> none")
+    async with services.db.session() as session:
+        assert await content_team_marks(session, workspace_id=1) == {}
+    # The person's own view never mentions a mark.
+    await insights.regroup_workspace(services, workspace_id=1)
+    assert "ambassador" not in _text(await insights.own_insight(services, actor("U1")))
+
+
+async def test_accepting_the_bots_own_offer_of_tips_never_counts_against_anyone(
+    services: Services,
+) -> None:
+    await programme.answer_invitation(services, actor("U1"), "in")
+    await insights.tips(services, actor("U1"), offered=True)
+    async with services.db.session() as session:
+        (signals,) = [
+            s
+            for s in await workspace_signals(
+                session, workspace_id=1, now=services.clock.now(), timing=Timing()
+            )
+            if s.help_asked or s.status == "in"
+        ]
+    assert signals.help_asked == 0 and signals.help_recent == 0.0
+    offered = (await _events(services, EventType.HELP_ASKED))[0]
+    assert offered.payload == {"share_with_manager": False, "offered": True}
