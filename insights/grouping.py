@@ -240,9 +240,7 @@ def _headline(group: Group, signals: Signals, thresholds: Thresholds, *, sure: b
 
 def _acts(signals: Signals) -> int:
     """Things the person did: shares, requests for tips, feedback, suggestions."""
-    return (
-        signals.shares + signals.help_asked + signals.feedback_given + signals.content_suggested
-    )
+    return signals.shares + signals.help_asked + signals.feedback_given + signals.content_suggested
 
 
 def _quiet(signals: Signals) -> bool:

@@ -279,9 +279,7 @@ async def test_the_nudge_window_edges_agree_with_the_python_reference(
                 )
     now = start + timedelta(weeks=1)
     async with db.session() as session:
-        computed = await workspace_signals(
-            session, workspace_id=ws.id, now=now, timing=TIMING
-        )
+        computed = await workspace_signals(session, workspace_id=ws.id, now=now, timing=TIMING)
     expected = await _reference(db, ws.id, now)
     assert [s.later_shares for s in computed] == [s.later_shares for s in expected]
     assert [s.own_accord_total for s in computed] == pytest.approx(

@@ -168,9 +168,7 @@ def test_place_all_uses_the_marks() -> None:
     people += [dataclasses.replace(SELF_DRIVEN, person_id=100 + n) for n in range(10)]
     middle = dataclasses.replace(NEEDS_HELP, person_id=999, own_accord_total=2.5)
     unmarked = {p.person_id: p.group for p in place_all([*people, middle], T)}
-    marked = {
-        p.person_id: p.group for p in place_all([*people, middle], T, {999: Mark.AMBASSADOR})
-    }
+    marked = {p.person_id: p.group for p in place_all([*people, middle], T, {999: Mark.AMBASSADOR})}
     assert unmarked[999] is Group.NEEDS_HELP and marked[999] is Group.SELF_DRIVEN
 
 

@@ -26,7 +26,7 @@ HOUR = 3600
 def _facts(*events: tuple[Any, ...], **extra: Any) -> PersonFacts:
     facts = []
     for index, (kind, offset, source, *rest) in enumerate(events, start=1):
-        content_id, payload = (rest + [None, None])[:2]
+        content_id, payload = [*rest, None, None][:2]
         facts.append(
             EventFact(index, kind.value, MONDAY + offset, source, content_id, payload or {})
         )
