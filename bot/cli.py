@@ -43,6 +43,8 @@ from handlers.deliveries import plan_picks
 from handlers.types import Messenger
 from links.fetcher import fetch_page_metadata
 from links.urls import canonicalise_url
+from simulation import behaviour
+from simulation.scenarios import SCENARIOS, TABLE_HEADER, format_row, scenario_row
 from simulation.world import Config
 from simulation.world import simulate as run_simulation
 
@@ -476,16 +478,70 @@ def simulate(
     weeks: Annotated[int, typer.Option(min=1, max=104, help="Weeks to simulate.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same run.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    mix: Annotated[str, typer.Option(help=f"Type mix: {', '.join(behaviour.MIXES)}.")] = "default",
+    editing: Annotated[
+        str,
+        typer.Option(
+            help="usual; verbatim (self-driven share as-is); diligent (needs-help rewrite "
+            "everything); both."
+        ),
+    ] = "usual",
+    tips: Annotated[str, typer.Option(help="usual, or none (nobody asks for tips).")] = "usual",
+    topics: Annotated[str, typer.Option(help="usual, or none (nobody chooses topics).")] = "usual",
+    outside_nudges: Annotated[
+        str,
+        typer.Option(
+            help="none; manager (pushes outside the bot, unlogged); logged (the same, "
+            "logged with 'nudge log')."
+        ),
+    ] = "none",
+    next_day: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="Share of needs-help people who come back the next day."),
+    ] = 0.0,
+    holiday_weeks: Annotated[
+        int, typer.Option(min=0, max=12, help="Weeks of holiday each person takes.")
+    ] = 0,
+    team_size: Annotated[int, typer.Option(min=1, max=1000, help="People per team.")] = 10,
+    scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--scenarios",
+            help="Run every named scenario (habits alone and combined) and print a table.",
+        ),
+    ] = False,
+    seeds: Annotated[
+        str, typer.Option(help="With --scenarios: comma-separated seeds (default: --seed).")
+    ] = "",
 ) -> None:
     """Simulate an organisation on a temporary database and score the motivation groups."""
-    config = Config(employees=employees, weeks=weeks, seed=seed)
+    if scenarios:
+        chosen = [int(word) for word in seeds.split(",") if word.strip()] or [seed]
+        _scenario_table(employees, weeks, chosen, as_json=as_json)
+        return
+    try:
+        habits = behaviour.Habits(
+            mix=mix,
+            editing=editing,
+            tips=tips,
+            topics=topics,
+            outside_nudges=outside_nudges,
+            next_day=next_day,
+            holiday_weeks=holiday_weeks,
+            team_size=team_size,
+        )
+        habits.check()
+    except ValueError as wrong:
+        raise typer.BadParameter(str(wrong)) from None
+    config = Config(employees=employees, weeks=weeks, seed=seed, habits=habits)
     result = asyncio.run(run_simulation(config))
     if as_json:
         print(json.dumps(result.as_json(), sort_keys=True))
         return
     console.print(
-        f"{employees} employees, {weeks} weeks, seed {seed}: macro-F1 {result.macro_f1:.3f} "
-        f"(baseline by share count {result.baseline_macro_f1:.3f})"
+        f"{employees} employees, {weeks} weeks, seed {seed} ({habits.label()}): "
+        f"macro-F1 {result.macro_f1:.3f} (baseline by share count {result.baseline_macro_f1:.3f}), "
+        f"not sure yet {result.not_sure_share:.0%} of participants"
     )
     for name, group in result.scores.items():
         base = result.baseline_scores[name]
@@ -493,6 +549,30 @@ def simulate(
             f"  {name:15} precision {group.precision:.3f} recall {group.recall:.3f}"
             f"  | baseline {base.precision:.3f} / {base.recall:.3f}  (n={group.support})"
         )
+
+
+def _scenario_table(employees: int, weeks: int, seeds: list[int], *, as_json: bool) -> None:
+    """Every named scenario on every seed: macro-F1, needs-help recall, the baseline's, and
+    the share of participants "not sure yet" (means over the seeds; worst macro-F1 too)."""
+    rows = []
+    if not as_json:
+        print(TABLE_HEADER, flush=True)
+    for scenario in SCENARIOS:
+        results = [
+            asyncio.run(
+                run_simulation(
+                    Config(employees, weeks, seed, habits=scenario.habits, name=scenario.name)
+                )
+            )
+            for seed in seeds
+        ]
+        row = scenario_row(scenario.name, scenario.combined, results)
+        rows.append(row)
+        if not as_json:
+            # A plain line on stdout: the table is the command's output, pasted into docs as is.
+            print(format_row(row), flush=True)
+    if as_json:
+        print(json.dumps({"employees": employees, "weeks": weeks, "seeds": seeds, "rows": rows}))
 
 
 def main() -> None:

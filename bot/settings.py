@@ -55,7 +55,8 @@ class Settings(BaseSettings):
 
     # Invitations left unanswered this long get their one reminder.
     reminder_after_days: int = Field(default=7, ge=1, le=90)
-    # Motivation groups (README "Insights"): where the groups are split.
+    # Motivation groups (docs/insights.md): the evidence's window, the split used before a
+    # workspace can calibrate its own, and what counts fully as own words and steady.
     insights_nudge_window_hours: float = Field(default=48.0, gt=0, le=720)
     insights_self_driven_score: float = Field(default=0.55, gt=0, lt=1)
     insights_full_rewrite_ratio: float = Field(default=0.3, gt=0, le=1)

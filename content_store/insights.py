@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import Integer, and_, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, aliased
@@ -15,12 +16,34 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from content_store.models import Click, Event, Link, Person, PersonInsight, PersonTopic, Share
+from content_store.models import (
+    Click,
+    ContentItem,
+    ContentTopic,
+    Event,
+    Link,
+    Person,
+    PersonInsight,
+    PersonTopic,
+    Share,
+)
 from domain.events import EventType
-from insights.grouping import Placement
-from insights.signals import FEEDBACK, UNPROMPTED_SOURCES, WEEK_SECONDS, Signals, weeks_between
+from domain.programme import ProgrammeStatus
+from insights.grouping import Mark, Placement
+from insights.signals import (
+    FEEDBACK,
+    NUDGE_LOOKBACK_SECONDS,
+    Raw,
+    ShareFact,
+    Signals,
+    Timing,
+    is_own_help_ask,
+    person_topics,
+    summarise,
+)
 
-_WEEK_SHIFT = 3 * 24 * 3600  # weeks start on Monday (see insights.signals.week_number)
+# Words that log a push for everyone in the programme rather than one team.
+EVERYONE = frozenset({"everyone", "all", "iedereen"})
 
 
 class epoch_seconds(FunctionElement[int]):
@@ -73,33 +96,55 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 @dataclass
 class _Row:
-    """Accumulates one person's figures from the separate queries."""
+    """Accumulates one person's raw figures from the separate queries."""
 
     status: str
     invited: bool
-    counts: dict[str, int]
+    counts: dict[str, int] = field(default_factory=dict)
     first_in: int | None = None
     first_reminded: int | None = None
-    shares: int = 0
-    unprompted: int = 0
-    weeks_with_share: int = 0
-    busiest_week: int = 0
+    shares: list[ShareFact] = field(default_factory=list)
+    help_asks: list[int] = field(default_factory=list)
     rewrite_ratio: float | None = None
-    topics: int = 0
+    chosen: set[int] = field(default_factory=set)
+    liked: list[int] = field(default_factory=list)
     clicks: int = 0
 
 
 async def workspace_signals(
-    session: AsyncSession, *, workspace_id: int, now: datetime, nudge_window_seconds: int
+    session: AsyncSession, *, workspace_id: int, now: datetime, timing: Timing
 ) -> list[Signals]:
-    """Everyone's signals in one workspace: six aggregate queries, whatever its size."""
+    """Everyone's signals in one workspace: a few set-based queries, whatever its size."""
     rows = await _people(session, workspace_id=workspace_id)
     await _event_counts(session, rows, workspace_id=workspace_id)
-    await _share_weeks(session, rows, workspace_id=workspace_id, window=nudge_window_seconds)
+    await _shares(session, rows, workspace_id=workspace_id)
+    await _help_asks(session, rows, workspace_id=workspace_id)
     await _rewrites(session, rows, workspace_id=workspace_id)
     await _topics(session, rows, workspace_id=workspace_id)
+    content_topics = await _content_topics(session, workspace_id=workspace_id)
     await _clicks(session, rows, workspace_id=workspace_id)
-    return [_signals(person_id, row, now=now) for person_id, row in sorted(rows.items())]
+    return [
+        summarise(_raw(person_id, row, content_topics), now=now, timing=timing)
+        for person_id, row in sorted(rows.items())
+    ]
+
+
+def _raw(person_id: int, row: _Row, content_topics: dict[int, frozenset[int]]) -> Raw:
+    return Raw(
+        person_id=person_id,
+        status=row.status,
+        invited=row.invited,
+        counts=row.counts,
+        first_in=row.first_in,
+        first_reminded=row.first_reminded,
+        shares=sorted(row.shares, key=lambda s: s.at),
+        help_asks=sorted(row.help_asks),
+        rewrite_ratio=row.rewrite_ratio,
+        topics_chosen=len(row.chosen),
+        topics=person_topics(frozenset(row.chosen), row.liked, content_topics),
+        content_topics=content_topics,
+        clicks=row.clicks,
+    )
 
 
 async def _people(session: AsyncSession, *, workspace_id: int) -> dict[int, _Row]:
@@ -107,14 +152,14 @@ async def _people(session: AsyncSession, *, workspace_id: int) -> dict[int, _Row
         Person.workspace_id == workspace_id
     )
     result = await session.execute(query)
-    return {pid: _Row(str(status.value), bool(invited), {}) for pid, status, invited in result}
+    return {pid: _Row(str(status.value), bool(invited)) for pid, status, invited in result}
 
 
 _COUNTED = (
     EventType.INVITED,
     EventType.REMINDED,
     EventType.CONTENT_SUGGESTED,
-    EventType.HELP_ASKED,
+    EventType.NUDGED_ELSEWHERE,
 )
 
 
@@ -145,59 +190,57 @@ def _first(event_type: EventType) -> ColumnElement[int]:
     return func.min(epoch_seconds(Event.created_at)).filter(Event.type == event_type.value)
 
 
-async def _share_weeks(
-    session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int, window: int
-) -> None:
-    """Share intents per person and week, each told nudged or not by a nudge shortly before it.
+async def _shares(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
+    """Every share intent with the moment of the latest nudge before it.
 
-    A share is nudged when a nudge (a reminder, or picks in a direct message) came at most
-    `window` seconds before it (a nudge at the very moment of a share counts as before it).
-    Shares are few next to nudges, so each share looks back through the person's own events
-    on the (person, time) index over just the window, instead of ordering every nudge.
+    Shares are few next to nudges, so each share looks back through the person's own events on
+    the (person, time) index over at most NUDGE_LOOKBACK_SECONDS (a nudge at the very moment of
+    a share counts as before it); Python turns the gap into the continuous own-accord measure.
     """
     share = aliased(Event)
     nudge = aliased(Event)
     seconds = epoch_seconds(share.created_at)
-    nudged = exists().where(
-        nudge.person_id == share.person_id,
-        nudge.created_at <= share.created_at,
-        nudge.created_at >= seconds_before(share.created_at, window + 1),
-        epoch_seconds(nudge.created_at) >= seconds - literal(window),
-        or_(
-            nudge.type == EventType.REMINDED.value,
-            and_(
-                nudge.type == EventType.PICKS_SHOWN.value,
-                nudge.payload["source"].as_string() == "dm",
-            ),
-        ),
-    )
-    unprompted = or_(share.payload["source"].as_string().in_(sorted(UNPROMPTED_SOURCES)), ~nudged)
-    weeks = (
-        select(
-            share.person_id.label("person_id"),
-            func.count().label("shares"),
-            _count(unprompted).label("unprompted"),
-        )
+    latest = (
+        select(func.max(epoch_seconds(nudge.created_at)))
         .where(
-            share.workspace_id == workspace_id,
-            share.person_id.is_not(None),
-            share.type == EventType.SHARE_INTENT.value,
+            nudge.person_id == share.person_id,
+            nudge.created_at <= share.created_at,
+            nudge.created_at >= seconds_before(share.created_at, NUDGE_LOOKBACK_SECONDS + 1),
+            epoch_seconds(nudge.created_at) >= seconds - literal(NUDGE_LOOKBACK_SECONDS),
+            or_(
+                nudge.type.in_([EventType.REMINDED.value, EventType.NUDGED_ELSEWHERE.value]),
+                and_(
+                    nudge.type == EventType.PICKS_SHOWN.value,
+                    nudge.payload["source"].as_string() == "dm",
+                ),
+            ),
         )
-        .group_by(share.person_id, (seconds + _WEEK_SHIFT) // WEEK_SECONDS)
-        .subquery()
+        .correlate(share)
+        .scalar_subquery()
     )
-    query = select(
-        weeks.c.person_id,
-        func.sum(weeks.c.shares),
-        func.sum(weeks.c.unprompted),
-        func.count(),
-        func.max(weeks.c.shares),
-    ).group_by(weeks.c.person_id)
-    for person_id, shares, free, active_weeks, busiest in await session.execute(query):
+    query = select(share.person_id, seconds, latest, share.content_id).where(
+        share.workspace_id == workspace_id,
+        share.person_id.is_not(None),
+        share.type == EventType.SHARE_INTENT.value,
+    )
+    for person_id, at, nudged_at, content_id in await session.execute(query):
         row = rows.get(person_id)
         if row is not None:
-            row.shares, row.unprompted = int(shares), int(free)
-            row.weeks_with_share, row.busiest_week = active_weeks, busiest
+            delay = None if nudged_at is None else int(at) - int(nudged_at)
+            row.shares.append(ShareFact(int(at), delay, content_id))
+
+
+async def _help_asks(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
+    """When each person asked for tips on their own (see insights.signals.is_own_help_ask)."""
+    query = select(Event.person_id, epoch_seconds(Event.created_at), Event.payload).where(
+        Event.workspace_id == workspace_id,
+        Event.person_id.is_not(None),
+        Event.type == EventType.HELP_ASKED.value,
+    )
+    for person_id, at, payload in await session.execute(query):
+        row = rows.get(person_id or 0)
+        if row is not None and is_own_help_ask(payload):
+            row.help_asks.append(int(at))
 
 
 async def _rewrites(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
@@ -213,15 +256,35 @@ async def _rewrites(session: AsyncSession, rows: dict[int, _Row], *, workspace_i
 
 
 async def _topics(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
-    query = (
-        select(PersonTopic.person_id, func.count())
+    """Topics each person chose, and the items they asked more of (to infer topics from)."""
+    chosen = (
+        select(PersonTopic.person_id, PersonTopic.topic_id)
         .join(Person, Person.id == PersonTopic.person_id)
         .where(Person.workspace_id == workspace_id, PersonTopic.chosen.is_(True))
-        .group_by(PersonTopic.person_id)
     )
-    for person_id, count in await session.execute(query):
+    for person_id, topic_id in await session.execute(chosen):
         if person_id in rows:
-            rows[person_id].topics = count
+            rows[person_id].chosen.add(topic_id)
+    liked = select(Event.person_id, Event.content_id).where(
+        Event.workspace_id == workspace_id,
+        Event.type == EventType.MORE_LIKE_THIS.value,
+        Event.content_id.is_not(None),
+    )
+    for liker, content_id in await session.execute(liked):
+        if liker is not None and liker in rows and content_id is not None:
+            rows[liker].liked.append(content_id)
+
+
+async def _content_topics(session: AsyncSession, *, workspace_id: int) -> dict[int, frozenset[int]]:
+    query = (
+        select(ContentTopic.content_id, ContentTopic.topic_id)
+        .join(ContentItem, ContentItem.id == ContentTopic.content_id)
+        .where(ContentItem.workspace_id == workspace_id)
+    )
+    found: dict[int, set[int]] = defaultdict(set)
+    for content_id, topic_id in await session.execute(query):
+        found[content_id].add(topic_id)
+    return {key: frozenset(value) for key, value in found.items()}
 
 
 async def _clicks(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
@@ -237,31 +300,6 @@ async def _clicks(session: AsyncSession, rows: dict[int, _Row], *, workspace_id:
             rows[person_id].clicks = count
 
 
-def _signals(person_id: int, row: _Row, *, now: datetime) -> Signals:
-    counts = row.counts
-    reminded, joined = row.first_reminded, row.first_in
-    return Signals(
-        person_id=person_id,
-        status=row.status,
-        invited=row.invited or counts.get(EventType.INVITED.value, 0) > 0,
-        opted_in=joined is not None,
-        opted_in_after_reminder=reminded is not None and joined is not None and reminded <= joined,
-        reminders=counts.get(EventType.REMINDED.value, 0),
-        topics_chosen=row.topics,
-        picks_received=counts.get("picks_dm", 0),
-        shares=row.shares,
-        unprompted_shares=row.unprompted,
-        rewrite_ratio=row.rewrite_ratio,
-        weeks_in_programme=weeks_between(joined, now),
-        weeks_with_share=row.weeks_with_share,
-        busiest_week_shares=row.busiest_week,
-        content_suggested=counts.get(EventType.CONTENT_SUGGESTED.value, 0),
-        help_asked=counts.get(EventType.HELP_ASKED.value, 0),
-        feedback_given=counts.get("feedback", 0),
-        clicks=row.clicks,
-    )
-
-
 async def store_placements(
     session: AsyncSession, *, workspace_id: int, placements: Sequence[Placement], now: datetime
 ) -> None:
@@ -275,6 +313,8 @@ async def store_placements(
             "confidence": p.confidence,
             "evidence": p.evidence,
             "computed_at": now,
+            "sure": p.sure,
+            "headline": p.headline,
         }
         for p in placements
     ]
@@ -298,3 +338,55 @@ async def people_in_group(
         .order_by(PersonInsight.confidence.desc(), Person.id)
     )
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
+
+
+async def asked_content_team(
+    session: AsyncSession, *, workspace_id: int, since: datetime
+) -> set[int]:
+    """People who, since a moment, asked that the content team hear they would like help."""
+    query = select(Event.person_id).where(
+        Event.workspace_id == workspace_id,
+        Event.type == EventType.HELP_ASKED.value,
+        Event.created_at >= since,
+        Event.payload["share_with_content_team"].as_boolean().is_(True),
+    )
+    return {pid for pid in (await session.execute(query)).scalars() if pid is not None}
+
+
+async def content_team_marks(session: AsyncSession, *, workspace_id: int) -> dict[int, Mark]:
+    """Each person's latest mark from the content team ("none" takes a mark back)."""
+    query = (
+        select(Event.person_id, Event.payload)
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.type == EventType.MARKED.value,
+            Event.person_id.is_not(None),
+        )
+        .order_by(Event.created_at, Event.id)
+    )
+    marks: dict[int, Mark] = {}
+    for person_id, payload in await session.execute(query):
+        value = (payload or {}).get("mark")
+        if value in {m.value for m in Mark}:
+            marks[person_id] = Mark(value)
+        else:
+            marks.pop(person_id, None)
+    return marks
+
+
+async def person_by_user(
+    session: AsyncSession, *, workspace_id: int, user_id: str
+) -> Person | None:
+    """A person of the workspace by their chat user id."""
+    query = select(Person).where(Person.workspace_id == workspace_id, Person.external_id == user_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def team_members(session: AsyncSession, *, workspace_id: int, team: str) -> list[int]:
+    """The people of a team (by name, any case), or everyone in the programme for "everyone"."""
+    query = select(Person.id).where(Person.workspace_id == workspace_id)
+    if team.casefold() in EVERYONE:
+        query = query.where(Person.status == ProgrammeStatus.IN)
+    else:
+        query = query.where(func.lower(Person.team) == team.casefold())
+    return list((await session.execute(query.order_by(Person.id))).scalars())

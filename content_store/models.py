@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -488,6 +489,10 @@ class PersonInsight(Base):
     # A list of {"key": message key, "params": {...}}: shown to the person in their language.
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Below the calibrated confidence a placement is shown as "not sure yet".
+    sure: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # The message key of the first sentence the person reads (one the evidence allows).
+    headline: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
 
 class PendingContent(Base):

@@ -24,5 +24,9 @@ class EventType(enum.StrEnum):
     MORE_LIKE_THIS = "more_like_this"
     CONTENT_SUGGESTED = "content_suggested"
     HELP_ASKED = "help_asked"
+    # A push from outside the bot (a campaign, a team meeting), logged by the content team.
+    NUDGED_ELSEWHERE = "nudged_elsewhere"
+    # The content team's own view of a person, anchoring the grouping (never shown to managers).
+    MARKED = "marked"
     LINK_CLICKED = "link_clicked"
     DATA_EXPORTED = "data_exported"

@@ -27,6 +27,8 @@ CONTENT_SAVE = "content.save"
 CONTENT_CANCEL = "content.cancel"
 PICKS_PERSONAL = "picks.personal"
 TIPS_MANAGER = "tips.manager"
+TIPS_CONTENT_TEAM = "tips.content_team"
+INSIGHTS_TIPS = "insights.tips"
 PROGRAMME_PAUSE_CONFIRM = "programme.pause.confirm"
 PROGRAMME_RESUME_CONFIRM = "programme.resume.confirm"
 

@@ -292,6 +292,21 @@ def _roles(words: list[str]) -> tuple[Role, ...]:
         ) from None
 
 
+def person_and_word(name: str, words: list[str]) -> Command:
+    """'mark @person ambassador|help|none'."""
+    require(words, 2, name=name)
+    if len(words) > 2:
+        return no_arguments(name, words[2:])
+    return Command(name=name, user_id=parse_user(words[0]), topic_or_kind=words[1].lower())
+
+
+def team_and_day(name: str, words: list[str]) -> Command:
+    """'nudge log <team|everyone> <YYYY-MM-DD>' (a team's name may have several words)."""
+    require(words, 2, name=name)
+    team = free_text(words[:-1], name=name)
+    return Command(name=name, text=team, day=parse_date(words[-1], label=team))
+
+
 def optional_word(name: str, words: list[str]) -> Command:
     """'help [command]'."""
     return Command(name=name, topic_or_kind=" ".join(words).lower() if words else None)

@@ -33,7 +33,7 @@ from handlers.command_parser import Command
 from handlers.command_spec import Audience, CommandSpec, Needs, Runner
 from handlers.context import Invocation, Services, load_caller, require_role
 from handlers.types import Actor, Messenger, Reply
-from insights.grouping import Group
+from insights.grouping import Group, Mark
 from messages import translations
 
 # How alike a mistyped word must be to a command name before we suggest it (rapidfuzz 0-100).
@@ -57,6 +57,27 @@ async def _own_insight(inv: Invocation, command: Command) -> Reply:
 
 async def _refresh_insights(inv: Invocation, command: Command) -> Reply:
     return await insights.refresh(inv.services, inv.actor)
+
+
+async def _mark(inv: Invocation, command: Command) -> Reply:
+    word = command.topic_or_kind or ""
+    marks = {"ambassador": Mark.AMBASSADOR, "help": Mark.WOULD_LIKE_HELP, "none": None}
+    if word not in marks:
+        raise InvalidInput(
+            "command.mark",
+            "Mark someone as 'ambassador', 'help' or 'none', not '{word}'.",
+            word=word[:40],
+        )
+    return await insights.mark(
+        inv.services, inv.actor, user_id=command.user_id or "", mark=marks[word]
+    )
+
+
+async def _log_nudge(inv: Invocation, command: Command) -> Reply:
+    assert command.day is not None  # the parser requires it
+    return await insights.log_nudge(
+        inv.services, inv.actor, team=command.text or "", day=command.day
+    )
 
 
 async def _tips(inv: Invocation, command: Command) -> Reply:
@@ -224,6 +245,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("self-driven", _CONTENT, _group_list(Group.SELF_DRIVEN), aliases=("selfdriven",)),
     CommandSpec("needs-help", _CONTENT, _group_list(Group.NEEDS_HELP), aliases=("needshelp",)),
     CommandSpec("insights refresh", _CONTENT, _refresh_insights),
+    CommandSpec("mark", _CONTENT, _mark, args.person_and_word),
+    CommandSpec("nudge log", _CONTENT, _log_nudge, args.team_and_day),
     CommandSpec("pause programme", _CONTENT, _programme_switch(paused=True)),
     CommandSpec("resume programme", _CONTENT, _programme_switch(paused=False)),
     CommandSpec("role", _ADMIN, _role, args.person_and_roles),

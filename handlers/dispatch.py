@@ -140,6 +140,15 @@ async def _tell_manager(ctx: Invocation, press: Press) -> Answer:
     return Answer(await insights.tell_manager(ctx.services, ctx.actor), Placement.REPLACE)
 
 
+async def _offered_tips(ctx: Invocation, press: Press) -> Answer:
+    reply = await insights.tips(ctx.services, ctx.actor, offered=True)
+    return Answer(reply, Placement.REPLACE)
+
+
+async def _tell_content_team(ctx: Invocation, press: Press) -> Answer:
+    return Answer(await insights.tell_content_team(ctx.services, ctx.actor), Placement.REPLACE)
+
+
 def _programme_switch(*, paused: bool) -> Run:
     async def run(ctx: Invocation, press: Press) -> Answer:
         reply = await workspace_admin.set_paused(ctx.services, ctx.actor, paused=paused)
@@ -166,6 +175,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(ids.CONTENT_CANCEL, _cancel_preview),
     ActionSpec(ids.PICKS_PERSONAL, _personal_version),
     ActionSpec(ids.TIPS_MANAGER, _tell_manager),
+    ActionSpec(ids.TIPS_CONTENT_TEAM, _tell_content_team),
+    ActionSpec(ids.INSIGHTS_TIPS, _offered_tips),
     ActionSpec(ids.PROGRAMME_PAUSE_CONFIRM, _programme_switch(paused=True)),
     ActionSpec(ids.PROGRAMME_RESUME_CONFIRM, _programme_switch(paused=False)),
 )

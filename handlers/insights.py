@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content_store.events import record_event
 from content_store.insights import (
+    asked_content_team,
+    content_team_marks,
     insight_of,
     people_in_group,
+    person_by_user,
     store_placements,
+    team_members,
     workspace_signals,
 )
-from content_store.models import Workspace
+from content_store.models import PersonInsight, Workspace
+from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.programme import Role
 from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_role
 from handlers.types import Actions, Actor, Button, Reply, Text
-from insights.grouping import Group, Placement, place
+from insights.grouping import Group, Mark, Placement, place_all
 from messages import translate
 
 log = logging.getLogger(__name__)
 
 TIPS = ("tips.own_words", "tips.one_a_week", "tips.pick_topics", "tips.add_why")
 LIST_LIMIT = 50
+# How long the content team's list shows that someone asked them for help.
+ASKED_FOR_HELP_SHOWN = timedelta(weeks=8)
+# How far back a push from outside the bot may be logged.
+NUDGE_LOG_PAST = timedelta(days=90)
 
 
 async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Placement]:
@@ -35,12 +46,10 @@ async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Pl
     thresholds = services.insight_thresholds
     async with services.db.session() as session:
         signals = await workspace_signals(
-            session,
-            workspace_id=workspace_id,
-            now=now,
-            nudge_window_seconds=thresholds.nudge_window_seconds,
+            session, workspace_id=workspace_id, now=now, timing=thresholds.timing
         )
-        placements = [place(one, thresholds) for one in signals]
+        marks = await content_team_marks(session, workspace_id=workspace_id)
+        placements = place_all(signals, thresholds, marks)
         await store_placements(session, workspace_id=workspace_id, placements=placements, now=now)
     return placements
 
@@ -57,20 +66,31 @@ async def regroup_all(services: Services) -> int:
 
 
 async def own_insight(services: Services, actor: Actor) -> Reply:
-    """A person's own group and why, in kind words; nobody else sees this view."""
+    """A person's own group and why, for and against, in kind words; nobody else sees this."""
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         insight = await insight_of(session, person_id=caller.person.id)
     locale = caller.locale
     if insight is None:
         return Reply.text(translate("insights.own.none", locale))
-    lines = [_evidence_line(item, locale) for item in insight.evidence]
-    blocks: list[Text] = [
+    headline = insight.headline or f"insights.own.{insight.group}"
+    blocks: list[Text | Actions] = [
         Text(translate("insights.own.title", locale), heading=True),
-        Text(translate(f"insights.own.{insight.group}", locale)),
+        Text(translate(headline, locale)),
     ]
-    if lines:
-        blocks.append(Text(translate("insights.own.why", locale) + "\n" + "\n".join(lines)))
+    sides = (
+        ("for", "insights.own.for"),
+        ("against", "insights.own.against"),
+        ("", "insights.own.also"),
+    )
+    for side, title in sides:
+        lines = [_evidence_line(i, locale) for i in insight.evidence if i.get("side", "") == side]
+        if lines:
+            blocks.append(Text(translate(title, locale) + "\n" + "\n".join(lines)))
+    if insight.group == Group.NEEDS_HELP.value:
+        # The bot's own offer: accepting it never counts as asking for help.
+        button = Button(translate("insights.own.tips_button", locale), actions.INSIGHTS_TIPS, "yes")
+        blocks.append(Actions((button,)))
     return Reply(blocks=tuple(blocks))
 
 
@@ -87,24 +107,37 @@ async def group_list(services: Services, actor: Actor, group: Group) -> Reply:
         members = await people_in_group(
             session, workspace_id=caller.workspace.id, group=group.value
         )
+        asked = await asked_content_team(
+            session,
+            workspace_id=caller.workspace.id,
+            since=services.clock.now() - ASKED_FOR_HELP_SHOWN,
+        )
     locale = caller.locale
     title = translate(f"insights.list.{group.value}", locale, count=len(members))
     if not members:
         return Reply(
             blocks=(Text(title, heading=True), Text(translate("insights.list.empty", locale)))
         )
+    # The ones we are sure of first; "not sure yet" shown as such, never as a percentage.
+    members = sorted(members, key=lambda pair: not pair[1].sure)
     lines = [
-        translate(
-            "insights.list.line",
-            locale,
-            name=person.display_name or person.external_id,
-            confidence=round(insight.confidence * 100),
-        )
+        _list_line(person.display_name or person.external_id, insight, person.id in asked, locale)
         for person, insight in members[:LIST_LIMIT]
     ]
     if len(members) > LIST_LIMIT:
         lines.append(translate("insights.list.more", locale, more=len(members) - LIST_LIMIT))
     return Reply(blocks=(Text(title, heading=True), Text("\n".join(lines))))
+
+
+def _list_line(name: str, insight: PersonInsight, asked: bool, locale: str) -> str:
+    if not insight.sure:
+        line = translate("insights.list.line_not_sure", locale, name=name)
+    else:
+        confidence = round(insight.confidence * 100)
+        line = translate("insights.list.line", locale, name=name, confidence=confidence)
+    if asked:
+        line += translate("insights.list.asked", locale)
+    return line
 
 
 async def refresh(services: Services, actor: Actor) -> Reply:
@@ -127,11 +160,14 @@ async def refresh(services: Services, actor: Actor) -> Reply:
     )
 
 
-async def tips(services: Services, actor: Actor) -> Reply:
-    """A few concrete tips, and a button to let one's manager know help is welcome."""
+async def tips(services: Services, actor: Actor, *, offered: bool = False) -> Reply:
+    """A few concrete tips, and a button to let one's manager know help is welcome.
+
+    `offered`: the person accepted the bot's own offer, which never counts as asking for help.
+    """
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
-        await _help_asked(session, services, caller, share_with_manager=False)
+        await _help_asked(session, services, caller, share_with_manager=False, offered=offered)
     locale = caller.locale
     lines = "\n".join(f"• {translate(key, locale)}" for key in TIPS)
     button = Button(translate("tips.manager.button", locale), actions.TIPS_MANAGER, "yes")
@@ -145,20 +181,106 @@ async def tips(services: Services, actor: Actor) -> Reply:
 
 
 async def tell_manager(services: Services, actor: Actor) -> Reply:
-    """The person asks that their manager hears they would like help (the digest reads this)."""
+    """The person asks that their manager hears they would like help (the digest reads this).
+
+    Without a manager on record nobody would hear it: say so, and offer the content team.
+    """
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
-        await _help_asked(session, services, caller, share_with_manager=True)
-    return Reply.text(translate("tips.manager.done", caller.locale))
+        if caller.person.manager_id is not None:
+            await _help_asked(session, services, caller, share_with_manager=True)
+    locale = caller.locale
+    if caller.person.manager_id is not None:
+        return Reply.text(translate("tips.manager.done", locale))
+    button = Button(translate("tips.content_team.button", locale), actions.TIPS_CONTENT_TEAM, "yes")
+    return Reply(blocks=(Text(translate("tips.manager.none", locale)), Actions((button,))))
+
+
+async def tell_content_team(services: Services, actor: Actor) -> Reply:
+    """The person asks that the content team hears they would like help (their list shows it)."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        await _help_asked(
+            session, services, caller, share_with_manager=False, share_with_content_team=True
+        )
+    return Reply.text(translate("tips.content_team.done", caller.locale))
 
 
 async def _help_asked(
-    session: AsyncSession, services: Services, caller: Caller, *, share_with_manager: bool
+    session: AsyncSession,
+    services: Services,
+    caller: Caller,
+    *,
+    share_with_manager: bool,
+    share_with_content_team: bool = False,
+    offered: bool = False,
 ) -> None:
+    payload: dict[str, Any] = {"share_with_manager": share_with_manager}
+    if offered:
+        payload["offered"] = True
+    if share_with_content_team:
+        payload["share_with_content_team"] = True
     await record_for(
-        session,
-        caller,
-        EventType.HELP_ASKED,
-        at=services.clock.now(),
-        payload={"share_with_manager": share_with_manager},
+        session, caller, EventType.HELP_ASKED, at=services.clock.now(), payload=payload
+    )
+
+
+async def mark(services: Services, actor: Actor, *, user_id: str, mark: Mark | None) -> Reply:
+    """The content team notes how they know someone: it anchors the workspace's calibration.
+
+    Only the content team and admins may do this; nobody else ever sees a mark.
+    """
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        person = await person_by_user(session, workspace_id=caller.workspace.id, user_id=user_id)
+        if person is None:
+            raise InvalidInput("insights.mark_unknown", "I don't know '{user}' yet.", user=user_id)
+        await record_event(
+            session,
+            workspace_id=caller.workspace.id,
+            person_id=person.id,
+            type=EventType.MARKED,
+            payload={"mark": mark.value if mark else "none", "by": caller.person.id},
+            at=services.clock.now(),
+        )
+    key = f"insights.marked.{mark.value}" if mark else "insights.marked.none"
+    name = person.display_name or person.external_id
+    return Reply.text(translate(key, caller.locale, name=name))
+
+
+async def log_nudge(services: Services, actor: Actor, *, team: str, day: date) -> Reply:
+    """Log a push from outside the bot (a campaign, a team meeting) for a team on a day.
+
+    Each member gets a `nudged_elsewhere` event at the start of that day (UTC), so shares
+    soon after it count as nudged, as shares soon after the bot's own messages do.
+    """
+    now = services.clock.now()
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_role(caller, Role.CONTENT)
+        if day > now.date() + timedelta(days=1) or day < now.date() - NUDGE_LOG_PAST:
+            raise InvalidInput(
+                "insights.nudge_day",
+                "Log a push on a day from the last 90 days up to tomorrow, not {day}.",
+                day=day.isoformat(),
+            )
+        members = await team_members(session, workspace_id=caller.workspace.id, team=team)
+        at = datetime.combine(day, time(0, 0), tzinfo=UTC)
+        for person_id in members:
+            await record_event(
+                session,
+                workspace_id=caller.workspace.id,
+                person_id=person_id,
+                type=EventType.NUDGED_ELSEWHERE,
+                payload={"by": caller.person.id},
+                at=at,
+            )
+    locale = caller.locale
+    if not members:
+        return Reply.text(translate("insights.nudge.nobody", locale, team=team))
+    return Reply.text(
+        translate(
+            "insights.nudge.logged", locale, count=len(members), team=team, day=day.isoformat()
+        )
     )

@@ -1,13 +1,17 @@
-"""Placing each person in one motivation group, with a confidence and the evidence for it."""
+"""Placing each person in one motivation group, calibrated per workspace, with the evidence."""
 
 from __future__ import annotations
 
+import bisect
 import enum
+import itertools
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from domain.programme import ProgrammeStatus
-from insights.signals import Signals
+from insights.signals import DAY_SECONDS, WEEK_SECONDS, Signals, Timing
 
 
 class Group(enum.StrEnum):
@@ -18,25 +22,49 @@ class Group(enum.StrEnum):
     SELF_DRIVEN = "self_driven"
 
 
+class Mark(enum.StrEnum):
+    """How the content team knows someone (anchors the calibration; never shown to managers)."""
+
+    AMBASSADOR = "ambassador"
+    WOULD_LIKE_HELP = "would_like_help"
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Where the groups are split; each is an INSIGHTS_* setting (see README)."""
+    """Where the groups are split; the first five are INSIGHTS_* settings."""
 
-    # A share within this many hours of a DM with picks (or a reminder) counts as nudged.
+    # "Soon after my message" in the evidence a person reads (the score has no cut).
     nudge_window_hours: float = 48.0
-    # The drive score (0..1) from which a participant counts as self-driven.
+    # The drive score split used while a workspace has too few participants to calibrate.
     self_driven_score: float = 0.55
     # An average rewrite ratio at or above this counts fully as "own words".
     full_rewrite_ratio: float = 0.3
-    # Steadiness (weeks with a share / weeks in) at or above this counts fully as steady.
+    # Steadiness (complete weeks with a share / complete weeks in) that counts fully as steady.
     full_steadiness: float = 0.5
-    # A participant this many weeks in with nothing done at all counts as not interested.
+    # A participant this many complete weeks in with nothing done counts as not interested.
     quiet_weeks: int = 3
+    # A share this long after the latest nudge counts half as made on one's own.
+    nudge_half_life_hours: float = 24.0
+    # A request for tips weighs half as much after this many weeks.
+    help_half_life_weeks: float = 4.0
+    # A placement less sure than this is shown as "not sure yet".
+    sure_from: float = 0.65
+    # Active participants needed before the split is calibrated on the workspace itself.
+    calibrate_from: int = 12
 
     @property
     def nudge_window_seconds(self) -> int:
-        """The nudge window in whole seconds."""
+        """The evidence's "soon after my message" window in whole seconds."""
         return int(self.nudge_window_hours * 3600)
+
+    @property
+    def timing(self) -> Timing:
+        """How time turns into signals."""
+        return Timing(
+            window_seconds=self.nudge_window_seconds,
+            half_life_seconds=int(self.nudge_half_life_hours * 3600),
+            help_half_life_seconds=int(self.help_half_life_weeks * WEEK_SECONDS),
+        )
 
 
 Evidence = dict[str, Any]
@@ -44,65 +72,175 @@ Evidence = dict[str, Any]
 
 @dataclass(frozen=True)
 class Placement:
-    """A person's group, how sure we are (0..1), and the facts behind it (message keys)."""
+    """A person's group, how sure we are (0..1), whether sure enough to say, and the facts."""
 
     person_id: int
     group: Group
     confidence: float
     evidence: list[Evidence]
+    sure: bool = True
+    headline: str = ""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A workspace's split of the drive score and the spread around it."""
+
+    threshold: float
+    spread: float
+    calibrated: bool = False
+    anchors: int = 0
 
 
 # How much each part of the drive score weighs; the score is their weighted average.
+# Own words weighs little: rewriting shows diligence more than motivation.
 WEIGHTS = {
-    "joined_unprompted": 1.0,
-    "unprompted_shares": 2.0,
-    "own_words": 1.5,
+    "own_accord": 3.0,
+    "joined_unprompted": 1.5,
     "steadiness": 1.0,
-    "initiative": 1.0,
-    "independence": 1.0,
+    "initiative": 3.0,
+    "independence": 2.0,
+    "on_topic": 1.5,
+    "clicks": 1.0,
+    "own_words": 0.5,
 }
+# Clicks per share that count fully as "relevant to one's followers".
+FULL_CLICKS_PER_SHARE = 2.0
+# The cuts calibration chooses from.
+CUTS = tuple(round(0.25 + step * 0.005, 3) for step in range(111))
+# The spread assumed before a workspace is calibrated.
+DEFAULT_SPREAD = 0.12
 
 
-def fact(key: str, **params: Any) -> Evidence:
-    """One piece of evidence: an `insights.evidence.*` message and its values."""
-    return {"key": f"insights.evidence.{key}", "params": params}
-
-
-def place(signals: Signals, thresholds: Thresholds) -> Placement:
-    """The group a person's signals point to."""
-    if signals.status != ProgrammeStatus.IN.value:
-        return _outside(signals)
-    if _quiet(signals):
-        return _quiet_placement(signals, thresholds)
-    score = drive_score(signals, thresholds)
-    cut = thresholds.self_driven_score
-    group = Group.SELF_DRIVEN if score >= cut else Group.NEEDS_HELP
-    margin = abs(score - cut) / max(cut, 1.0 - cut)
-    confidence = 0.5 + 0.5 * min(1.0, margin)
-    if signals.shares < 2:
-        confidence = min(confidence, 0.6)  # one share is little to go on
-    return Placement(signals.person_id, group, round(confidence, 3), evidence_of(signals))
-
-
-def drive_score(signals: Signals, thresholds: Thresholds) -> float:
-    """How much the person acts on their own, 0..1 (README: "drive score")."""
-    parts = drive_parts(signals, thresholds)
-    total = sum(WEIGHTS.values())
-    return sum(WEIGHTS[name] * value for name, value in parts.items()) / total
+def fact(key: str, side: str = "", **params: Any) -> Evidence:
+    """One piece of evidence: an `insights.evidence.*` message, its values and which way it
+    points ("for" sharing on one's own, "against", or "" for neither)."""
+    found: Evidence = {"key": f"insights.evidence.{key}", "params": params}
+    if side:
+        found["side"] = side
+    return found
 
 
 def drive_parts(signals: Signals, thresholds: Thresholds) -> dict[str, float]:
     """Each part of the drive score, 0..1."""
     ratio = signals.rewrite_ratio or 0.0
-    initiative = 1.0 if signals.content_suggested else 0.5 if signals.feedback_given else 0.0
+    initiative = min(1.0, signals.content_suggested * 0.7 + signals.feedback_given * 0.25)
+    match = signals.topic_match
     return {
+        "own_accord": signals.own_accord,
         "joined_unprompted": float(signals.opted_in and not signals.opted_in_after_reminder),
-        "unprompted_shares": signals.unprompted_fraction,
-        "own_words": min(1.0, ratio / thresholds.full_rewrite_ratio),
         "steadiness": min(1.0, signals.steadiness / thresholds.full_steadiness),
         "initiative": initiative,
-        "independence": 0.0 if signals.help_asked else 1.0,
+        "independence": max(0.0, 1.0 - signals.help_recent),
+        # Unknown topics say nothing either way.
+        "on_topic": 0.5 if match is None else match,
+        "clicks": min(1.0, signals.clicks_per_share / FULL_CLICKS_PER_SHARE),
+        "own_words": min(1.0, ratio / thresholds.full_rewrite_ratio),
     }
+
+
+def drive_score(signals: Signals, thresholds: Thresholds) -> float:
+    """How much the person acts on their own, 0..1 (docs/insights.md: "drive score")."""
+    parts = drive_parts(signals, thresholds)
+    total = sum(WEIGHTS.values())
+    return sum(WEIGHTS[name] * value for name, value in parts.items()) / total
+
+
+def is_active(signals: Signals) -> bool:
+    """In the programme and has done something: the people the drive score splits."""
+    return signals.status == ProgrammeStatus.IN.value and not _quiet(signals)
+
+
+def calibrate(
+    scores: Sequence[float], thresholds: Thresholds, anchors: Sequence[tuple[float, Mark]] = ()
+) -> Calibration:
+    """The workspace's own split: Otsu's threshold on its active participants' drive scores
+    (the cut that makes the two sides tightest), moved as little as needed to put the people
+    the content team marked on their side."""
+    if len(scores) < thresholds.calibrate_from:
+        return Calibration(thresholds.self_driven_score, DEFAULT_SPREAD, anchors=len(anchors))
+    ordered = sorted(scores)
+    sums = list(itertools.accumulate(ordered, initial=0.0))
+    squares = list(itertools.accumulate((s * s for s in ordered), initial=0.0))
+    total = len(ordered)
+
+    def between(cut: float) -> float:
+        low = bisect.bisect_left(ordered, cut)
+        if low in (0, total):
+            return 0.0
+        mean_low, mean_high = sums[low] / low, (sums[total] - sums[low]) / (total - low)
+        return low * (total - low) * (mean_high - mean_low) ** 2
+
+    best = max(CUTS, key=between)
+    if anchors:
+        otsu = best
+        best = min(CUTS, key=lambda cut: (_anchor_errors(anchors, cut), abs(cut - otsu)))
+    low = bisect.bisect_left(ordered, best)
+    # The pooled spread within the two sides: how far from the split "far" is here.
+    within = squares[total] - sums[low] ** 2 / max(1, low)
+    within -= (sums[total] - sums[low]) ** 2 / max(1, total - low)
+    spread = math.sqrt(max(0.0, within) / total)
+    return Calibration(round(best, 4), max(0.03, spread), calibrated=True, anchors=len(anchors))
+
+
+def _anchor_errors(anchors: Sequence[tuple[float, Mark]], cut: float) -> int:
+    return sum(1 for score, mark in anchors if (score >= cut) != (mark is Mark.AMBASSADOR))
+
+
+def place_all(
+    everyone: Sequence[Signals],
+    thresholds: Thresholds,
+    marks: Mapping[int, Mark] | None = None,
+) -> list[Placement]:
+    """Everyone's group, with the split calibrated on this workspace (and its marks)."""
+    marks = marks or {}
+    scores = {s.person_id: drive_score(s, thresholds) for s in everyone if is_active(s)}
+    anchors = [(scores[pid], mark) for pid, mark in marks.items() if pid in scores]
+    calibration = calibrate(list(scores.values()), thresholds, anchors)
+    return [place(s, thresholds, calibration) for s in everyone]
+
+
+def place(
+    signals: Signals, thresholds: Thresholds, calibration: Calibration | None = None
+) -> Placement:
+    """The group a person's signals point to."""
+    if signals.status != ProgrammeStatus.IN.value:
+        return _outside(signals)
+    if _quiet(signals):
+        return _quiet_placement(signals, thresholds)
+    calibration = calibration or Calibration(thresholds.self_driven_score, DEFAULT_SPREAD)
+    score = drive_score(signals, thresholds)
+    cut = calibration.threshold
+    group = Group.SELF_DRIVEN if score >= cut else Group.NEEDS_HELP
+    # How many spreads from the split, turned into 0.5..1: the calibrated confidence.
+    distance = abs(score - cut) / calibration.spread
+    confidence = 0.5 + 0.5 * math.tanh(distance)
+    if _acts(signals) < 2 or signals.weeks_in_programme < 2:
+        confidence = min(confidence, 0.6)  # one act or one week is little to go on
+    evidence = evidence_of(signals, thresholds)
+    sure = confidence >= thresholds.sure_from
+    headline = _headline(group, signals, thresholds, sure=sure)
+    return Placement(
+        signals.person_id, group, round(confidence, 3), evidence, sure=sure, headline=headline
+    )
+
+
+def _headline(group: Group, signals: Signals, thresholds: Thresholds, *, sure: bool) -> str:
+    """The first sentence a person reads: it claims only what the evidence supports."""
+    if not sure:
+        return "insights.own.not_sure"
+    if group is Group.NEEDS_HELP:
+        return "insights.own.needs_help"
+    if signals.later_shares * 2 > signals.shares:
+        return "insights.own.self_driven.later"
+    if signals.steadiness >= thresholds.full_steadiness:
+        return "insights.own.self_driven.steady"
+    return "insights.own.self_driven"
+
+
+def _acts(signals: Signals) -> int:
+    """Things the person did: shares, requests for tips, feedback, suggestions."""
+    return signals.shares + signals.help_asked + signals.feedback_given + signals.content_suggested
 
 
 def _quiet(signals: Signals) -> bool:
@@ -113,42 +251,117 @@ def _quiet(signals: Signals) -> bool:
 
 def _outside(signals: Signals) -> Placement:
     if signals.status == ProgrammeStatus.NO.value:
-        return Placement(signals.person_id, Group.NOT_INTERESTED, 0.95, [fact("said_no")])
+        return Placement(
+            signals.person_id,
+            Group.NOT_INTERESTED,
+            0.95,
+            [fact("said_no")],
+            headline="insights.own.not_interested",
+        )
     confidence = 0.8 if signals.reminders else 0.6
     evidence = [fact("not_joined", reminders=signals.reminders)]
-    return Placement(signals.person_id, Group.NOT_INTERESTED, confidence, evidence)
+    return Placement(
+        signals.person_id,
+        Group.NOT_INTERESTED,
+        confidence,
+        evidence,
+        headline="insights.own.not_interested",
+    )
 
 
 def _quiet_placement(signals: Signals, thresholds: Thresholds) -> Placement:
     weeks = signals.weeks_in_programme
     evidence = [fact("quiet", weeks=weeks), *_joined(signals)]
     if weeks < thresholds.quiet_weeks:
-        # Too early to say: someone who just joined is taken as willing.
-        return Placement(signals.person_id, Group.NEEDS_HELP, 0.3, evidence)
+        # Too early to say: someone who just joined is taken as willing, and told so.
+        return Placement(
+            signals.person_id,
+            Group.NEEDS_HELP,
+            0.3,
+            evidence,
+            sure=False,
+            headline="insights.own.not_sure",
+        )
     confidence = min(0.95, 0.5 + 0.1 * (weeks - thresholds.quiet_weeks + 1))
-    return Placement(signals.person_id, Group.NOT_INTERESTED, round(confidence, 3), evidence)
+    return Placement(
+        signals.person_id,
+        Group.NOT_INTERESTED,
+        round(confidence, 3),
+        evidence,
+        headline="insights.own.not_interested",
+    )
 
 
 def _joined(signals: Signals) -> list[Evidence]:
     if not signals.opted_in:
         return []
-    return [fact("joined_after_reminder" if signals.opted_in_after_reminder else "joined_alone")]
+    if signals.opted_in_after_reminder:
+        return [fact("joined_after_reminder", "against")]
+    return [fact("joined_alone", "for")]
 
 
-def evidence_of(signals: Signals) -> list[Evidence]:
-    """The facts a participant's group rests on, in the order a person would read them."""
+def _days(seconds: int) -> int:
+    return max(1, round(seconds / DAY_SECONDS))
+
+
+def evidence_of(signals: Signals, thresholds: Thresholds) -> list[Evidence]:
+    """The facts a participant's group rests on, each saying which way it points."""
     found = _joined(signals)
+    days = _days(thresholds.nudge_window_seconds)
     if signals.shares:
+        if signals.later_shares:
+            found.append(
+                fact("later", "for", later=signals.later_shares, shares=signals.shares, days=days)
+            )
+        if signals.shares_soon_after_nudge:
+            found.append(
+                fact(
+                    "soon",
+                    "against",
+                    soon=signals.shares_soon_after_nudge,
+                    shares=signals.shares,
+                    days=days,
+                )
+            )
+    if signals.weeks_in_programme:
+        steady = signals.steadiness >= thresholds.full_steadiness
         found.append(
-            fact("unprompted", unprompted=signals.unprompted_shares, shares=signals.shares)
+            fact(
+                "steady",
+                "for" if steady else "against",
+                weeks=signals.weeks_with_share,
+                of=signals.weeks_in_programme,
+            )
         )
-        found.append(fact("steady", weeks=signals.weeks_with_share, of=signals.weeks_in_programme))
+    match = signals.topic_match
+    if match is not None and signals.topic_matches is not None:
+        found.append(
+            fact(
+                "on_topic",
+                "for" if match >= 0.5 else "against",
+                matches=signals.topic_matches,
+                shares=signals.shares,
+            )
+        )
+    if signals.shares and signals.clicks:
+        per_share = signals.clicks_per_share
+        found.append(
+            fact(
+                "clicks",
+                "for" if per_share >= 1 else "",
+                clicks=signals.clicks,
+                per_share=f"{per_share:.1f}",
+            )
+        )
     if signals.rewrite_ratio is not None:
-        found.append(fact("own_words", percent=round(signals.rewrite_ratio * 100)))
+        own = signals.rewrite_ratio >= thresholds.full_rewrite_ratio
+        found.append(
+            fact("own_words", "for" if own else "", percent=round(signals.rewrite_ratio * 100))
+        )
     if signals.content_suggested:
-        found.append(fact("suggested", count=signals.content_suggested))
+        found.append(fact("suggested", "for", count=signals.content_suggested))
     if signals.feedback_given:
-        found.append(fact("feedback", count=signals.feedback_given))
-    if signals.help_asked:
-        found.append(fact("help", count=signals.help_asked))
+        found.append(fact("feedback", "for", count=signals.feedback_given))
+    if signals.help_recent >= 0.25:
+        found.append(fact("help_recent", "against", count=signals.help_asked))
     return found

@@ -21,10 +21,13 @@ from content_store import outbox
 from content_store.content import NewContent, add_content
 from content_store.database import Database
 from content_store.demo import seed_demo_content
-from content_store.models import ContentTopic, Link, Share, Topic, Workspace
+from content_store.insights import workspace_signals
+from content_store.models import ContentTopic, Link, Person, Share, Topic, Workspace
 from content_store.outbox import new_claim
+from content_store.people import set_roles
 from domain.errors import InvalidInput
 from domain.networks import Network
+from domain.programme import ProgrammeStatus, Role
 from handlers import (
     content_library,
     deliveries,
@@ -39,6 +42,7 @@ from handlers import (
 from handlers.context import Services, load_caller
 from handlers.types import Actor as ActorType
 from handlers.types import ContentCard, Reply
+from insights.signals import Signals
 from links.fetcher import FetchPolicy
 from simulation import behaviour
 from simulation.behaviour import Kind, Persona
@@ -95,6 +99,8 @@ class Config:
     employees: int = 200
     weeks: int = 12
     seed: int = 1
+    habits: behaviour.Habits = field(default_factory=behaviour.Habits)
+    name: str = "default"
 
 
 @dataclass
@@ -107,6 +113,17 @@ class Result:
     truth: Counter[str] = field(default_factory=Counter)
     predicted: Counter[str] = field(default_factory=Counter)
     messages_sent: int = 0
+    # Participants (in the programme at the end) shown as "not sure yet", and all of them.
+    not_sure: int = 0
+    participants: int = 0
+    # For studying the grouping offline: everyone's signals and hidden type (not in as_json).
+    signals: list[Signals] = field(default_factory=list)
+    hidden: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def not_sure_share(self) -> float:
+        """Share of participants placed "not sure yet"."""
+        return self.not_sure / self.participants if self.participants else 0.0
 
     @property
     def macro_f1(self) -> float:
@@ -131,6 +148,9 @@ class Result:
             "true_sizes": dict(self.truth),
             "predicted_sizes": dict(self.predicted),
             "messages_sent": self.messages_sent,
+            "scenario": self.config.name,
+            "habits": self.config.habits.label(),
+            "not_sure_share": round(self.not_sure_share, 4),
         }
 
 
@@ -197,7 +217,8 @@ class World:
             fetch_policy=FetchPolicy(allow_loopback=True, loopback_ports=frozenset({port})),
         )
         self.messenger = RecordingMessenger()
-        self.people = behaviour.make_people(config.employees, self.rng)
+        self.habits = config.habits
+        self.people = behaviour.make_people(config.employees, self.rng, self.habits)
         self.ideas_url = ideas_url
         self.joined: set[int] = set()
         self.answered: set[int] = set()
@@ -206,6 +227,10 @@ class World:
         self.workspace_id = 0
         self.suggestions = 0
         self.items_added = 0
+
+    @property
+    def _content_team(self) -> ActorType:
+        return ActorType(PLATFORM, WORKSPACE, "UCONTENT", display_name="Content team")
 
     def actor(self, persona: Persona) -> ActorType:
         """The chat identity of a simulated person."""
@@ -220,13 +245,36 @@ class World:
             await self._week(week)
         self.clock.at(START + timedelta(weeks=self.config.weeks))
         placements = await insights.regroup_workspace(self.services, workspace_id=self.workspace_id)
-        return await self._score({p.person_id: p.group.value for p in placements})
+        result = await self._score({p.person_id: p.group.value for p in placements})
+        async with self.services.db.session() as session:
+            inside = set(
+                (
+                    await session.execute(
+                        select(Person.id).where(
+                            Person.workspace_id == self.workspace_id,
+                            Person.status == ProgrammeStatus.IN,
+                        )
+                    )
+                ).scalars()
+            )
+        async with self.services.db.session() as session:
+            result.signals = await workspace_signals(
+                session,
+                workspace_id=self.workspace_id,
+                now=self.clock.now(),
+                timing=self.services.insight_thresholds.timing,
+            )
+        result.hidden = {self.person_ids[p.index]: p.kind.value for p in self.people}
+        result.participants = len(inside)
+        result.not_sure = sum(1 for p in placements if p.person_id in inside and not p.sure)
+        return result
 
     async def _set_up(self) -> None:
         admin = ActorType(PLATFORM, WORKSPACE, "UCONTENT", display_name="Content team")
         async with self.services.db.session() as session:
             caller = await load_caller(session, admin, self.services)
             self.workspace_id = caller.workspace.id
+            await set_roles(session, person_id=caller.person.id, roles=[Role.CONTENT])
             await seed_demo_content(session, workspace_id=self.workspace_id, now=START)
         for persona in self.people:
             # Invitations go out in the hour before the first Monday's content and picks.
@@ -234,12 +282,14 @@ class World:
             await programme.welcome(self.services, self.actor(persona))
             async with self.services.db.session() as session:
                 caller = await load_caller(session, self.actor(persona), self.services)
+                caller.person.team = _team(persona.team)
                 self.person_ids[persona.index] = caller.person.id
 
     async def _week(self, week: int) -> None:
         monday = START + timedelta(weeks=week)
         await self._add_content(monday, week)
-        # The clock only moves forward: answers, picks, reminders, reactions, later shares.
+        # The clock only moves forward: answers, picks, reminders, then the week's actions in
+        # time order (shares hours to days after the DM, pushes from outside the bot).
         if week == 0:
             await self._answers(monday + timedelta(minutes=30), behaviour.first_answer)
         await self._send_picks(monday + timedelta(hours=1))
@@ -247,17 +297,51 @@ class World:
         await self._answers(
             monday + timedelta(hours=2, minutes=30), behaviour.answer_to_reminder, reminded
         )
-        plans = {
-            p.index: behaviour.plan_week(p, self.rng) for p in self.people if p.index in self.joined
-        }
+        start = monday + timedelta(hours=2, minutes=45)
+        pushes = self._pushes(start)
+        actions: list[tuple[datetime, int, str, Any]] = []
         for persona in self.people:
-            if persona.index in plans:
-                await self._nudged(persona, plans[persona.index], monday + timedelta(hours=3))
-        for persona in self.people:
-            if persona.index in plans:
-                await self._later(
-                    persona, plans[persona.index], monday + timedelta(days=2, hours=4)
+            if persona.index not in self.joined or week in persona.holiday:
+                continue
+            plan = behaviour.plan_week(persona, self.rng, self.habits)
+            push = pushes.get(persona.team)
+            for hours, source in plan.shares:
+                when = start + timedelta(hours=hours)
+                if plan.waits_for_push and push is not None:
+                    # Pushed by their manager: they act hours after that, from their picks.
+                    when = push + timedelta(hours=behaviour.quick_hours(self.rng))
+                    source = behaviour.shares_now_source(self.rng)
+                actions.append((when, persona.index, "share", source))
+            actions.append((start + timedelta(hours=plan.other_at), persona.index, "other", plan))
+        if self.habits.outside_nudges == "logged":
+            for team, when in pushes.items():
+                actions.append((when, -1, "log", team))
+        limit = monday + timedelta(days=6, hours=20)
+        for when, index, kind, detail in sorted(actions, key=lambda a: (a[0], a[1], a[2])):
+            self.clock.at(min(max(when, self.clock.now()), limit))
+            if kind == "log":
+                await insights.log_nudge(
+                    self.services, self._content_team, team=_team(detail), day=when.date()
                 )
+                continue
+            persona = self.people[index]
+            if kind == "share":
+                cards = await self._cards_from(persona, detail)
+                await self._share(persona, cards, 1, source=detail)
+            else:
+                await self._other(persona, detail)
+
+    def _pushes(self, start: datetime) -> dict[int, datetime]:
+        """This week's pushes from outside the bot: half the teams' managers nudge their team
+        one to three days after the DM."""
+        if self.habits.outside_nudges == "none":
+            return {}
+        teams = sorted({p.team for p in self.people})
+        return {
+            team: start + timedelta(hours=self.rng.uniform(24.0, 72.0))
+            for team in teams
+            if self.rng.random() < 0.5
+        }
 
     async def _add_content(self, monday: datetime, week: int) -> None:
         """Three new items a week, so picks stay fresh over the weeks."""
@@ -345,20 +429,9 @@ class World:
             for row in claimed:
                 await deliveries.send_claimed(self.services, self.messenger, row)
 
-    async def _nudged(self, persona: Persona, week: behaviour.Week, when: datetime) -> None:
-        """Right after the DM: shares made because the message arrived."""
-        self.clock.at(when + timedelta(minutes=persona.index % 90))
-        cards = _cards(self.messenger.picks.get(self.actor(persona).user_id))
-        await self._share(persona, cards, week.shares_after_nudge, source="dm")
-
-    async def _later(self, persona: Persona, week: behaviour.Week, when: datetime) -> None:
-        """Days later: shares people go looking for, tips, feedback, suggestions."""
+    async def _other(self, persona: Persona, week: behaviour.Week) -> None:
+        """Feedback, tips and suggestions, at their own moment in the week."""
         actor = self.actor(persona)
-        self.clock.at(when + timedelta(minutes=persona.index % 240))
-        if week.shares_later:
-            source = behaviour.shares_now_source(self.rng)
-            cards = await self._cards_from(persona, source)
-            await self._share(persona, cards, week.shares_later, source=source)
         if week.feedback:
             await self._feedback(persona)
         if week.asks_tips:
@@ -457,6 +530,10 @@ class World:
             predicted=Counter(predicted.values()),
             messages_sent=len(self.messenger.sent),
         )
+
+
+def _team(number: int) -> str:
+    return f"Team {number + 1}"
 
 
 async def _share_counts(session: AsyncSession, people: list[int]) -> dict[int, int]:

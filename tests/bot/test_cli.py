@@ -206,3 +206,24 @@ def test_simulate_prints_one_json_object_with_the_figures(tmp_path: Path) -> Non
     assert {"macro_f1", "baseline_macro_f1", "groups"} <= set(figures)
     assert set(figures["groups"]["self_driven"]) >= {"precision", "recall"}
     assert not (tmp_path / "var").exists()  # a temporary database, not the configured one
+
+
+def test_simulate_takes_habit_options_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        "simulate",
+        "--employees",
+        "12",
+        "--weeks",
+        "2",
+        "--outside-nudges",
+        "logged",
+        "--team-size",
+        "4",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert "outside_nudges=logged" in figures["habits"] and "not_sure_share" in figures
+    refused = _run(tmp_path, "simulate", "--editing", "sometimes")
+    assert refused.returncode == 2 and "editing must be one of" in refused.stderr

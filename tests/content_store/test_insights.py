@@ -14,19 +14,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from content_store.database import Database
 from content_store.events import record_event
 from content_store.insights import people_in_group, store_placements, workspace_signals
-from content_store.models import Click, Event, Link, Person, PersonTopic, Share, Topic
+from content_store.models import (
+    Click,
+    ContentTopic,
+    Event,
+    Link,
+    Person,
+    PersonTopic,
+    Share,
+    Topic,
+)
 from content_store.people import get_or_create_person, get_or_create_workspace
 from content_store.sharing import ShareIntent, link_for, record_share_intent
 from domain.events import EventType
 from domain.networks import Network
 from domain.programme import ProgrammeStatus
 from insights.grouping import Thresholds, place
-from insights.signals import EventFact, PersonFacts, Signals, signals_of
+from insights.signals import EventFact, PersonFacts, Signals, Timing, signals_of
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, add_item
 
 WINDOW = 48 * 3600
+TIMING = Timing()
 KINDS = [
+    EventType.NUDGED_ELSEWHERE,
     EventType.INVITED,
     EventType.REMINDED,
     EventType.OPTED_IN,
@@ -42,6 +53,12 @@ KINDS = [
     EventType.LINK_CLICKED,
 ]
 SOURCES = ["dm", "dm", "home", "now", "channel", "web", None]
+HELP_PAYLOADS: list[dict[str, object]] = [
+    {"share_with_manager": False},
+    {"share_with_manager": True},
+    {"share_with_manager": False, "offered": True},
+    {"share_with_manager": False, "share_with_content_team": True},
+]
 
 
 async def _random_workspace(db: Database, clock: FakeClock, rng: random.Random) -> int:
@@ -56,7 +73,7 @@ async def _random_workspace(db: Database, clock: FakeClock, rng: random.Random) 
             )
             person.status = rng.choice(list(ProgrammeStatus))
             person.invited_at = start if rng.random() < 0.7 else None
-            await _random_events(session, ws.id, person.id, start, rng)
+            await _random_events(session, ws.id, person.id, start, rng, items)
             await _random_shares(session, person.id, items, start, rng)
             for topic_id in topic_ids:
                 if rng.random() < 0.5:
@@ -67,12 +84,17 @@ async def _random_workspace(db: Database, clock: FakeClock, rng: random.Random) 
                     )
         other = await get_or_create_workspace(session, platform="slack", external_id="T-OTHER")
         stranger = await get_or_create_person(session, workspace_id=other.id, external_id="U1")
-        await _random_events(session, other.id, stranger.id, start, rng)
+        await _random_events(session, other.id, stranger.id, start, rng, [])
     return ws.id
 
 
 async def _random_events(
-    session: AsyncSession, workspace_id: int, person_id: int, start: datetime, rng: random.Random
+    session: AsyncSession,
+    workspace_id: int,
+    person_id: int,
+    start: datetime,
+    rng: random.Random,
+    items: list[int],
 ) -> None:
     for _ in range(rng.randint(0, 30)):
         kind = rng.choice(KINDS)
@@ -80,15 +102,19 @@ async def _random_events(
         at = start + timedelta(
             seconds=rng.randint(0, 6 * 7 * 86400), microseconds=rng.randint(0, 999_999)
         )
-        payload = (
+        payload: dict[str, object] = (
             {"source": rng.choice(SOURCES)}
             if kind in (EventType.PICKS_SHOWN, EventType.SHARE_INTENT)
             else {}
         )
+        if kind is EventType.HELP_ASKED:
+            payload = rng.choice(HELP_PAYLOADS)
+        content_id = rng.choice([None, *items])
         await record_event(
             session,
             workspace_id=workspace_id,
             person_id=person_id,
+            content_id=content_id,
             type=kind,
             payload=payload,
             at=at,
@@ -135,12 +161,19 @@ async def _reference(db: Database, workspace_id: int, now: datetime) -> list[Sig
             .scalars()
             .all()
         )
+        tagged = (await session.execute(select(ContentTopic))).scalars().all()
     by_person: dict[int, list[EventFact]] = defaultdict(list)
     for event in events:
         if event.person_id is not None:
+            payload = event.payload or {}
             by_person[event.person_id].append(
                 EventFact(
-                    event.id, event.type, event.created_at, (event.payload or {}).get("source")
+                    event.id,
+                    event.type,
+                    event.created_at,
+                    payload.get("source"),
+                    event.content_id,
+                    payload,
                 )
             )
     ratios: dict[int, list[float]] = defaultdict(list)
@@ -150,9 +183,13 @@ async def _reference(db: Database, workspace_id: int, now: datetime) -> list[Sig
     click_count: dict[int | None, int] = defaultdict(int)
     for click in clicks:
         click_count[links[click.link_id]] += 1
-    topic_count: dict[int, int] = defaultdict(int)
+    topics_of: dict[int, set[int]] = defaultdict(set)
     for row in chosen:
-        topic_count[row.person_id] += 1
+        topics_of[row.person_id].add(row.topic_id)
+    content_topics: dict[int, set[int]] = defaultdict(set)
+    for tag in tagged:
+        content_topics[tag.content_id].add(tag.topic_id)
+    frozen = {key: frozenset(value) for key, value in content_topics.items()}
     return [
         signals_of(
             PersonFacts(
@@ -160,12 +197,13 @@ async def _reference(db: Database, workspace_id: int, now: datetime) -> list[Sig
                 status=p.status.value,
                 events=by_person[p.id],
                 rewrite_ratios=ratios[p.id],
-                topics_chosen=topic_count[p.id],
+                chosen_topics=frozenset(topics_of[p.id]),
+                content_topics=frozen,
                 clicks=click_count[p.id],
                 invited=p.invited_at is not None,
             ),
             now=now,
-            nudge_window_seconds=WINDOW,
+            timing=TIMING,
         )
         for p in sorted(people, key=lambda p: p.id)
     ]
@@ -180,17 +218,22 @@ async def test_sql_signals_equal_the_python_reference(
     now = clock.now() + timedelta(weeks=7)
     async with db.session() as session:
         computed = await workspace_signals(
-            session, workspace_id=workspace_id, now=now, nudge_window_seconds=WINDOW
+            session, workspace_id=workspace_id, now=now, timing=TIMING
         )
     expected = await _reference(db, workspace_id, now)
     assert len(computed) == 25
-    assert sum(s.shares for s in computed) > 0 and sum(s.unprompted_shares for s in computed) > 0
+    assert sum(s.shares for s in computed) > 0 and sum(s.later_shares for s in computed) > 0
+    assert any(s.help_asked for s in computed) and any(s.topic_matches for s in computed)
+    assert any(s.nudges_logged for s in computed)
     for got, want in zip(computed, expected, strict=True):
         if want.rewrite_ratio is None:
             assert got.rewrite_ratio is None
         else:
             assert got.rewrite_ratio == pytest.approx(want.rewrite_ratio)
-        assert replace(got, rewrite_ratio=None) == replace(want, rewrite_ratio=None)
+        assert got.own_accord_total == pytest.approx(want.own_accord_total)
+        assert got.help_recent == pytest.approx(want.help_recent)
+        plain = {"rewrite_ratio": None, "own_accord_total": 0.0, "help_recent": 0.0}
+        assert replace(got, **plain) == replace(want, **plain)
 
 
 # (nudge, seconds from the nudge to the share): at, inside and just past the window's edge,
@@ -236,13 +279,15 @@ async def test_the_nudge_window_edges_agree_with_the_python_reference(
                 )
     now = start + timedelta(weeks=1)
     async with db.session() as session:
-        computed = await workspace_signals(
-            session, workspace_id=ws.id, now=now, nudge_window_seconds=WINDOW
-        )
+        computed = await workspace_signals(session, workspace_id=ws.id, now=now, timing=TIMING)
     expected = await _reference(db, ws.id, now)
-    assert [s.unprompted_shares for s in computed] == [s.unprompted_shares for s in expected]
-    assert [s.unprompted_shares for s in computed][:2] == [0, 0]  # inside the window: nudged
-    assert computed[-1].unprompted_shares == 1 and computed[-2].unprompted_shares == 1
+    assert [s.later_shares for s in computed] == [s.later_shares for s in expected]
+    assert [s.own_accord_total for s in computed] == pytest.approx(
+        [s.own_accord_total for s in expected]
+    )
+    assert [s.later_shares for s in computed][:2] == [0, 0]  # inside the window: soon after
+    assert computed[-1].later_shares == 1 and computed[-2].later_shares == 1
+    assert computed[-1].own_accord == 1.0  # the nudge came after the share
 
 
 async def test_stored_groups_replace_the_previous_ones(db: Database, clock: FakeClock) -> None:
@@ -250,7 +295,7 @@ async def test_stored_groups_replace_the_previous_ones(db: Database, clock: Fake
     now = clock.now() + timedelta(weeks=7)
     async with db.session() as session:
         signals = await workspace_signals(
-            session, workspace_id=workspace_id, now=now, nudge_window_seconds=WINDOW
+            session, workspace_id=workspace_id, now=now, timing=TIMING
         )
         placements = [place(s, Thresholds()) for s in signals]
         await store_placements(session, workspace_id=workspace_id, placements=placements, now=now)

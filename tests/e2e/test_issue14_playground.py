@@ -169,9 +169,6 @@ async def test_item05_ive_posted_it_keeps_the_item_and_the_other_networks(
     assert en("picks.share_on", network="X") in titles(done)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 14 item 6: 'your manager will see' when there is no manager"
-)
 async def test_item06_asking_for_help_without_a_manager_promises_nothing_false(
     chat: Chat, services: Services
 ) -> None:

@@ -1,12 +1,22 @@
-"""The group boundaries: who counts as not interested, needing help, or self-driven."""
+"""The group boundaries, the workspace's own calibration, and evidence a person can trust."""
 
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pytest
 
-from insights.grouping import Group, Thresholds, drive_score, place
+from insights.grouping import (
+    Calibration,
+    Group,
+    Mark,
+    Thresholds,
+    calibrate,
+    drive_score,
+    place,
+    place_all,
+)
 from insights.signals import Signals
 from messages import translate
 
@@ -17,13 +27,16 @@ SELF_DRIVEN = Signals(
     invited=True,
     opted_in=True,
     shares=8,
-    unprompted_shares=7,
+    own_accord_total=7.0,
+    shares_soon_after_nudge=1,
     rewrite_ratio=0.6,
     weeks_in_programme=8,
     weeks_with_share=6,
     busiest_week_shares=2,
     content_suggested=1,
     feedback_given=2,
+    topic_matches=7,
+    clicks=12,
 )
 NEEDS_HELP = Signals(
     person_id=2,
@@ -33,13 +46,29 @@ NEEDS_HELP = Signals(
     opted_in_after_reminder=True,
     reminders=1,
     shares=5,
-    unprompted_shares=0,
+    own_accord_total=0.3,
+    shares_soon_after_nudge=5,
     rewrite_ratio=0.02,
     weeks_in_programme=8,
     weeks_with_share=4,
     busiest_week_shares=2,
     help_asked=1,
+    help_recent=0.8,
 )
+
+
+def _keys(signals: Signals) -> list[str]:
+    return [item["key"] for item in place(signals, T).evidence]
+
+
+def _said(signals: Signals) -> dict[str, list[str]]:
+    """What the person reads: the headline, then the facts for and against, in English."""
+    placement = place(signals, T)
+    read: dict[str, list[str]] = {"headline": [translate(placement.headline, "en")]}
+    for item in placement.evidence:
+        line = translate(item["key"], "en", **item["params"])
+        read.setdefault(item.get("side", ""), []).append(line)
+    return read
 
 
 def test_a_typical_self_driven_and_needs_help_person() -> None:
@@ -54,30 +83,45 @@ def test_anyone_outside_the_programme_is_not_interested(status: str) -> None:
     assert placement.confidence == (0.95 if status == "no" else 0.6)
 
 
-def test_a_quiet_participant_is_willing_at_first_then_not_interested() -> None:
+def test_a_quiet_participant_is_not_sure_yet_at_first_then_not_interested() -> None:
     quiet = Signals(person_id=3, status="in", opted_in=True, weeks_in_programme=T.quiet_weeks - 1)
-    assert place(quiet, T).group is Group.NEEDS_HELP
+    early = place(quiet, T)
+    assert early.group is Group.NEEDS_HELP and not early.sure
+    assert early.headline == "insights.own.not_sure"
     later = dataclasses.replace(quiet, weeks_in_programme=T.quiet_weeks)
     assert place(later, T).group is Group.NOT_INTERESTED
-    asked = dataclasses.replace(later, help_asked=1)
+    asked = dataclasses.replace(later, help_asked=1, help_recent=1.0)
     assert place(asked, T).group is Group.NEEDS_HELP
 
 
-def test_the_self_driven_boundary_is_the_score_threshold() -> None:
+def test_the_self_driven_boundary_is_the_calibrated_threshold() -> None:
     score = drive_score(SELF_DRIVEN, T)
-    at = dataclasses.replace(T, self_driven_score=score)
-    above = dataclasses.replace(T, self_driven_score=min(0.99, score + 0.01))
-    assert place(SELF_DRIVEN, at).group is Group.SELF_DRIVEN
-    assert place(SELF_DRIVEN, above).group is Group.NEEDS_HELP
+    at = Calibration(score, 0.1)
+    above = Calibration(min(0.99, score + 0.01), 0.1)
+    assert place(SELF_DRIVEN, T, at).group is Group.SELF_DRIVEN
+    assert place(SELF_DRIVEN, T, above).group is Group.NEEDS_HELP
 
 
 def test_no_single_signal_makes_someone_self_driven() -> None:
-    # Rewriting every caption is not enough when everything else says "nudged".
+    # Rewriting every caption shows diligence, not motivation.
     rewriter = dataclasses.replace(NEEDS_HELP, rewrite_ratio=0.9)
     assert place(rewriter, T).group is Group.NEEDS_HELP
-    # Nor is one unprompted share from someone who joined after a reminder and asks for help.
-    one_free = dataclasses.replace(NEEDS_HELP, unprompted_shares=1)
-    assert place(one_free, T).group is Group.NEEDS_HELP
+    one_later = dataclasses.replace(NEEDS_HELP, own_accord_total=1.3, shares_soon_after_nudge=4)
+    assert place(one_later, T).group is Group.NEEDS_HELP
+
+
+def test_asking_for_tips_long_ago_no_longer_weighs() -> None:
+    recent = drive_score(NEEDS_HELP, T)
+    faded = drive_score(dataclasses.replace(NEEDS_HELP, help_recent=0.05), T)
+    assert faded > recent
+    assert "insights.evidence.help_recent" not in _keys(
+        dataclasses.replace(NEEDS_HELP, help_recent=0.05)
+    )
+
+
+def test_relevance_to_followers_counts() -> None:
+    plain = dataclasses.replace(SELF_DRIVEN, clicks=0, topic_matches=0)
+    assert drive_score(SELF_DRIVEN, T) > drive_score(plain, T)
 
 
 def test_confidence_grows_with_distance_from_the_boundary_and_stays_in_range() -> None:
@@ -87,33 +131,94 @@ def test_confidence_grows_with_distance_from_the_boundary_and_stays_in_range() -
     assert place(weaker, T).confidence < sure.confidence
 
 
-def test_a_single_share_caps_the_confidence() -> None:
+def test_near_the_boundary_or_on_a_single_act_it_says_not_sure_yet() -> None:
     one = dataclasses.replace(
-        SELF_DRIVEN, shares=1, unprompted_shares=1, weeks_with_share=1, busiest_week_shares=1
+        SELF_DRIVEN,
+        shares=1,
+        own_accord_total=1.0,
+        weeks_with_share=1,
+        busiest_week_shares=1,
+        content_suggested=0,
+        feedback_given=0,
     )
-    assert place(one, T).confidence <= 0.6
+    placement = place(one, T)
+    assert placement.confidence <= 0.6 and not placement.sure
+    assert placement.headline == "insights.own.not_sure"
+    edge = place(SELF_DRIVEN, T, Calibration(drive_score(SELF_DRIVEN, T) - 0.01, 0.1))
+    assert not edge.sure
 
 
-def test_the_evidence_names_the_facts_with_their_values() -> None:
-    evidence = place(SELF_DRIVEN, T).evidence
-    keys = [item["key"] for item in evidence]
-    assert keys == [
-        "insights.evidence.joined_alone",
-        "insights.evidence.unprompted",
-        "insights.evidence.steady",
-        "insights.evidence.own_words",
-        "insights.evidence.suggested",
-        "insights.evidence.feedback",
-    ]
-    assert evidence[1]["params"] == {"unprompted": 7, "shares": 8}
-    assert evidence[3]["params"] == {"percent": 60}
+def test_calibration_follows_the_workspace_and_the_content_teams_marks() -> None:
+    rng = random.Random(5)
+    low = [rng.gauss(0.30, 0.05) for _ in range(60)]
+    high = [rng.gauss(0.70, 0.05) for _ in range(30)]
+    found = calibrate(low + high, T)
+    assert found.calibrated and 0.4 < found.threshold < 0.6
+    shifted = calibrate([s + 0.1 for s in low + high], T)
+    assert shifted.threshold > found.threshold + 0.05
+    # Someone the content team knows as an ambassador at 0.58 moves the split below them.
+    anchored = calibrate(low + high, T, [(0.45, Mark.AMBASSADOR), (0.3, Mark.WOULD_LIKE_HELP)])
+    assert anchored.threshold <= 0.45 and anchored.anchors == 2
+    # Too few people: the configured split.
+    assert calibrate(low[:5], T).threshold == T.self_driven_score
 
 
-def test_thresholds_move_the_nudge_window() -> None:
-    assert Thresholds(nudge_window_hours=2).nudge_window_seconds == 7200
+def test_place_all_uses_the_marks() -> None:
+    people = [dataclasses.replace(NEEDS_HELP, person_id=n) for n in range(20)]
+    people += [dataclasses.replace(SELF_DRIVEN, person_id=100 + n) for n in range(10)]
+    middle = dataclasses.replace(NEEDS_HELP, person_id=999, own_accord_total=2.5)
+    unmarked = {p.person_id: p.group for p in place_all([*people, middle], T)}
+    marked = {p.person_id: p.group for p in place_all([*people, middle], T, {999: Mark.AMBASSADOR})}
+    assert unmarked[999] is Group.NEEDS_HELP and marked[999] is Group.SELF_DRIVEN
 
 
-def test_every_piece_of_evidence_has_a_message_in_both_languages() -> None:
+# ---- evidence a person can trust: the contradictions the issue found
+
+
+def test_a_light_rewriter_is_never_told_they_use_their_own_words() -> None:
+    """'You share because you want to … in your own words' above 'rewrote 13 %'."""
+    light = dataclasses.replace(SELF_DRIVEN, rewrite_ratio=0.13)
+    said = _said(light)
+    assert place(light, T).group is Group.SELF_DRIVEN
+    assert "own words" not in said["headline"][0]
+    assert not any("rewrote" in line for line in said.get("for", []))
+
+
+def test_joining_after_a_reminder_and_asking_for_tips_are_never_listed_as_for() -> None:
+    mixed = dataclasses.replace(
+        SELF_DRIVEN, opted_in_after_reminder=True, help_asked=5, help_recent=1.5
+    )
+    said = _said(mixed)
+    assert any("after a reminder" in line for line in said["against"])
+    assert any("asked for tips" in line for line in said["against"])
+    assert not any("reminder" in line or "tips" in line for line in said.get("for", []))
+    assert "on your own" not in said["headline"][0] or place(mixed, T).group is Group.SELF_DRIVEN
+
+
+def test_a_next_day_sharer_is_told_the_definition_not_that_nothing_was_unprompted() -> None:
+    """'0 of your 9 shares happened without a nudge' for someone who shared a day later."""
+    next_day = dataclasses.replace(
+        NEEDS_HELP, shares=9, own_accord_total=4.5, shares_soon_after_nudge=9
+    )
+    lines = [line for side in _said(next_day).values() for line in side]
+    assert not any("without a nudge" in line for line in lines)
+    assert any("within 2 days of my message" in line for line in lines)
+
+
+def test_the_headline_claims_shares_on_their_own_only_when_most_were() -> None:
+    quick = dataclasses.replace(SELF_DRIVEN, own_accord_total=1.0, shares_soon_after_nudge=6)
+    placement = place(quick, T, Calibration(0.3, 0.1))
+    assert placement.group is Group.SELF_DRIVEN
+    assert placement.headline != "insights.own.self_driven.later"
+    assert place(SELF_DRIVEN, T).headline == "insights.own.self_driven.later"
+
+
+def test_the_week_count_is_of_complete_weeks() -> None:
+    said = _said(SELF_DRIVEN)
+    assert any("6 of your 8 complete week(s)" in line for line in said["for"])
+
+
+def test_every_headline_and_piece_of_evidence_has_a_message_in_both_languages() -> None:
     quiet = Signals(person_id=3, status="in", opted_in=True, weeks_in_programme=9)
     people = [
         SELF_DRIVEN,
@@ -122,8 +227,11 @@ def test_every_piece_of_evidence_has_a_message_in_both_languages() -> None:
         dataclasses.replace(quiet, status="no"),
         dataclasses.replace(quiet, status="later"),
     ]
-    evidence = [item for person in people for item in place(person, T).evidence]
+    placements = [place(person, T) for person in people]
+    evidence = [item for p in placements for item in p.evidence]
     for locale in ("en", "nl"):
         for item in evidence:
             assert translate(item["key"], locale, **item["params"])
-    assert len({item["key"] for item in evidence}) == 11
+        for p in placements:
+            assert translate(p.headline, locale)
+    assert len({item["key"] for item in evidence}) >= 12

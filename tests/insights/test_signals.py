@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from domain.events import EventType
-from insights.signals import EventFact, PersonFacts, Signals, signals_of, week_number
+from insights.signals import (
+    EventFact,
+    PersonFacts,
+    Signals,
+    Timing,
+    own_accord,
+    signals_of,
+    week_number,
+)
 
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
-WINDOW = 48 * 3600
+TIMING = Timing()
+HOUR = 3600
 
 
-def _facts(*events: tuple[EventType, timedelta, str | None], **extra: object) -> PersonFacts:
-    facts = tuple(
-        EventFact(index, kind.value, MONDAY + offset, source)
-        for index, (kind, offset, source) in enumerate(events, start=1)
-    )
-    return PersonFacts(person_id=1, status="in", events=facts, **extra)  # type: ignore[arg-type]
+def _facts(*events: tuple[Any, ...], **extra: Any) -> PersonFacts:
+    facts = []
+    for index, (kind, offset, source, *rest) in enumerate(events, start=1):
+        content_id, payload = [*rest, None, None][:2]
+        facts.append(
+            EventFact(index, kind.value, MONDAY + offset, source, content_id, payload or {})
+        )
+    return PersonFacts(person_id=1, status="in", events=tuple(facts), **extra)
 
 
 def _signals(facts: PersonFacts, *, now: datetime | None = None) -> Signals:
-    return signals_of(facts, now=now or MONDAY + timedelta(weeks=4), nudge_window_seconds=WINDOW)
+    return signals_of(facts, now=now or MONDAY + timedelta(weeks=4), timing=TIMING)
 
 
 def test_weeks_start_on_monday() -> None:
@@ -45,31 +59,56 @@ def test_joining_unprompted_or_after_a_reminder() -> None:
     assert not never.opted_in and not never.opted_in_after_reminder
 
 
-def test_a_share_right_after_a_dm_is_nudged_and_one_from_home_is_not() -> None:
+def test_own_accord_grows_smoothly_with_the_time_since_the_nudge() -> None:
+    """No hard cut: a day later counts half, two days three quarters, no nudge fully."""
+    assert own_accord(0, TIMING) == 0.0
+    assert own_accord(24 * HOUR, TIMING) == pytest.approx(0.5)
+    assert own_accord(48 * HOUR, TIMING) == pytest.approx(0.75)
+    assert own_accord(47 * HOUR, TIMING) < own_accord(49 * HOUR, TIMING) < 0.8
+    assert own_accord(None, TIMING) == 1.0
+
+
+def test_a_share_the_next_day_counts_half_and_is_within_two_days_of_my_message() -> None:
     signals = _signals(
         _facts(
             (EventType.PICKS_SHOWN, timedelta(0), "dm"),
-            (EventType.SHARE_INTENT, timedelta(hours=2), "dm"),
-            (EventType.SHARE_INTENT, timedelta(hours=3), "home"),
-            (EventType.SHARE_INTENT, timedelta(hours=4), "now"),
+            (EventType.SHARE_INTENT, timedelta(hours=24), "dm"),
+            (EventType.SHARE_INTENT, timedelta(hours=72), "home"),
         )
     )
-    assert (signals.shares, signals.unprompted_shares, signals.nudged_shares) == (3, 2, 1)
-    assert signals.picks_received == 1
+    assert signals.shares == 2
+    assert signals.shares_soon_after_nudge == 1 and signals.later_shares == 1
+    assert signals.own_accord == pytest.approx((0.5 + 0.875) / 2)
 
 
-def test_a_share_long_after_the_nudge_is_unprompted_unless_a_reminder_came_between() -> None:
-    late = _facts(
-        (EventType.PICKS_SHOWN, timedelta(0), "dm"),
-        (EventType.SHARE_INTENT, timedelta(hours=49), "dm"),
+def test_the_source_does_not_hide_a_nudge_and_a_reminder_between_is_the_latest() -> None:
+    home_soon = _signals(
+        _facts(
+            (EventType.PICKS_SHOWN, timedelta(0), "dm"),
+            (EventType.SHARE_INTENT, timedelta(minutes=5), "home"),
+        )
     )
-    assert _signals(late).unprompted_shares == 1
-    reminded = _facts(
-        (EventType.PICKS_SHOWN, timedelta(0), "dm"),
-        (EventType.REMINDED, timedelta(hours=47), None),
-        (EventType.SHARE_INTENT, timedelta(hours=49), "dm"),
+    assert home_soon.own_accord < 0.01
+    reminded = _signals(
+        _facts(
+            (EventType.PICKS_SHOWN, timedelta(0), "dm"),
+            (EventType.REMINDED, timedelta(hours=47), None),
+            (EventType.SHARE_INTENT, timedelta(hours=49), "dm"),
+        )
     )
-    assert _signals(reminded).unprompted_shares == 0
+    assert reminded.own_accord == pytest.approx(1 - 0.5 ** (2 / 24))
+
+
+def test_a_push_logged_from_outside_counts_as_a_nudge() -> None:
+    """Someone nudged by their manager days after my DM shares soon after that push."""
+    facts = _facts(
+        (EventType.PICKS_SHOWN, timedelta(0), "dm"),
+        (EventType.NUDGED_ELSEWHERE, timedelta(days=3), None),
+        (EventType.SHARE_INTENT, timedelta(days=3, hours=2), "home"),
+    )
+    signals = _signals(facts)
+    assert signals.shares_soon_after_nudge == 1 and signals.own_accord < 0.1
+    assert signals.nudges_logged == 1
 
 
 def test_picks_the_person_asked_for_are_no_nudge() -> None:
@@ -79,10 +118,10 @@ def test_picks_the_person_asked_for_are_no_nudge() -> None:
             (EventType.SHARE_INTENT, timedelta(minutes=5), "dm"),
         )
     )
-    assert signals.unprompted_shares == 1 and signals.picks_received == 0
+    assert signals.own_accord == 1.0 and signals.picks_received == 0
 
 
-def test_steadiness_and_burstiness() -> None:
+def test_only_complete_weeks_count() -> None:
     signals = _signals(
         _facts(
             (EventType.OPTED_IN, timedelta(0), None),
@@ -90,12 +129,14 @@ def test_steadiness_and_burstiness() -> None:
             (EventType.SHARE_INTENT, timedelta(days=2), "home"),
             (EventType.SHARE_INTENT, timedelta(days=3), "home"),
             (EventType.SHARE_INTENT, timedelta(days=15), "home"),
+            (EventType.SHARE_INTENT, timedelta(days=22), "home"),
         ),
-        now=MONDAY + timedelta(days=22),
+        now=MONDAY + timedelta(days=22, hours=1),
     )
-    assert (signals.weeks_in_programme, signals.weeks_with_share) == (4, 2)
-    assert signals.steadiness == 0.5
-    assert signals.busiest_week_shares == 3 and signals.burstiness == 0.75
+    # The week in progress (day 21 onwards) neither counts as a week in nor as a week shared.
+    assert (signals.weeks_in_programme, signals.weeks_with_share) == (3, 2)
+    assert signals.steadiness == pytest.approx(2 / 3)
+    assert signals.busiest_week_shares == 3 and signals.shares == 5
 
 
 def test_rewrite_ratio_is_the_average_over_shares() -> None:
@@ -103,24 +144,57 @@ def test_rewrite_ratio_is_the_average_over_shares() -> None:
     assert _signals(_facts()).rewrite_ratio is None
 
 
-def test_counts_of_suggestions_help_feedback_topics_and_clicks() -> None:
+def test_tips_fade_and_accepting_my_offer_or_passing_it_on_never_counts() -> None:
+    asked = _facts(
+        (EventType.HELP_ASKED, timedelta(0), None, None, {"share_with_manager": False}),
+        (EventType.HELP_ASKED, timedelta(1), None, None, {"share_with_manager": True}),
+        (EventType.HELP_ASKED, timedelta(2), None, None, {"offered": True}),
+        (EventType.HELP_ASKED, timedelta(3), None, None, {"share_with_content_team": True}),
+    )
+    soon = _signals(asked, now=MONDAY)
+    assert soon.help_asked == 1 and soon.help_recent == pytest.approx(1.0)
+    later = _signals(asked, now=MONDAY + timedelta(weeks=4))
+    assert later.help_recent == pytest.approx(0.5)
+    offered_only = _facts((EventType.HELP_ASKED, timedelta(0), None, None, {"offered": True}))
+    assert _signals(offered_only).help_asked == 0
+
+
+def test_relevance_clicks_per_share_and_topics_chosen_or_inferred() -> None:
+    topics = {10: frozenset({1}), 11: frozenset({2}), 12: frozenset({3})}
+    shares = (
+        (EventType.SHARE_INTENT, timedelta(hours=1), "home", 10),
+        (EventType.SHARE_INTENT, timedelta(hours=2), "home", 11),
+    )
+    chosen = _signals(
+        _facts(*shares, chosen_topics=frozenset({1}), content_topics=topics, clicks=6)
+    )
+    assert chosen.topic_matches == 1 and chosen.topic_match == 0.5
+    assert chosen.clicks_per_share == 3.0 and chosen.topics_chosen == 1
+    inferred = _signals(
+        _facts(
+            *shares,
+            (EventType.MORE_LIKE_THIS, timedelta(hours=3), None, 11),
+            content_topics=topics,
+        )
+    )
+    assert inferred.topic_matches == 1
+    unknown = _signals(_facts(*shares, content_topics=topics))
+    assert unknown.topic_matches is None and unknown.topic_match is None
+
+
+def test_counts_of_suggestions_and_feedback() -> None:
     signals = _signals(
         _facts(
             (EventType.CONTENT_SUGGESTED, timedelta(0), None),
-            (EventType.HELP_ASKED, timedelta(1), None),
-            (EventType.HELP_ASKED, timedelta(2), None),
             (EventType.NOT_FOR_ME, timedelta(3), None),
             (EventType.MORE_LIKE_THIS, timedelta(4), None),
             (EventType.MORE_LIKE_THIS, timedelta(5), None),
-            topics_chosen=2,
-            clicks=7,
         )
     )
-    assert (signals.content_suggested, signals.help_asked, signals.feedback_given) == (1, 2, 3)
-    assert (signals.topics_chosen, signals.clicks) == (2, 7)
+    assert (signals.content_suggested, signals.feedback_given) == (1, 3)
 
 
 def test_nobody_in_the_programme_has_no_steadiness() -> None:
     signals = _signals(_facts())
     assert signals.weeks_in_programme == 0 and signals.steadiness == 0.0
-    assert signals.unprompted_fraction == 0.0 and signals.burstiness == 0.0
+    assert signals.own_accord == 0.0 and signals.burstiness == 0.0

@@ -54,6 +54,8 @@ COMMANDS = {
     "self-driven": "self-driven",
     "needs-help": "needs-help",
     "insights refresh": "insights refresh",
+    "mark": "mark {who} ambassador",
+    "nudge log": "nudge log everyone 2026-11-16",
 }
 EXTRA = {
     "export people": ("export people", Role.ADMIN),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
-from simulation.behaviour import Kind, make_people
+import pytest
+
+from simulation.behaviour import Habits, Kind, make_people, plan_week
+from simulation.scenarios import SCENARIOS, by_name, format_row, scenario_row
 from simulation.scoring import baseline, macro_f1, score
 from simulation.world import Config, simulate
 
@@ -44,3 +47,48 @@ def test_scores_and_the_baseline() -> None:
     assert guess == {1: "self_driven", 2: "needs_help", 3: "not_interested"}
     wrong = score(truth, {1: "needs_help", 2: "self_driven", 3: "not_interested"})
     assert wrong["self_driven"].precision == 0.0 and wrong["not_interested"].recall == 1.0
+
+
+def test_share_delays_spread_from_hours_to_days() -> None:
+    rng = random.Random(3)
+    people = make_people(200, rng)
+    hours = [
+        delay
+        for person in people
+        if person.kind is not Kind.NOT_INTERESTED
+        for _ in range(5)
+        for delay, _source in plan_week(person, rng).shares
+    ]
+    assert min(hours) < 1 and max(hours) > 96
+    # No pile-up just past any one cut: at most a fifth of the shares in any six-hour band.
+    bands = [sum(1 for h in hours if start <= h < start + 6) for start in range(0, 120, 6)]
+    assert max(bands) < len(hours) / 5 or bands.index(max(bands)) == 0
+
+
+def test_habits_change_people_as_the_options_say() -> None:
+    verbatim = make_people(200, random.Random(1), Habits(editing="verbatim", topics="none"))
+    assert not any(p.editor for p in verbatim if p.kind is Kind.SELF_DRIVEN)
+    assert not any(p.chooses_topics for p in verbatim)
+    research = make_people(100, random.Random(1), Habits(mix="research"))
+    assert [p.kind for p in research].count(Kind.SELF_DRIVEN) == 33
+    teams = make_people(50, random.Random(1), Habits(team_size=25))
+    assert {p.team for p in teams} == {0, 1}
+    with pytest.raises(ValueError):
+        Habits(editing="sometimes").check()
+    assert Habits(tips="none", team_size=25).label() == "tips=none, team_size=25"
+
+
+async def test_a_scenario_with_pushes_from_outside_runs_and_is_scored() -> None:
+    habits = Habits(outside_nudges="logged", next_day=0.5, team_size=5)
+    result = await simulate(Config(employees=30, weeks=3, seed=4, habits=habits, name="pushes"))
+    figures = result.as_json()
+    assert figures["scenario"] == "pushes" and "outside_nudges=logged" in figures["habits"]
+    assert any(s.nudges_logged for s in result.signals)
+    assert 0.0 <= result.not_sure_share <= 1.0
+    row = scenario_row("pushes", False, [result])
+    assert format_row(row).startswith("| pushes | ")
+
+
+def test_the_named_scenarios_include_combined_habits() -> None:
+    assert any(s.combined for s in SCENARIOS) and by_name([]) == list(SCENARIOS)
+    assert by_name(["usual"])[0].habits == Habits()

@@ -260,9 +260,14 @@ async def test_tips_and_the_let_my_manager_know_button(
     tips = (await ann.command("tips")).answered().latest
     assert tips is not None
 
-    done = (await ann.press(tips.button(_en("tips.manager.button")))).answered()
+    # Ann has no manager on record: the answer says so and offers the content team.
+    honest = (await ann.press(tips.button(_en("tips.manager.button")))).answered()
+    assert _en("tips.manager.none") in honest.text()
+    assert honest.latest is not None
+    done = (await ann.press(honest.latest.button(_en("tips.content_team.button")))).answered()
 
-    assert "your manager will see" in done.text()
+    assert "the content team will see" in done.text()
     async with services.db.session() as session:
         asked = (await session.execute(select(Event).where(Event.type == "help_asked"))).scalars()
-        assert [e.payload["share_with_manager"] for e in asked] == [False, True]
+        assert [e.payload.get("share_with_content_team", False) for e in asked] == [False, True]
+        assert not any(e.payload["share_with_manager"] for e in asked)

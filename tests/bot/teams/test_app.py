@@ -257,10 +257,12 @@ async def test_tips_and_the_let_my_manager_know_button(
     assert await post(client, activity(connector, value=pressed, replyToId=tips_id))
     update = connector.calls[-1]
     assert (update.method, update.activity_id) == ("PUT", tips_id)
-    assert "your manager will see" in texts(update)
+    # Nobody is on record as this person's manager: the answer says so, offering the content team.
+    assert "no manager on record" in texts(update)
+    assert "tips.content_team" in texts(update)
     async with services.db.session() as session:
         asked = (await session.execute(select(Event).where(Event.type == "help_asked"))).scalars()
-        assert [e.payload["share_with_manager"] for e in asked] == [False, True]
+        assert [e.payload["share_with_manager"] for e in asked] == [False]
 
 
 async def test_a_known_chat_is_not_rewritten_by_every_message_but_comes_back_after_removal(
