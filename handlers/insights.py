@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.events import record_event
-from content_store.insights import (
+from content_store.analytics.insights import (
     asked_content_team,
     content_team_marks,
     insight_of,
@@ -20,6 +19,7 @@ from content_store.insights import (
     team_members,
     workspace_signals,
 )
+from content_store.events import record_event
 from content_store.models import PersonInsight, Workspace
 from domain.errors import InvalidInput
 from domain.events import EventType

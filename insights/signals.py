@@ -294,8 +294,8 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
 def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
     """The reference computation of one person's signals, in plain Python.
 
-    `content_store.insights` gathers the same raw figures in SQL for a whole workspace; a test
-    keeps the two equal.
+    `content_store.analytics.insights` gathers the same raw figures in SQL for a whole
+    workspace; a test keeps the two equal.
     """
     counts = Counter(event.type for event in facts.events)
     counted: dict[str, int] = {kind: counts[kind] for kind in counts}

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import TemplateCaptionWriter
 from content_store import outbox
+from content_store.analytics.insights import workspace_signals
 from content_store.content import NewContent, add_content
 from content_store.database import Database
 from content_store.demo import seed_demo_content
-from content_store.insights import workspace_signals
 from content_store.models import ContentTopic, Link, Person, Share, Topic, Workspace
 from content_store.outbox import new_claim
 from content_store.people import set_roles

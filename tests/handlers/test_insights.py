@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from content_store.insights import content_team_marks, workspace_signals
+from content_store.analytics.insights import content_team_marks, workspace_signals
 from content_store.models import Event, Person, PersonInsight
 from domain.errors import InvalidInput
 from domain.events import EventType

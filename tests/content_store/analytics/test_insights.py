@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content_store.analytics.insights import people_in_group, store_placements, workspace_signals
 from content_store.database import Database
 from content_store.events import record_event
-from content_store.insights import people_in_group, store_placements, workspace_signals
 from content_store.models import (
     Click,
     ContentTopic,
