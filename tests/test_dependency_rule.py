@@ -77,7 +77,7 @@ ALLOWED = {
         "content_store",
     },
     "scheduler": {"domain", "content_store", "handlers"},
-    "simulation": {"domain", "captions", "links", "content_store", "handlers"},
+    "simulation": {"domain", "captions", "insights", "links", "content_store", "handlers"},
     "bot": set(PACKAGES) - {"bot"},
 }
 
