@@ -59,7 +59,7 @@ async def test_a_person_sees_their_own_group_and_why(services: Services, clock: 
     assert "1 willing" in refreshed
     own = _text(await _run(services, "U1", "insights"))
     assert "willing to share" in own
-    assert "You joined on your own" in own and "You asked for tips 1 time(s)" in own
+    assert "You joined on your own" in own and "You asked for tips once." in own
 
 
 async def test_the_own_view_speaks_the_persons_language(services: Services) -> None:
