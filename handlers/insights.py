@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 
 TIPS = ("tips.own_words", "tips.one_a_week", "tips.pick_topics", "tips.add_why")
 LIST_LIMIT = 50
+_LEGACY_COUNT = {
+    "insights.evidence.unprompted": "shares",
+    "insights.evidence.steady": "of",
+    "insights.evidence.quiet": "weeks",
+}
 
 
 async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Placement]:
@@ -75,8 +80,13 @@ async def own_insight(services: Services, actor: Actor) -> Reply:
 
 
 def _evidence_line(item: dict[str, Any], locale: str) -> str:
-    params = item.get("params") or {}
-    return "• " + translate(str(item["key"]), locale, **params)
+    key, params = str(item["key"]), dict(item.get("params") or {})
+    # Evidence stored before the plural catalogs named its number differently; the nightly
+    # regroup rewrites it, until then the old name is the count.
+    legacy = _LEGACY_COUNT.get(key, "")
+    if "count" not in params and legacy in params:
+        params["count"] = params[legacy]
+    return "• " + translate(key, locale, **params)
 
 
 async def group_list(services: Services, actor: Actor, group: Group) -> Reply:

@@ -489,11 +489,11 @@ def _caption_label(networks: Sequence[Network], *, link: str, locale: str) -> st
     roomiest = max((caption_budget(n, link) for n in networks), default=280)
     strict = strictest_network(networks, link=link) if networks else None
     if strict is None or caption_budget(strict, link) == roomiest:
-        return f"{label} — " + translate("picks.caption_limit", locale, max=roomiest)
+        return f"{label} — " + translate("picks.caption_limit", locale, count=roomiest)
     limit = translate(
         "picks.caption_limit_strict",
         locale,
-        max=roomiest,
+        count=roomiest,
         network=NETWORK_RULES[strict].label,
         strict=caption_budget(strict, link),
     )

@@ -121,7 +121,7 @@ def _outside(signals: Signals) -> Placement:
 
 def _quiet_placement(signals: Signals, thresholds: Thresholds) -> Placement:
     weeks = signals.weeks_in_programme
-    evidence = [fact("quiet", weeks=weeks), *_joined(signals)]
+    evidence = [fact("quiet", count=weeks), *_joined(signals)]
     if weeks < thresholds.quiet_weeks:
         # Too early to say: someone who just joined is taken as willing.
         return Placement(signals.person_id, Group.NEEDS_HELP, 0.3, evidence)
@@ -139,10 +139,12 @@ def evidence_of(signals: Signals) -> list[Evidence]:
     """The facts a participant's group rests on, in the order a person would read them."""
     found = _joined(signals)
     if signals.shares:
+        # `count` is the number a plural message agrees with (messages/: plural forms).
+        key = "unprompted" if signals.unprompted_shares else "unprompted.nudged"
+        found.append(fact(key, unprompted=signals.unprompted_shares, count=signals.shares))
         found.append(
-            fact("unprompted", unprompted=signals.unprompted_shares, shares=signals.shares)
+            fact("steady", weeks=signals.weeks_with_share, count=signals.weeks_in_programme)
         )
-        found.append(fact("steady", weeks=signals.weeks_with_share, of=signals.weeks_in_programme))
     if signals.rewrite_ratio is not None:
         found.append(fact("own_words", percent=round(signals.rewrite_ratio * 100)))
     if signals.content_suggested:

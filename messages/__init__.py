@@ -7,12 +7,15 @@ import io
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
+from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
 
 from messages.po import forms_of, is_plural, parse, po_text
 
@@ -85,6 +88,30 @@ def normalise_locale(locale: str | None) -> str:
 def format_locale(locale: str | None) -> str:
     """The Babel locale that formats numbers, dates and times for a catalog language."""
     return FORMAT_LOCALES[normalise_locale(locale)]
+
+
+def format_duration(span: timedelta, locale: str | None) -> str:
+    """'48 hours' / '48 uur', '15 minutes': CLDR unit names and plural rules."""
+    seconds = span.total_seconds()
+    if seconds >= 3600:
+        amount, unit = seconds / 3600, "hour"
+    elif seconds >= 60:
+        amount, unit = seconds / 60, "minute"
+    else:
+        amount, unit = seconds, "second"
+    rounded = round(amount, 1)
+    shown: float | int = int(rounded) if rounded == int(rounded) else rounded
+    return format_unit(shown, f"duration-{unit}", length="long", locale=format_locale(locale))
+
+
+def format_day(day: date, locale: str | None, *, length: str = "long") -> str:
+    """A date as the language writes it: '31 December 2026' / '31 december 2026'."""
+    return format_date(day, format=length, locale=format_locale(locale))
+
+
+def format_ratio(ratio: float, locale: str | None) -> str:
+    """A share of a whole as a percentage in the reader's language ('45%', '45 %' where usual)."""
+    return format_percent(ratio, locale=format_locale(locale))
 
 
 def is_plural_key(key: str) -> bool:

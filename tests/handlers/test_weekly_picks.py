@@ -92,7 +92,7 @@ async def test_the_suggestion_fits_the_strictest_network_and_the_input_the_roomi
     assert card.caption_max_chars == caption_budget(Network.LINKEDIN, link)
     assert 0 < len(card.caption) <= caption_budget(Network.X, link)
     roomiest, strict = caption_budget(Network.LINKEDIN, link), caption_budget(Network.X, link)
-    assert f"up to {roomiest} characters; X takes {strict}" in card.caption_label
+    assert f"up to {roomiest:,} characters; X takes {strict}" in card.caption_label
     assert [b.action_id for b in card.actions] == [
         "share.linkedin",
         "share.x",

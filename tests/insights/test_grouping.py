@@ -105,7 +105,7 @@ def test_the_evidence_names_the_facts_with_their_values() -> None:
         "insights.evidence.suggested",
         "insights.evidence.feedback",
     ]
-    assert evidence[1]["params"] == {"unprompted": 7, "shares": 8}
+    assert evidence[1]["params"] == {"unprompted": 7, "count": 8}
     assert evidence[3]["params"] == {"percent": 60}
 
 
@@ -121,9 +121,10 @@ def test_every_piece_of_evidence_has_a_message_in_both_languages() -> None:
         quiet,
         dataclasses.replace(quiet, status="no"),
         dataclasses.replace(quiet, status="later"),
+        dataclasses.replace(SELF_DRIVEN, unprompted_shares=0),
     ]
     evidence = [item for person in people for item in place(person, T).evidence]
     for locale in ("en", "nl"):
         for item in evidence:
             assert translate(item["key"], locale, **item["params"])
-    assert len({item["key"] for item in evidence}) == 11
+    assert len({item["key"] for item in evidence}) == 12
