@@ -32,7 +32,7 @@ from handlers.charts import drawn, weekly_chart
 from handlers.context import Services
 from handlers.types import Attachment, Reply, Text
 from handlers.weekly_picks import week_of
-from messages import format_ratio, normalise_locale, translate
+from messages import format_day, format_ratio, normalise_locale, translate
 
 DIGEST = "digest"
 # Below this many people in the programme a team's figures could point at individuals.
@@ -227,11 +227,12 @@ def _named(names: Names, locale: str) -> list[Text]:
     return blocks
 
 
-def week_labels(week_start: datetime, *, weeks: int) -> list[str]:
-    """'W47'-style labels of the ISO week in which each seven-day window ends."""
+def week_labels(week_start: datetime, *, weeks: int, locale: str) -> list[str]:
+    """The last day of each seven-day window as the reader writes it: '23 Nov', '23 nov'."""
     first = week_start - WEEK * (weeks - 1)
     ends = [first + WEEK * index + timedelta(days=6) for index in range(weeks)]
-    return [f"W{end.isocalendar().week:02d}" for end in ends]
+    # "d MMM" is a CLDR pattern: Babel puts each language's month abbreviation in it.
+    return [format_day(end.date(), locale, length="d MMM") for end in ends]
 
 
 def digest_chart(digest: ManagerDigest) -> Attachment:
@@ -239,7 +240,7 @@ def digest_chart(digest: ManagerDigest) -> Attachment:
     locale = digest.locale
     png = weekly_chart(
         title=translate(f"digest.chart.{digest.scope}", locale),
-        labels=week_labels(digest.week_start, weeks=len(digest.weeks)),
+        labels=week_labels(digest.week_start, weeks=len(digest.weeks), locale=locale),
         series={
             translate("stats.series.shares", locale): [w.shares for w in digest.weeks],
             translate("stats.series.clicks", locale): [w.clicks for w in digest.weeks],

@@ -142,7 +142,7 @@ def stats_chart(weeks: list[WeekFigures], locale: str) -> Attachment:
     """Share starts, clicks and people sharing per week, as a PNG."""
     png = weekly_chart(
         title=translate("stats.chart.heading", locale),
-        labels=week_labels(weeks[-1].start, weeks=len(weeks)) if weeks else [],
+        labels=week_labels(weeks[-1].start, weeks=len(weeks), locale=locale) if weeks else [],
         series={
             translate("stats.series.shares", locale): [w.share_intents for w in weeks],
             translate("stats.series.clicks", locale): [w.clicks for w in weeks],

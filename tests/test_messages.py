@@ -5,17 +5,23 @@ from __future__ import annotations
 import gettext
 import io
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import write_mo
 
+from domain.schedules import WeeklyTime
+from handlers.schedules import describe
 from messages import (
     DEFAULT_LOCALE,
     SUPPORTED_LOCALES,
     _complete,
     catalog,
     describe_error,
+    format_day,
+    format_duration,
+    format_ratio,
     is_plural_key,
     normalise_locale,
     placeholders,
@@ -202,6 +208,23 @@ def test_counts_are_formatted_for_the_language_but_identifiers_are_not() -> None
     assert "1,234" in translate_plural("insights.evidence.help", "en", 1234)
     assert "1.234" in translate_plural("insights.evidence.help", "nl", 1234)
     assert "12345" in translate("error.content.unknown", "nl", id=12345)
+
+
+def test_dates_durations_and_ratios_are_written_as_each_language_does() -> None:
+    day = date(2026, 12, 31)
+    assert format_day(day, "en") == "31 December 2026"
+    assert format_day(day, "nl") == "31 december 2026"
+    assert format_duration(timedelta(hours=1), "en") == "1 hour"
+    assert format_duration(timedelta(hours=48), "nl") == "48 uur"
+    assert format_duration(timedelta(minutes=15), "nl") == "15 minuten"
+    assert format_ratio(0.456, "en") == "46%"
+
+
+def test_schedules_use_babels_day_names_and_24_hour_times() -> None:
+    tuesday = WeeklyTime(weekday=1, hour=23, minute=40)
+    assert describe(tuesday, "en") == "every Tuesday at 23:40"
+    assert describe(tuesday, "nl") == "elke dinsdag om 23:40"
+    assert describe(WeeklyTime(weekday=None, hour=9, minute=5), "nl") == "elke dag om 09:05"
 
 
 def test_a_fuzzy_or_empty_translation_falls_back_to_english() -> None:
