@@ -9,8 +9,9 @@ after merging such a branch, run (from the repository root)
 `--since REV` names the commit the JSON was last converted from: keys added since then are added
 to the `.po` files, keys whose text changed since then are updated, keys removed since then are
 removed. Without it only new keys are added; texts that differ are listed and left alone (the
-`.po` files are the source of truth). A key that is a plural message in the `.po` file is never
-overwritten by a JSON text: it is reported so that someone rewrites its forms by hand.
+`.po` files are the source of truth). A key that is a plural message in the `.po` file, or that
+was removed from the `.po` files since REV, is never overwritten or brought back by a JSON text:
+a change to it is reported as a CONFLICT so that someone edits it by hand.
 """
 
 from __future__ import annotations
@@ -49,11 +50,16 @@ def fold(catalog: Catalog, current: dict[str, str], base: dict[str, str] | None)
     report: list[str] = []
     for key, text in current.items():
         message = catalog.get(key)
+        changed_since = base is not None and base.get(key) != text
+        if message is None and base is not None and key in base:
+            # Deleted from the .po files on purpose since the base (a rewrite replaced it).
+            if changed_since:
+                report.append(f"CONFLICT {key}: removed from the .po, changed in JSON")
+            continue
         if message is None:
             catalog.add(key, text)
             report.append(f"added {key}")
             continue
-        changed_since = base is not None and base.get(key) != text
         if is_plural(message):
             if changed_since:
                 report.append(f"CONFLICT {key}: plural in .po, changed in JSON; edit by hand")

@@ -39,6 +39,14 @@ def test_changes_since_the_base_are_applied_and_plural_ones_reported() -> None:
     ]
 
 
+def test_keys_removed_from_the_po_since_the_base_stay_removed() -> None:
+    catalog = _catalog()
+    base = {"dropped": "Old", "reworded": "Old"}
+    report = fold(catalog, {"dropped": "Old", "reworded": "New"}, base)
+    assert catalog.get("dropped") is None and catalog.get("reworded") is None
+    assert report == ["CONFLICT reworded: removed from the .po, changed in JSON"]
+
+
 def test_a_text_changed_since_the_base_replaces_the_po_text() -> None:
     catalog = _catalog()
     report = fold(catalog, {"same": "Improved"}, {"same": "Same text"})
