@@ -241,3 +241,6 @@ def test_errors_are_described_in_the_persons_language() -> None:
     text = describe_error("programme.not_in", "English text", "nl")
     assert text != "English text"
     assert describe_error("no.such.code", "English text", "nl") == "English text"
+    plural = describe_error("topic.too_many", "At most 5 topics", "nl", count=5)
+    assert plural == "Hooguit 5 onderwerpen, graag."
+    assert describe_error("topic.too_many", "At most 5 topics", "nl", limit=5) == "At most 5 topics"
