@@ -104,9 +104,9 @@ def no_room_error(*, network: Network, room: int) -> InvalidInput:
     """InvalidInput 'caption.no_room': the link and disclosure leave too little for words."""
     return InvalidInput(
         "caption.no_room",
-        "The link and disclosure leave {room} characters for a caption on {network}; "
-        "at least {minimum} are needed.",
-        room=max(room, 0),
+        "The link and disclosure leave {count} characters for a caption on {network}, "
+        "and a caption needs at least {minimum}.",
+        count=max(room, 0),
         network=NETWORK_RULES[network].label,
         minimum=MIN_CAPTION_ROOM,
     )

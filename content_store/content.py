@@ -229,9 +229,15 @@ async def change_status(
     now: datetime,
 ) -> None:
     """Move an item to another status, refusing moves that make no sense."""
+    # One message per target ("already retired", "only suggestions can be approved"): a sentence
+    # built from two status words read "Item 5 is retired; it cannot become retired".
+    if item.status is to:
+        raise InvalidInput(
+            f"content.already.{to.value}", "Item {id} is already {status}.", id=item.id, status=to
+        )
     if item.status not in set(allowed_from):
         raise InvalidInput(
-            "content.status",
+            f"content.cannot.{to.value}",
             "Item {id} is {status}; it cannot become {to}.",
             id=item.id,
             status=item.status.value,

@@ -100,12 +100,17 @@ def parse_people_csv(text: str) -> list[ImportRow]:
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise InvalidInput(
-            "import.columns", "The CSV lacks the column(s): {missing}.", missing=", ".join(missing)
+            "import.columns",
+            "The CSV lacks these columns: {missing}.",
+            missing=", ".join(missing),
+            count=len(missing),
         )
     rows: list[ImportRow] = []
     while (fields := lines.next_record()) is not None:
         if len(rows) >= MAX_ROWS:
-            raise InvalidInput("import.too_many", "At most {max} people per file.", max=MAX_ROWS)
+            raise InvalidInput(
+                "import.too_many", "At most {count} people per file.", count=MAX_ROWS
+            )
         _check_fields(fields, header=header, line=lines.start)
         rows.append(_row(dict(zip(header, fields, strict=True)), line=lines.start))
     _check_unique_and_managers(rows)
@@ -142,9 +147,9 @@ def _check_fields(fields: list[str], *, header: list[str], line: int) -> None:
     if len(fields) != len(header):
         raise InvalidInput(
             "import.field_count",
-            "Line {line}: {found} fields, but the header has {expected}.",
+            "Line {line}: {count} fields, but the header has {expected}.",
             line=line,
-            found=len(fields),
+            count=len(fields),
             expected=len(header),
         )
     if any("\n" in field or "\r" in field for field in fields):

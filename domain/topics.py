@@ -27,5 +27,5 @@ def parse_topics(texts: Iterable[str]) -> tuple[str, ...]:
     """Distinct slugs in the order given; at most MAX_TOPICS."""
     slugs = tuple(dict.fromkeys(parse_topic(text) for text in texts))
     if len(slugs) > MAX_TOPICS:
-        raise InvalidInput("topic.too_many", "At most {limit} topics, please.", limit=MAX_TOPICS)
+        raise InvalidInput("topic.too_many", "At most {count} topics, please.", count=MAX_TOPICS)
     return slugs

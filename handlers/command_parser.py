@@ -61,8 +61,8 @@ def tokens(text: str) -> list[str]:
     if len(text) > MAX_COMMAND_LENGTH:
         raise InvalidInput(
             "command.too_long",
-            "That command is too long (at most {max} characters).",
-            max=MAX_COMMAND_LENGTH,
+            "That command is too long (at most {count} characters).",
+            count=MAX_COMMAND_LENGTH,
         )
     found: list[str] = []
     for match in _TOKEN.finditer(text):
@@ -177,9 +177,9 @@ def free_text(words: list[str], *, name: str) -> str:
     if len(text) > MAX_FREE_TEXT:
         raise InvalidInput(
             "command.text_too_long",
-            "The text for '{name}' is too long (at most {max} characters).",
+            "The text for '{name}' is too long (at most {count} characters).",
             name=name,
-            max=MAX_FREE_TEXT,
+            count=MAX_FREE_TEXT,
         )
     return text
 

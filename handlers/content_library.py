@@ -29,7 +29,7 @@ from handlers.context import (
 from handlers.types import Actions, Actor, Button, ItemSummary, Reply, Text
 from links.fetcher import PageMetadata, fetch_page_metadata
 from links.urls import canonicalise_url
-from messages import translate
+from messages import format_day, translate
 
 PAGE_SIZE = 20
 LISTED = (ContentStatus.ACTIVE, ContentStatus.SCHEDULED, ContentStatus.SUGGESTED)
@@ -118,7 +118,7 @@ def preview_reply(new: NewContent, locale: str, *, pending_id: int) -> Reply:
     if new.topics:
         details.append(" ".join(f"#{t}" for t in new.topics))
     if new.publish_until:
-        until = new.publish_until.date().isoformat()
+        until = format_day(new.publish_until.date(), locale)
         details.append(translate("content.preview.until", locale, until=until))
     if new.priority:
         details.append(translate("content.preview.priority", locale, priority=new.priority))
@@ -199,7 +199,13 @@ async def _save(
 
 def _added(item: ContentItem, locale: str) -> Reply:
     return Reply.text(
-        translate("content.added", locale, id=item.id, title=item.title, status=item.status.value)
+        translate(
+            "content.added",
+            locale,
+            id=item.id,
+            title=item.title,
+            status=translate(f"content.state.{item.status.value}", locale),
+        )
     )
 
 
@@ -230,6 +236,7 @@ async def suggest(services: Services, actor: Actor, url: str) -> Reply:
 
 def _line(item: ContentItem, topics: Sequence[str]) -> str:
     tags = " ".join(f"#{slug}" for slug in topics)
+    # ISO on purpose: the content team's listing shows dates the way 'edit … until' takes them.
     until = f" → {item.publish_until.date().isoformat()}" if item.publish_until else ""
     return f"{item.id} · [{item.status.value}] {item.title} {tags}{until}".strip()
 
@@ -251,6 +258,8 @@ async def list_items(
             offset=(page - 1) * PAGE_SIZE,
         )
         topics = await library.topics_by_content(session, content_ids=[i.id for i in items])
+    if not items and page > 1:
+        return Reply.text(translate("content.list.past_end", caller.locale, page=page))
     if not items:
         return Reply.text(translate("content.list.empty", caller.locale))
     lines = [_line(item, topics.get(item.id, [])) for item in items[:PAGE_SIZE]]

@@ -320,4 +320,4 @@ async def send_now(services: Services, messenger: Messenger, actor: Actor) -> Re
     queued = await plan_picks(services, workspace=caller.workspace, occurrence=services.clock.now())
     await channel_mode.post_channel_picks(services, messenger, workspace=caller.workspace)
     log.info("send-now: %d deliveries queued in workspace %d", queued, caller.workspace.id)
-    return Reply.text(translate("deliveries.queued", caller.locale, queued=queued))
+    return Reply.text(translate("deliveries.queued", caller.locale, count=queued))

@@ -16,7 +16,7 @@ from content_store.downloads import KEPT, StoredFile
 from handlers import actions
 from handlers.context import Services, load_caller
 from handlers.types import Actions, Actor, Attachment, Button, Messenger, Reply, Text
-from messages import translate
+from messages import format_duration, translate
 
 KeepInline = Callable[[Attachment], bool]
 
@@ -50,8 +50,7 @@ async def as_links(
         )
         for file, token in zip(offered, tokens, strict=True)
     )
-    minutes = int(KEPT.total_seconds() // 60)
-    note = Text(translate("download.note", locale, minutes=minutes))
+    note = Text(translate("download.note", locale, duration=format_duration(KEPT, locale)))
     kept = tuple(file for file in reply.files if keep_inline(file))
     return dataclasses.replace(reply, blocks=(*reply.blocks, note, Actions(buttons)), files=kept)
 

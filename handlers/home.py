@@ -15,7 +15,7 @@ from handlers.context import Caller, Services, load_caller
 from handlers.programme import preference_inputs, welcome_reply
 from handlers.types import Actions, Actor, Block, Button, Reply, Text
 from handlers.weekly_picks import show_picks
-from messages import translate
+from messages import format_day, translate
 
 HISTORY_LENGTH = 10
 
@@ -59,7 +59,12 @@ async def _history(session: AsyncSession, caller: Caller) -> list[tuple[str, str
     )
     rows = (await session.execute(query)).all()
     return [
-        (title, NETWORK_RULES[Network(net)].label, at.date().isoformat(), confirmed is not None)
+        (
+            title,
+            NETWORK_RULES[Network(net)].label,
+            format_day(at.date(), caller.locale, length="medium"),
+            confirmed is not None,
+        )
         for title, net, at, confirmed in rows
     ]
 

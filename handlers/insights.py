@@ -28,7 +28,7 @@ from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_role
 from handlers.types import Actions, Actor, Button, Reply, Text
 from insights.grouping import Group, Mark, Placement, place_all
-from messages import translate
+from messages import format_day, format_duration, translate
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ LIST_LIMIT = 50
 ASKED_FOR_HELP_SHOWN = timedelta(weeks=8)
 # How far back a push from outside the bot may be logged.
 NUDGE_LOG_PAST = timedelta(days=90)
+_LEGACY_COUNT = {
+    "insights.evidence.steady": "of",
+    "insights.evidence.quiet": "weeks",
+}
 
 
 async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Placement]:
@@ -95,8 +99,20 @@ async def own_insight(services: Services, actor: Actor) -> Reply:
 
 
 def _evidence_line(item: dict[str, Any], locale: str) -> str:
-    params = item.get("params") or {}
-    return "• " + translate(str(item["key"]), locale, **params)
+    return "• " + evidence_text(item, locale)
+
+
+def evidence_text(item: dict[str, Any], locale: str) -> str:
+    """One stored piece of evidence as the person reads it, in their language."""
+    key, params = str(item["key"]), dict(item.get("params") or {})
+    # Evidence stored before the plural catalogs named its number differently; the nightly
+    # regroup rewrites it, until then the old name is the count.
+    legacy = _LEGACY_COUNT.get(key, "")
+    if "count" not in params and legacy in params:
+        params["count"] = params[legacy]
+    if isinstance(params.get("days"), int):  # a window of days, said as the language says it
+        params["days"] = format_duration(timedelta(days=params["days"]), locale, in_days=True)
+    return translate(key, locale, **params)
 
 
 async def group_list(services: Services, actor: Actor, group: Group) -> Reply:
@@ -263,7 +279,7 @@ async def log_nudge(services: Services, actor: Actor, *, team: str, day: date) -
             raise InvalidInput(
                 "insights.nudge_day",
                 "Log a push on a day from the last 90 days up to tomorrow, not {day}.",
-                day=day.isoformat(),
+                day=format_day(day, caller.locale),
             )
         members = await team_members(session, workspace_id=caller.workspace.id, team=team)
         at = datetime.combine(day, time(0, 0), tzinfo=UTC)
@@ -281,6 +297,10 @@ async def log_nudge(services: Services, actor: Actor, *, team: str, day: date) -
         return Reply.text(translate("insights.nudge.nobody", locale, team=team))
     return Reply.text(
         translate(
-            "insights.nudge.logged", locale, count=len(members), team=team, day=day.isoformat()
+            "insights.nudge.logged",
+            locale,
+            count=len(members),
+            team=team,
+            day=format_day(day, locale),
         )
     )

@@ -33,7 +33,7 @@ from handlers.charts import drawn, weekly_chart
 from handlers.context import Services
 from handlers.types import Attachment, Reply, Text
 from handlers.weekly_picks import week_of
-from messages import normalise_locale, translate
+from messages import format_day, format_ratio, normalise_locale, translate
 
 DIGEST = "digest"
 # Below this many people in the programme a team's figures could point at individuals.
@@ -168,12 +168,12 @@ def digest_reply(digest: ManagerDigest, names: Names) -> Reply:
 def _scope_note(digest: ManagerDigest) -> list[Text]:
     if digest.scope == "team":
         return []
-    return [Text(translate("digest.small_team", digest.locale, minimum=MIN_TEAM))]
+    return [Text(translate("digest.small_team", digest.locale, count=MIN_TEAM))]
 
 
 def _participation(digest: ManagerDigest) -> str:
     sharers, members = digest.this_week.sharers, digest.in_programme
-    percent = f"{sharers / members:.0%}" if members else "—"
+    percent = format_ratio(sharers / members, digest.locale) if members else "—"
     key = f"digest.participation.{digest.scope}"
     return translate(key, digest.locale, sharers=sharers, members=members, percent=percent)
 
@@ -185,13 +185,10 @@ def _trend(digest: ManagerDigest) -> str:
         digest.locale,
         shares=digest.this_week.shares,
         clicks=digest.this_week.clicks,
-        shares_before=_number(shares),
-        clicks_before=_number(clicks),
+        # Averages with at most one decimal, formatted for the language by translate (2,5).
+        shares_before=round(shares, 1),
+        clicks_before=round(clicks, 1),
     )
-
-
-def _number(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
 def _top_items(digest: ManagerDigest) -> list[Text]:
@@ -203,8 +200,8 @@ def _top_items(digest: ManagerDigest) -> list[Text]:
             digest.locale,
             rank=rank,
             title=item.title,
-            shares=item.shares,
-            clicks=item.clicks,
+            shares=translate("count.shares", digest.locale, count=item.shares),
+            clicks=translate("count.clicks", digest.locale, count=item.clicks),
         )
         for rank, item in enumerate(digest.top_items, start=1)
     ]
@@ -216,7 +213,12 @@ def _named(names: Names, locale: str) -> list[Text]:
     blocks = []
     if names.spotlights:
         people = ", ".join(
-            translate("digest.spotlight.person", locale, name=name, shares=shares)
+            translate(
+                "digest.spotlight.person",
+                locale,
+                name=name,
+                shares=translate("count.shares", locale, count=shares),
+            )
             for name, shares in names.spotlights
         )
         blocks.append(Text(translate("digest.spotlight", locale, people=people)))
@@ -226,11 +228,12 @@ def _named(names: Names, locale: str) -> list[Text]:
     return blocks
 
 
-def week_labels(week_start: datetime, *, weeks: int) -> list[str]:
-    """'W47'-style labels of the ISO week in which each seven-day window ends."""
+def week_labels(week_start: datetime, *, weeks: int, locale: str) -> list[str]:
+    """The last day of each seven-day window as the reader writes it: '23 Nov', '23 nov'."""
     first = week_start - WEEK * (weeks - 1)
     ends = [first + WEEK * index + timedelta(days=6) for index in range(weeks)]
-    return [f"W{end.isocalendar().week:02d}" for end in ends]
+    # "d MMM" is a CLDR pattern: Babel puts each language's month abbreviation in it.
+    return [format_day(end.date(), locale, length="d MMM") for end in ends]
 
 
 def digest_chart(digest: ManagerDigest) -> Attachment:
@@ -238,7 +241,7 @@ def digest_chart(digest: ManagerDigest) -> Attachment:
     locale = digest.locale
     png = weekly_chart(
         title=translate(f"digest.chart.{digest.scope}", locale),
-        labels=week_labels(digest.week_start, weeks=len(digest.weeks)),
+        labels=week_labels(digest.week_start, weeks=len(digest.weeks), locale=locale),
         series={
             translate("stats.series.shares", locale): [w.shares for w in digest.weeks],
             translate("stats.series.clicks", locale): [w.clicks for w in digest.weeks],

@@ -32,7 +32,7 @@ from handlers.types import (
     Text,
 )
 from handlers.weekly_picks import week_slot
-from messages import translate
+from messages import format_day, translate
 
 _ANSWER = actions.PROGRAMME_ANSWER
 _ANSWERS = {
@@ -331,7 +331,7 @@ def _cadence_line(cadence: Cadence, until: date | None, locale: str) -> str:
     line = translate(f"prefs.cadence.{cadence.value}", locale)
     if until is None:
         return line
-    return f"{line} " + translate("prefs.snoozed", locale, day=until.isoformat())
+    return f"{line} " + translate("prefs.snoozed", locale, day=format_day(until, locale))
 
 
 async def _apply_networks(

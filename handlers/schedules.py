@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import time
+
+from babel.dates import format_time, get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.schedules import effective_schedule, save_schedule
@@ -9,7 +12,7 @@ from domain.programme import Role
 from domain.schedules import ScheduleKind, WeeklyTime
 from handlers.context import Caller, Services, audit, load_caller, require_role
 from handlers.types import Actor, Reply, Text
-from messages import translate
+from messages import format_duration, format_locale, translate
 
 
 async def show_schedule(services: Services, actor: Actor) -> Reply:
@@ -18,8 +21,8 @@ async def show_schedule(services: Services, actor: Actor) -> Reply:
         caller = await load_caller(session, actor, services)
         lines = [await _line(session, caller, kind) for kind in ScheduleKind]
     state = "schedule.paused" if caller.workspace.paused else "schedule.running"
-    hours = round(services.slot_grace.total_seconds() / 3600, 1)
-    footer = translate("schedule.footer", caller.locale, hours=f"{hours:g}")
+    grace = format_duration(services.slot_grace, caller.locale)
+    footer = translate("schedule.footer", caller.locale, duration=grace)
     blocks = [Text(translate("schedule.title", caller.locale), heading=True)]
     blocks += [Text(line) for line in lines]
     blocks += [Text(translate(state, caller.locale)), Text(footer)]
@@ -34,11 +37,14 @@ async def _line(session: AsyncSession, caller: Caller, kind: ScheduleKind) -> st
 
 
 def describe(when: WeeklyTime, locale: str) -> str:
-    """'Monday 10:00' or 'every day 11:00' in the person's language."""
-    day = translate(
-        "schedule.daily" if when.weekday is None else f"schedule.day.{when.weekday}", locale
-    )
-    return f"{day} {when.hour:02d}:{when.minute:02d}"
+    """'every Monday at 10:00' or 'elke dag om 11:00': Babel's day names and time format."""
+    babel_locale = format_locale(locale)
+    at = format_time(time(when.hour, when.minute), format="short", locale=babel_locale)
+    if when.weekday is None:
+        return translate("schedule.when.daily", locale, time=at)
+    # Babel numbers weekdays from Monday = 0, as WeeklyTime does.
+    day = get_day_names("wide", locale=babel_locale)[when.weekday]
+    return translate("schedule.when.weekly", locale, day=day, time=at)
 
 
 async def change_schedule(

@@ -15,12 +15,13 @@ from content_store.analytics.statistics import (
     weekly_figures,
 )
 from domain.errors import InvalidInput
+from domain.networks import NETWORK_RULES, Network
 from domain.programme import Role
 from handlers.charts import drawn, weekly_chart
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import week_labels
 from handlers.types import Actor, Attachment, Reply, Text
-from messages import translate
+from messages import format_ratio, translate
 
 
 async def stats_reply(services: Services, actor: Actor, content_id: int | None) -> Reply:
@@ -49,8 +50,10 @@ async def stats_reply(services: Services, actor: Actor, content_id: int | None) 
 
 def item_stats_reply(item: ItemStats, locale: str) -> Reply:
     """One item's figures."""
-    per_network = ", ".join(f"{n} {c}" for n, c in sorted(item.confirmed.items())) or "—"
-    rewrite = f"{item.average_rewrite:.0%}" if item.average_rewrite is not None else "—"
+    per_network = _per_network(item.confirmed, locale)
+    rewrite = (
+        format_ratio(item.average_rewrite, locale) if item.average_rewrite is not None else "—"
+    )
     text = translate(
         "stats.item",
         locale,
@@ -67,6 +70,20 @@ def item_stats_reply(item: ItemStats, locale: str) -> Reply:
     return Reply(blocks=tuple(blocks))
 
 
+def _per_network(confirmed: dict[str, int], locale: str) -> str:
+    """'LinkedIn: 3, X: 1' with each network's own name, never its lower-case id."""
+    labelled = sorted(
+        (NETWORK_RULES[Network(network)].label, count) for network, count in confirmed.items()
+    )
+    return (
+        ", ".join(
+            translate("stats.per_network", locale, network=label, count=count)
+            for label, count in labelled
+        )
+        or "—"
+    )
+
+
 def programme_stats_reply(
     figures: ProgrammeFigures,
     stages: Funnel,
@@ -77,6 +94,7 @@ def programme_stats_reply(
 ) -> Reply:
     """The programme's figures, funnel, best items, same-text flags and a 12-week chart."""
     blocks = [
+        Text(translate("stats.programme.title", locale), heading=True),
         Text(
             translate(
                 "stats.programme",
@@ -124,7 +142,7 @@ def stats_chart(weeks: list[WeekFigures], locale: str) -> Attachment:
     """Share starts, clicks and people sharing per week, as a PNG."""
     png = weekly_chart(
         title=translate("stats.chart.heading", locale),
-        labels=week_labels(weeks[-1].start, weeks=len(weeks)) if weeks else [],
+        labels=week_labels(weeks[-1].start, weeks=len(weeks), locale=locale) if weeks else [],
         series={
             translate("stats.series.shares", locale): [w.share_intents for w in weeks],
             translate("stats.series.clicks", locale): [w.clicks for w in weeks],

@@ -498,11 +498,11 @@ def _caption_label(
         over = translate("picks.caption_over", locale, max=roomiest, length=len(caption))
         return f"{label} — {over}"
     if strict is None or caption_budget(strict, link) == roomiest:
-        return f"{label} — " + translate("picks.caption_limit", locale, max=roomiest)
+        return f"{label} — " + translate("picks.caption_limit", locale, count=roomiest)
     limit = translate(
         "picks.caption_limit_strict",
         locale,
-        max=roomiest,
+        count=roomiest,
         network=NETWORK_RULES[strict].label,
         strict=caption_budget(strict, link),
     )

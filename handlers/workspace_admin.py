@@ -11,7 +11,7 @@ from domain.programme import Role
 from handlers import actions
 from handlers.context import Services, audit, load_caller, require_role
 from handlers.types import Actions, Actor, Button, Reply, Text
-from messages import translate
+from messages import format_duration, translate
 
 MAX_DISCLOSURE = 100
 MAX_GUIDELINES = 1000
@@ -47,13 +47,13 @@ async def confirm_switch(services: Services, actor: Actor, *, paused: bool) -> R
         key = "admin.paused.already" if paused else "admin.resumed.already"
         return Reply.text(translate(key, locale))
     if paused:
-        text = translate("admin.pause.confirm", locale, people=people, queued=queued)
+        text = translate("admin.pause.confirm", locale, count=people, queued=queued)
         button = Button(
             translate("admin.pause.button", locale), actions.PROGRAMME_PAUSE_CONFIRM, "", "danger"
         )
     else:
-        hours = f"{round(services.slot_grace.total_seconds() / 3600, 1):g}"
-        text = translate("admin.resume.confirm", locale, people=people, hours=hours)
+        grace = format_duration(services.slot_grace, locale)
+        text = translate("admin.resume.confirm", locale, count=people, duration=grace)
         button = Button(
             translate("admin.resume.button", locale),
             actions.PROGRAMME_RESUME_CONFIRM,
@@ -76,8 +76,8 @@ async def set_guidelines(services: Services, actor: Actor, text: str | None) -> 
         if len(text) > MAX_GUIDELINES:
             raise InvalidInput(
                 "admin.guidelines_long",
-                "Guidelines can be at most {max} characters.",
-                max=MAX_GUIDELINES,
+                "Guidelines can be at most {count} characters.",
+                count=MAX_GUIDELINES,
             )
         caller.workspace.guidelines = "" if text.lower() == "default" else text
         audit(session, caller, "programme.guidelines")
@@ -95,8 +95,8 @@ async def set_disclosure(services: Services, actor: Actor, text: str | None) -> 
         if len(text) > MAX_DISCLOSURE:
             raise InvalidInput(
                 "admin.disclosure_long",
-                "The disclosure line can be at most {max} characters.",
-                max=MAX_DISCLOSURE,
+                "The disclosure line can be at most {count} characters.",
+                count=MAX_DISCLOSURE,
             )
         caller.workspace.disclosure_line = "" if text.lower() == "none" else text
         audit(session, caller, "programme.disclosure")
@@ -120,5 +120,7 @@ async def set_person_roles(
         await set_roles(session, person_id=target.id, roles=roles)
         audit(session, caller, "role.set", f"{user_id}:{','.join(sorted(roles))}")
         now_held = await roles_of(session, person_id=target.id)
-    names = ", ".join(sorted(role.value for role in now_held)) or "—"
+    if not now_held:
+        return Reply.text(translate("admin.roles.none", caller.locale))
+    names = ", ".join(sorted(role.value for role in now_held))
     return Reply.text(translate("admin.roles.saved", caller.locale, roles=names))

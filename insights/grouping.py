@@ -271,7 +271,7 @@ def _outside(signals: Signals) -> Placement:
 
 def _quiet_placement(signals: Signals, thresholds: Thresholds) -> Placement:
     weeks = signals.weeks_in_programme
-    evidence = [fact("quiet", weeks=weeks), *_joined(signals)]
+    evidence = [fact("quiet", count=weeks), *_joined(signals)]
     if weeks < thresholds.quiet_weeks:
         # Too early to say: someone who just joined is taken as willing, and told so.
         return Placement(
@@ -330,7 +330,7 @@ def evidence_of(signals: Signals, thresholds: Thresholds) -> list[Evidence]:
                 "steady",
                 "for" if steady else "against",
                 weeks=signals.weeks_with_share,
-                of=signals.weeks_in_programme,
+                count=signals.weeks_in_programme,
             )
         )
     match = signals.topic_match

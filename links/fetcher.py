@@ -230,8 +230,8 @@ async def fetch_page_metadata(
     except TimeoutError as error:
         raise InvalidInput(
             "fetch.timeout",
-            "That page took longer than {seconds} seconds to answer.",
-            seconds=f"{policy.timeout_seconds:g}",
+            "That page took too long to answer (more than {seconds} s).",
+            seconds=policy.timeout_seconds,
         ) from error
     finally:
         if resolver is None:
@@ -273,8 +273,8 @@ async def _follow(
         url = outcome.target
     raise InvalidInput(
         "fetch.too_many_redirects",
-        "That link redirects more than {limit} times; please share the final page's address.",
-        limit=policy.max_redirects,
+        "That link redirects more than {count} times; please share the final page's address.",
+        count=policy.max_redirects,
     )
 
 
@@ -369,6 +369,6 @@ async def _read_body(response: aiohttp.ClientResponse, *, max_bytes: int) -> byt
 def _too_large(max_bytes: int) -> InvalidInput:
     return InvalidInput(
         "fetch.too_large",
-        "That page is bigger than {max_bytes} bytes, too big to preview.",
-        max_bytes=max_bytes,
+        "That page is bigger than {count} bytes, too big to preview.",
+        count=max_bytes,
     )

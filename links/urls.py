@@ -108,8 +108,8 @@ def _check_length(text: str) -> None:
     if len(text) > MAX_URL_LENGTH:
         raise InvalidInput(
             "url.too_long",
-            "That link is {length} characters long; links can be at most {limit} characters.",
-            length=len(text),
+            "That link is {count} characters long; links can be at most {limit}.",
+            count=len(text),
             limit=MAX_URL_LENGTH,
         )
 

@@ -54,7 +54,7 @@ def test_seed_list_export_and_retire(tmp_path: Path) -> None:
     first_id = listing[0].split("\t")[0]
     assert _run(tmp_path, "content", "retire", first_id).returncode == 0
     again = _run(tmp_path, "content", "retire", first_id)
-    assert again.returncode == 2 and "cannot become retired" in again.stderr
+    assert again.returncode == 2 and "is already retired" in again.stderr
 
 
 def test_people_import_refuses_a_bad_file_and_accepts_a_good_one(tmp_path: Path) -> None:

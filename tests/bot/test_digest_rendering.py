@@ -63,9 +63,10 @@ async def test_slack_posts_the_figures_and_uploads_the_chart(slack: FakeSlack) -
 
     (post,) = slack.calls_to("chat.postMessage")
     text = _all_text(post.args["blocks"])
-    assert "3 of the 8 people" in text and "Shares this week: 11" in text
-    assert "Our &lt;b&gt;climate&lt;/b&gt; report — 4 shares, 9 clicks" in text
-    assert "Anna (2 shares)" in text and "Bo" in text
+    assert "who take part: 8. Shared something this week: 3" in text
+    assert "Shares this week: 11" in text
+    assert "Our &lt;b&gt;climate&lt;/b&gt; report — shared 4 times, 9 clicks" in text
+    assert "Anna (shared 2 times)" in text and "Bo" in text
     (file,) = slack.files.values()
     assert file["data"] == reply.files[0].content and file["data"].startswith(b"\x89PNG")
     assert slack.problems == []

@@ -43,7 +43,7 @@ async def test_import_creates_people_with_managers_and_roles(db: Database) -> No
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("email,name\nx@example.com,X\n", "lacks the column(s): manager_email, team, roles"),
+        ("email,name\nx@example.com,X\n", "lacks these columns: manager_email, team, roles"),
         ("email,name,manager_email,team,roles\nnot-an-email,X,,T,\n", "Line 2: 'not-an-email'"),
         ("email,name,manager_email,team,roles\na@example.com,A,,T,boss\n", "unknown role 'boss'"),
         (

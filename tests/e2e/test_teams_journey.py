@@ -54,7 +54,7 @@ def en(key: str, **params: Any) -> str:
 
 def en_start(key: str) -> str:
     """The English text of `key` up to its first placeholder."""
-    return catalog("en")[key].split("{")[0].strip()
+    return catalog("en")[key][-1].split("{")[0].strip()
 
 
 @dataclass

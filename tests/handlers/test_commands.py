@@ -20,6 +20,7 @@ from handlers.context import Services, error_reply
 from handlers.deliveries import Outcome
 from handlers.dispatch import dispatch
 from handlers.types import Actor, Button, Reply
+from messages import translate
 from tests.bot.teams.factories import grant as teams_grant
 from tests.conftest import FakeClock
 from tests.factories import actor, add_item, grant
@@ -137,7 +138,7 @@ async def test_add_previews_first_and_saves_only_on_confirmation(
     assert "Read this" in _details(preview) and "#news" in _details(preview)
     save = _button(preview, actions.CONTENT_SAVE)
     listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
-    assert "library has no items" in _text(listing)
+    assert translate("content.list.empty", "en") in _text(listing)
     saved = await dispatch(services, actor("U-CT"), save, messenger=messenger)
     assert "A page" in _text(saved.reply or Reply())
     listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
@@ -158,7 +159,7 @@ async def test_a_preview_is_saved_only_by_the_person_who_made_it(
     cancel = _button(preview, actions.CONTENT_CANCEL)
     await dispatch(services, actor("U-CT"), cancel, messenger=messenger)
     listing = await run_command(services, actor("U-CT"), "list", messenger=messenger)
-    assert "library has no items" in _text(listing)
+    assert translate("content.list.empty", "en") in _text(listing)
 
 
 def _button(reply: Reply, action_id: str) -> Press:

@@ -107,7 +107,7 @@ async def test_suggestion_waits_for_approval(
     )
     assert "[suggested]" in listing.blocks[1].text  # type: ignore[union-attr]
     await content_library.approve(services, actor("U-CT"), item.id)
-    with pytest.raises(InvalidInput, match="cannot become active"):
+    with pytest.raises(InvalidInput, match="already active"):
         await content_library.approve(services, actor("U-CT"), item.id)
     await content_library.retire(services, actor("U-CT"), item.id)
     async with services.db.session() as session:

@@ -72,7 +72,7 @@ async def test_a_person_sees_their_own_group_and_why(services: Services, clock: 
     # Too early to say: the person reads "not sure yet", and the facts for and against.
     assert "not sure yet" in own
     assert "What points to sharing on your own:\n• You joined on your own" in own
-    assert "What points the other way:\n• You asked for tips yourself recently (1 time(s)" in own
+    assert "What points the other way:\n• You asked for tips yourself recently (once in all" in own
 
 
 async def test_the_own_view_speaks_the_persons_language(services: Services) -> None:
@@ -192,7 +192,7 @@ async def test_the_content_team_logs_a_push_from_outside_the_bot_for_a_team(
     assert refused.value.code == "role.missing"
     await grant(services.db, "UCONTENT", Role.CONTENT)
     said = _text(await _run(services, "UCONTENT", "nudge log Sales 2026-11-16"))
-    assert "2 people (Sales) on 2026-11-16" in said
+    assert "2 people (Sales) on 16 November 2026" in said
     logged = await _events(services, EventType.NUDGED_ELSEWHERE)
     assert len(logged) == 2 and {e.created_at.hour for e in logged} == {0}
     assert "Nobody" in _text(await _run(services, "UCONTENT", "nudge log Marketing 2026-11-16"))

@@ -158,12 +158,12 @@ async def test_the_reply_names_only_spotlights_and_tip_askers_never_non_sharers(
 
     text = _text(digest_reply(digest, names))
 
-    assert "2 of the 5 people" in text and "40%" in text
-    assert "Name-UR1 (2 shares)" in text and "Name-UR3" in text
+    assert "who take part: 5. Shared something this week: 2 (40%)" in text
+    assert "Name-UR1 (shared 2 times)" in text and "Name-UR3" in text
     # UR2 shared without consenting; UR4 asked privately; UR5 and UR6 shared nothing.
     for hidden in ("Name-UR2", "Name-UR4", "Name-UR5", "Name-UR6"):
         assert hidden not in text
-    assert "Story a — 2 shares, 3 clicks" in text
+    assert "Story a — shared 2 times, 3 clicks" in text
 
 
 async def test_a_small_team_gets_organisation_figures_and_only_the_names_it_was_asked_to(

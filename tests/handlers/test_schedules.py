@@ -22,12 +22,12 @@ def _text(reply: object) -> str:
 
 async def test_the_schedule_shows_defaults_in_the_persons_language(services: Services) -> None:
     english = _text(await run_command(services, actor(), "schedule", messenger=FakeMessenger()))
-    assert "Weekly picks: Monday 10:00" in english
-    assert "Manager digest: Friday 15:00" in english and "within 6 hours" in english
+    assert "Weekly picks: every Monday at 10:00" in english
+    assert "Manager digest: every Friday at 15:00" in english and "within 6 hours" in english
     dutch = _text(
         await run_command(services, actor("U2", locale="nl"), "schedule", messenger=FakeMessenger())
     )
-    assert "Wekelijkse suggesties: maandag 10:00" in dutch
+    assert "Wekelijkse suggesties: elke maandag om 10:00" in dutch and "binnen 6 uur" in dutch
 
 
 async def test_only_admins_change_the_schedule(services: Services) -> None:
@@ -48,10 +48,11 @@ async def test_an_admin_moves_and_switches_off_a_send_and_it_is_audited(
     moved = await run_command(
         services, actor("U-ADMIN"), "schedule picks tue 09:30", messenger=FakeMessenger()
     )
-    assert "Tuesday 09:30" in _text(moved)
+    assert "Weekly picks: now every Tuesday at 09:30" in _text(moved)
     await run_command(services, actor("U-ADMIN"), "schedule digest off", messenger=FakeMessenger())
     shown = _text(await run_command(services, actor(), "schedule", messenger=FakeMessenger()))
-    assert "Weekly picks: Tuesday 09:30" in shown and "Manager digest: Friday 15:00 — off" in shown
+    assert "Weekly picks: every Tuesday at 09:30" in shown
+    assert "Manager digest: every Friday at 15:00 — off" in shown
     async with services.db.session() as session:
         actions = (await session.execute(select(AuditEntry.action, AuditEntry.target))).all()
     assert set(actions) == {("schedule.change", "picks"), ("schedule.change", "digest")}

@@ -80,7 +80,7 @@ async def test_a_caption_kept_after_a_longer_networks_share_is_never_cut_and_say
     (card,) = _cards(posted)
     assert card.caption == words.strip()
     assert card.caption_max_chars >= len(card.caption)
-    assert f"yours has {len(card.caption)}, so shorten it" in card.caption_label
+    assert f"yours has {len(card.caption)} — shorten it" in card.caption_label
 
 
 async def test_not_for_me_and_shared_items_never_come_back(
@@ -108,7 +108,7 @@ async def test_the_suggestion_fits_the_strictest_network_and_the_input_the_roomi
     assert card.caption_max_chars == caption_budget(Network.LINKEDIN, link)
     assert 0 < len(card.caption) <= caption_budget(Network.X, link)
     roomiest, strict = caption_budget(Network.LINKEDIN, link), caption_budget(Network.X, link)
-    assert f"up to {roomiest} characters; X takes {strict}" in card.caption_label
+    assert f"up to {roomiest:,} characters; X takes {strict}" in card.caption_label
     assert [b.action_id for b in card.actions] == [
         "share.linkedin",
         "share.x",

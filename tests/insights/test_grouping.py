@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from handlers.insights import evidence_text
 from insights.grouping import (
     Calibration,
     Group,
@@ -66,7 +67,7 @@ def _said(signals: Signals) -> dict[str, list[str]]:
     placement = place(signals, T)
     read: dict[str, list[str]] = {"headline": [translate(placement.headline, "en")]}
     for item in placement.evidence:
-        line = translate(item["key"], "en", **item["params"])
+        line = evidence_text(item, "en")
         read.setdefault(item.get("side", ""), []).append(line)
     return read
 
@@ -215,7 +216,10 @@ def test_the_headline_claims_shares_on_their_own_only_when_most_were() -> None:
 
 def test_the_week_count_is_of_complete_weeks() -> None:
     said = _said(SELF_DRIVEN)
-    assert any("6 of your 8 complete week(s)" in line for line in said["for"])
+    assert any(
+        "Complete weeks in the programme in which you shared: 6 of 8" in line
+        for line in said["for"]
+    )
 
 
 def test_every_headline_and_piece_of_evidence_has_a_message_in_both_languages() -> None:
@@ -226,12 +230,13 @@ def test_every_headline_and_piece_of_evidence_has_a_message_in_both_languages() 
         quiet,
         dataclasses.replace(quiet, status="no"),
         dataclasses.replace(quiet, status="later"),
+        dataclasses.replace(SELF_DRIVEN, own_accord_total=0.0),
     ]
     placements = [place(person, T) for person in people]
     evidence = [item for p in placements for item in p.evidence]
     for locale in ("en", "nl"):
         for item in evidence:
-            assert translate(item["key"], locale, **item["params"])
+            assert evidence_text(item, locale)
         for p in placements:
             assert translate(p.headline, locale)
     assert len({item["key"] for item in evidence}) >= 12

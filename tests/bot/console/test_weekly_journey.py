@@ -122,7 +122,7 @@ async def test_a_week_on_the_console_platform(client: TestClient, db: Database) 
     assert "LinkedIn, X" in saved["text"] and "#product" in saved["text"]
 
     queued = await editor.say("send-now")
-    assert "queued for 1" in queued["text"]
+    assert "queued for one person" in queued["text"]
     (picks,) = await until(ann.inbox)
     assert "Our launch week" in picks["text"]
     caption_input = next(key for key in picks["inputs"] if key.startswith("caption:"))

@@ -332,8 +332,9 @@ async def test_stats_command_shows_the_funnel_and_attaches_a_chart(
     reply = await run_command(services, actor("UCT"), "stats", messenger=FakeMessenger())
 
     assert isinstance(reply, Reply)
-    assert "invited 5 → taking part 5 → shared at least once 3" in _text(reply)
-    assert "#1 Story a — sent 3, opened 3, share starts 3, confirmed 2, clicks 3" in _text(reply)
+    assert "invited: 5 → taking part: 5 → shared at least once: 3" in _text(reply)
+    line = "#1 Story a — sent: 3, opened: 3, share starts: 3, confirmed: 2, clicks: 3"
+    assert line in _text(reply)
     (chart,) = reply.files
     assert chart.content.startswith(b"\x89PNG\r\n\x1a\n")
 
