@@ -225,6 +225,29 @@ async def renew(session: AsyncSession, *, delivery_id: int, claim: str, until: d
     return bool(getattr(await session.execute(statement), "rowcount", 0))
 
 
+@dataclass(frozen=True)
+class PersonState:
+    """What decides, right before a send, whether the person still wants it."""
+
+    person_id: int
+    status: ProgrammeStatus
+    cadence: Cadence
+    paused_until: date | None
+    timezone: str | None
+
+
+async def person_states(
+    session: AsyncSession, *, person_ids: Sequence[int]
+) -> dict[int, PersonState]:
+    """The current consent of each person (an erased person is simply absent)."""
+    if not person_ids:
+        return {}
+    query = select(
+        Person.id, Person.status, Person.cadence, Person.paused_until, Person.timezone
+    ).where(Person.id.in_(set(person_ids)))
+    return {row[0]: PersonState(*row) for row in (await session.execute(query)).all()}
+
+
 async def release(session: AsyncSession, *, delivery_id: int, claim: str) -> None:
     """Hand a claimed row back untouched (the workspace was paused before it went out)."""
     statement = (

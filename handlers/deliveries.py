@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from content_store import outbox
 from content_store.events import record_event
 from content_store.models import Workspace
-from content_store.outbox import ClaimedDelivery, PlannedDelivery, new_claim
+from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery, new_claim
 from domain.errors import InvalidInput
 from domain.events import EventType
-from domain.programme import Role
-from domain.schedules import cadence_allows, zone
+from domain.programme import ProgrammeStatus, Role
+from domain.schedules import cadence_allows, personally_paused, zone
 from handlers import channel_mode
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import DIGEST, DigestDelivery
@@ -68,6 +68,10 @@ class DeliveryKind(Protocol):
         """Record that the message reached the person (in the transaction marking it sent)."""
         ...
 
+    def wanted(self, person: PersonState, *, now: datetime) -> bool:
+        """Whether the person still consents to this message right now (read before sending)."""
+        ...
+
 
 def recipient(claimed: ClaimedDelivery) -> Actor:
     """The person a claimed row is for, as an actor of its platform."""
@@ -76,6 +80,15 @@ def recipient(claimed: ClaimedDelivery) -> Actor:
 
 class PicksDelivery:
     """The weekly picks as a direct message: cards with editable captions."""
+
+    def wanted(self, person: PersonState, *, now: datetime) -> bool:
+        """Only to someone still in the programme and not pausing or snoozing."""
+        if person.status is not ProgrammeStatus.IN:
+            return False
+        today = now.astimezone(zone(person.timezone)).date()
+        return not personally_paused(
+            person.cadence, paused_until=person.paused_until, local_today=today
+        )
 
     async def compose(self, services: Services, claimed: ClaimedDelivery) -> Reply | None:
         """The slot's picks, chosen now (and stored on the row) unless already chosen."""
@@ -164,20 +177,41 @@ async def send_claimed(
         async with services.db.session() as session:
             await outbox.release(session, delivery_id=claimed.delivery_id, claim=claimed.claim)
         return Outcome.RELEASED
-    if not await _still_ours(services, claimed, lease=lease):
-        return Outcome.LOST
+    held = await _still_ours_and_wanted(services, claimed, lease=lease)
+    if held is not None:
+        return held
     return await _send(services, messenger, claimed, reply, gate=gate, policy=policy)
 
 
-async def _still_ours(services: Services, claimed: ClaimedDelivery, *, lease: timedelta) -> bool:
-    # Waiting for the rate may outlast the lease; then another sender may own the row now.
+async def _still_ours_and_wanted(
+    services: Services, claimed: ClaimedDelivery, *, lease: timedelta
+) -> Outcome | None:
+    """None when the send may go now; otherwise how it ended without going.
+
+    Waiting for the rate may outlast the lease (then another sender may own the row now),
+    and the person may have left, paused or erased their data while the message waited.
+    """
+    now = services.clock.now()
     async with services.db.session() as session:
-        return await outbox.renew(
+        if not await outbox.renew(
+            session, delivery_id=claimed.delivery_id, claim=claimed.claim, until=now + lease
+        ):
+            return Outcome.LOST
+        person = (await outbox.person_states(session, person_ids=[claimed.person_id])).get(
+            claimed.person_id
+        )
+        if person is not None and KINDS[claimed.kind].wanted(person, now=now):
+            return None
+        await outbox.finish(
             session,
             delivery_id=claimed.delivery_id,
             claim=claimed.claim,
-            until=services.clock.now() + lease,
+            status=Outcome.SKIPPED.value,
+            now=now,
+            error="consent withdrawn before sending",
         )
+    log.info("delivery %d not sent: the person no longer wants it", claimed.delivery_id)
+    return Outcome.SKIPPED
 
 
 async def _send(
