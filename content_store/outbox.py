@@ -144,8 +144,9 @@ async def _take(
         .where(Delivery.id.in_(ids), _claimable(now))
         .values(
             status="sending",
-            # SET expressions see the old row: a row still 'sending' lost its sender mid-send.
-            in_doubt=Delivery.status == "sending",
+            # SET expressions see the old row: a row still 'sending' lost its sender mid-send,
+            # and a row whose last send ended in an ambiguous failure stays in doubt.
+            in_doubt=or_(Delivery.status == "sending", Delivery.in_doubt.is_(True)),
             claimed_by=claim,
             lease_until=now + lease,
             attempts=Delivery.attempts + 1,
@@ -196,9 +197,19 @@ async def finish(
     message_id: str | None = None,
     error: str | None = None,
     retry_at: datetime | None = None,
+    in_doubt: bool = False,
 ) -> bool:
-    """Record how a claimed send ended; False when the row no longer belongs to this sender."""
-    values: dict[str, Any] = {"status": status, "error": error, "lease_until": None}
+    """Record how a claimed send ended; False when the row no longer belongs to this sender.
+
+    `in_doubt`: the send failed in a way that may still have delivered it, so whoever tries
+    again looks it up on the platform first.
+    """
+    values: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "lease_until": None,
+        "in_doubt": in_doubt,
+    }
     if status == "sent":
         values.update(sent_at=now, platform_message_id=message_id)
     if retry_at is not None:

@@ -167,8 +167,14 @@ async def send_claimed(
     kind = KINDS.get(claimed.kind)
     if kind is None:
         return await _finish(services, claimed, Outcome.FAILED, error="unknown kind")
-    if claimed.in_doubt and await _already_sent(services, messenger, claimed):
-        return Outcome.SENT
+    if claimed.in_doubt:
+        try:
+            if await _already_sent(services, messenger, claimed):
+                return Outcome.SENT
+        except DeliveryError as error:
+            # Not known whether it went: try again later, looking it up first again.
+            error.in_doubt = True
+            return await _failed(services, claimed, error, policy=policy)
     reply = await kind.compose(services, claimed)
     if reply is None:
         return await _finish(services, claimed, Outcome.SKIPPED)
@@ -243,7 +249,14 @@ async def _failed(
         return await _finish(services, claimed, Outcome.FAILED, error=error.reason)
     wait = max(policy.backoff(claimed.attempts), timedelta(seconds=error.retry_after or 0))
     retry_at = services.clock.now() + wait
-    return await _finish(services, claimed, Outcome.RETRY, error=error.reason, retry_at=retry_at)
+    return await _finish(
+        services,
+        claimed,
+        Outcome.RETRY,
+        error=error.reason,
+        retry_at=retry_at,
+        in_doubt=error.in_doubt,
+    )
 
 
 async def _already_sent(services: Services, messenger: Messenger, claimed: ClaimedDelivery) -> bool:
@@ -268,6 +281,7 @@ async def _finish(
     message_id: str | None = None,
     error: str | None = None,
     retry_at: datetime | None = None,
+    in_doubt: bool = False,
 ) -> Outcome:
     now = services.clock.now()
     async with services.db.session() as session:
@@ -280,6 +294,7 @@ async def _finish(
             message_id=message_id,
             error=error[:500] if error else None,
             retry_at=retry_at,
+            in_doubt=in_doubt,
         )
         if finished and outcome is Outcome.SENT:
             await KINDS[claimed.kind].sent(session, claimed, now=now)
