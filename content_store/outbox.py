@@ -91,6 +91,15 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def in_flight_bound(lease: timedelta) -> timedelta:
+    """How long one send may take at most: half the lease renewed right before it.
+
+    So a replica taking a row over once its lease has run out waits out any send that may
+    still be in flight, with half a lease to spare for clocks that disagree between hosts.
+    """
+    return lease / 2
+
+
 async def claim_due(
     session: AsyncSession,
     *,
@@ -257,6 +266,19 @@ async def person_states(
         Person.id, Person.status, Person.cadence, Person.paused_until, Person.timezone
     ).where(Person.id.in_(set(person_ids)))
     return {row[0]: PersonState(*row) for row in (await session.execute(query)).all()}
+
+
+async def keep_alive(session: AsyncSession, *, claims: Sequence[str], until: datetime) -> int:
+    """The heartbeat: extend every row still held under `claims`; how many."""
+    if not claims:
+        return 0
+    statement = (
+        update(Delivery)
+        .where(Delivery.claimed_by.in_(claims), Delivery.status == "sending")
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(await session.execute(statement), "rowcount", 0))
 
 
 async def release(session: AsyncSession, *, delivery_id: int, claim: str) -> None:

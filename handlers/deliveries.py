@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import logging
@@ -186,7 +187,15 @@ async def send_claimed(
     held = await _still_ours_and_wanted(services, claimed, lease=lease)
     if held is not None:
         return held
-    return await _send(services, messenger, claimed, reply, gate=gate, policy=policy)
+    return await _send(
+        services,
+        messenger,
+        claimed,
+        reply,
+        gate=gate,
+        policy=policy,
+        bound=outbox.in_flight_bound(lease),
+    )
 
 
 async def _still_ours_and_wanted(
@@ -228,13 +237,20 @@ async def _send(
     *,
     gate: Gate,
     policy: RetryPolicy,
+    bound: timedelta,
 ) -> Outcome:
     try:
-        message_id = await messenger.send_to_user(
-            workspace_id=claimed.workspace_external_id,
-            user_id=claimed.person_external_id,
-            reply=reply,
-        )
+        # Bounded well inside the lease renewed just before: a replica taking the row over
+        # once the lease has run out can be sure this send is no longer in flight.
+        async with asyncio.timeout(bound.total_seconds()):
+            message_id = await messenger.send_to_user(
+                workspace_id=claimed.workspace_external_id,
+                user_id=claimed.person_external_id,
+                reply=reply,
+            )
+    except TimeoutError:
+        error = DeliveryError("send timed out", permanent=False, in_doubt=True)
+        return await _failed(services, claimed, error, policy=policy)
     except DeliveryError as error:
         if error.retry_after:
             await gate.throttled(error.retry_after)

@@ -117,6 +117,8 @@ class Sender:
         self._pauses = PauseWatch(services, ttl=config.pause_check_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        # Claims with rows still in progress here, and how many: the heartbeat keeps them.
+        self._held: Counter[str] = Counter()
 
     def wake(self) -> None:
         """Look at the outbox now rather than at the next poll."""
@@ -125,19 +127,45 @@ class Sender:
     async def run(self) -> None:
         """Work the outbox until cancelled."""
         log.info("sender %s working the outbox", self.worker)
+        heartbeat = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
         try:
             while True:
                 if not await self.step():
                     await self._idle()
         finally:
             await self._cancel_in_flight()
+            heartbeat.cancel()
 
     async def drain(self) -> Counter[Outcome]:
         """Send everything due now and return once nothing is left in flight (tests, CLI)."""
-        while await self.step() or self._tasks:
-            if self._tasks:
-                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        heartbeat = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
+        try:
+            while await self.step() or self._tasks:
+                if self._tasks:
+                    await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            heartbeat.cancel()
         return self.outcomes
+
+    async def _heartbeat(self) -> None:
+        """Keep the lease of every row in progress here alive, however long its send waits
+        (for the rate, for Slack's Retry-After): a replica takes over only a dead sender's rows.
+        """
+        interval = self.config.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            if not self._held:
+                continue
+            try:
+                async with self.services.db.session() as session:
+                    await outbox.keep_alive(
+                        session,
+                        claims=list(self._held),
+                        until=self.services.clock.now() + self.config.lease,
+                    )
+            except Exception:
+                # Each send renews its own lease before it goes, and is bounded inside it.
+                log.warning("outbox heartbeat failed; trying again", exc_info=True)
 
     async def step(self) -> int:
         """Claim as many rows as there is room for and start sending them; how many."""
@@ -165,6 +193,7 @@ class Sender:
 
     async def _process(self, claimed: ClaimedDelivery) -> None:
         gate = WorkspaceGate(claimed, pauses=self._pauses, limiter=self.limiter)
+        self._held[claimed.claim] += 1
         try:
             outcome = await send_claimed(
                 self.services,
@@ -178,6 +207,10 @@ class Sender:
             # A bug or an outage must not kill the sender; the lease brings the row back.
             log.exception("delivery %d failed unexpectedly", claimed.delivery_id)
             outcome = Outcome.RETRY
+        finally:
+            self._held[claimed.claim] -= 1
+            if self._held[claimed.claim] <= 0:
+                del self._held[claimed.claim]
         self.outcomes[outcome] += 1
 
     async def _idle(self) -> None:
