@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -231,6 +231,70 @@ async def finish(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(await session.execute(statement), "rowcount", 0))
+
+
+async def finish_many(
+    session: AsyncSession,
+    *,
+    claim: str,
+    message_ids: Mapping[int, str | None],
+    status: str,
+    now: datetime,
+    error: str | None = None,
+) -> list[int]:
+    """Record that several claimed rows ended alike (sent with their message ids, or
+    skipped) in one statement; the ids this sender still held."""
+    if not message_ids:
+        return []
+    values: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "lease_until": None,
+        "in_doubt": False,
+    }
+    if status == "sent":
+        values["sent_at"] = now
+        values["platform_message_id"] = case(dict(message_ids), value=Delivery.id)
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(list(message_ids)), Delivery.claimed_by == claim)
+        .where(Delivery.status == "sending")
+        .values(values)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def renew_many(
+    session: AsyncSession, *, ids: Sequence[int], claim: str, until: datetime
+) -> list[int]:
+    """Extend the claims of rows about to be sent; the ids still held by this sender."""
+    if not ids:
+        return []
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.claimed_by == claim)
+        .where(Delivery.status == "sending")
+        .values(lease_until=until)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def release_many(session: AsyncSession, *, ids: Sequence[int], claim: str) -> None:
+    """Hand claimed rows back untouched (their workspace was paused before they went out)."""
+    if not ids:
+        return
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.claimed_by == claim)
+        .where(Delivery.status == "sending")
+        .values(status="pending", lease_until=None, attempts=Delivery.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(statement)
 
 
 async def renew(session: AsyncSession, *, delivery_id: int, claim: str, until: datetime) -> bool:

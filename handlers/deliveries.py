@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 import enum
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -13,7 +15,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store import outbox
-from content_store.events import record_event
+from content_store.events import record_event, record_events
 from content_store.models import Workspace
 from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery, new_claim
 from domain.errors import InvalidInput
@@ -23,6 +25,7 @@ from domain.schedules import cadence_allows, personally_paused, zone
 from handlers import channel_mode
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import DIGEST, DigestDelivery
+from handlers.picks_batch import compose_picks
 from handlers.reminders import REMINDER, ReminderDelivery
 from handlers.types import Actor, DeliveryError, Messenger, Reply, SentLookup
 from handlers.weekly_picks import attach_items, picks_reply, prepare_picks, week_of, week_slot
@@ -386,3 +389,170 @@ async def send_now(services: Services, messenger: Messenger, actor: Actor) -> Re
     await channel_mode.post_channel_picks(services, messenger, workspace=caller.workspace)
     log.info("send-now: %d deliveries queued in workspace %d", queued, caller.workspace.id)
     return Reply.text(translate("deliveries.queued", caller.locale, queued=queued))
+
+
+class BatchGate(Protocol):
+    """What a group of sends to one workspace waits on: the pause switch and the rate."""
+
+    async def open(self, wanted: int) -> int:
+        """Wait until sends may go; how many of `wanted` may go now (0: the programme paused)."""
+        ...
+
+    async def throttled(self, seconds: float) -> None:
+        """The platform asked everyone to wait `seconds` before sending there again."""
+        ...
+
+
+async def send_picks_batch(
+    services: Services,
+    messenger: Messenger,
+    rows: Sequence[ClaimedDelivery],
+    *,
+    gate: BatchGate,
+    policy: RetryPolicy = RetryPolicy(),
+    lease: timedelta = timedelta(minutes=2),
+    concurrency: int = 8,
+) -> Counter[Outcome]:
+    """Send a batch of claimed picks rows of one workspace, all held under one claim.
+
+    Composed together, then sent in groups as the rate allows: per group one token take, one
+    statement renewing the claims (with the people's consent read in the same transaction),
+    the sends side by side, and one statement marking the sent rows with their message ids.
+    """
+    outcomes: Counter[Outcome] = Counter()
+    if not rows:
+        return outcomes
+    claim = rows[0].claim
+    replies = await compose_picks(services, rows)
+    skipped = {row.delivery_id: None for row in rows if replies.get(row.delivery_id) is None}
+    if skipped:
+        async with services.db.session() as session:
+            done = await outbox.finish_many(
+                session,
+                claim=claim,
+                message_ids=skipped,
+                status=Outcome.SKIPPED.value,
+                now=services.clock.now(),
+            )
+        outcomes[Outcome.SKIPPED] += len(done)
+    waiting = [row for row in rows if row.delivery_id not in skipped]
+    while waiting:
+        allowed = await gate.open(min(len(waiting), concurrency))
+        if allowed <= 0:
+            async with services.db.session() as session:
+                await outbox.release_many(
+                    session, ids=[row.delivery_id for row in waiting], claim=claim
+                )
+            outcomes[Outcome.RELEASED] += len(waiting)
+            break
+        group, waiting = waiting[:allowed], waiting[allowed:]
+        ready = await _held_and_wanted(services, group, lease=lease, outcomes=outcomes)
+        results = await asyncio.gather(
+            *(
+                _post(messenger, row, replies[row.delivery_id], bound=outbox.in_flight_bound(lease))
+                for row in ready
+            )
+        )
+        sent: dict[int, str | None] = {}
+        for row, result in zip(ready, results, strict=True):
+            if isinstance(result, DeliveryError):
+                if result.retry_after:
+                    await gate.throttled(result.retry_after)
+                outcomes[await _failed(services, row, result, policy=policy)] += 1
+            else:
+                sent[row.delivery_id] = result
+        outcomes[Outcome.SENT] += await _mark_sent(services, ready, sent, claim=claim)
+    return outcomes
+
+
+async def _held_and_wanted(
+    services: Services,
+    group: Sequence[ClaimedDelivery],
+    *,
+    lease: timedelta,
+    outcomes: Counter[Outcome],
+) -> list[ClaimedDelivery]:
+    """The rows of the group still ours and still wanted by their people, read together."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        held = set(
+            await outbox.renew_many(
+                session,
+                ids=[row.delivery_id for row in group],
+                claim=group[0].claim,
+                until=now + lease,
+            )
+        )
+        people = await outbox.person_states(session, person_ids=[row.person_id for row in group])
+        ready: list[ClaimedDelivery] = []
+        unwanted: dict[int, str | None] = {}
+        for row in group:
+            if row.delivery_id not in held:
+                outcomes[Outcome.LOST] += 1
+                continue
+            person = people.get(row.person_id)
+            if person is not None and KINDS[row.kind].wanted(person, now=now):
+                ready.append(row)
+            else:
+                unwanted[row.delivery_id] = None
+        if unwanted:
+            await outbox.finish_many(
+                session,
+                claim=group[0].claim,
+                message_ids=unwanted,
+                status=Outcome.SKIPPED.value,
+                now=now,
+                error="consent withdrawn before sending",
+            )
+            outcomes[Outcome.SKIPPED] += len(unwanted)
+    return ready
+
+
+async def _post(
+    messenger: Messenger, row: ClaimedDelivery, reply: Reply | None, *, bound: timedelta
+) -> str | DeliveryError:
+    assert reply is not None
+    try:
+        async with asyncio.timeout(bound.total_seconds()):
+            return await messenger.send_to_user(
+                workspace_id=row.workspace_external_id,
+                user_id=row.person_external_id,
+                reply=reply,
+            )
+    except TimeoutError:
+        return DeliveryError("send timed out", permanent=False, in_doubt=True)
+    except DeliveryError as error:
+        return error
+
+
+async def _mark_sent(
+    services: Services,
+    rows: Sequence[ClaimedDelivery],
+    sent: dict[int, str | None],
+    *,
+    claim: str,
+) -> int:
+    if not sent:
+        return 0
+    now = services.clock.now()
+    async with services.db.session() as session:
+        marked = set(
+            await outbox.finish_many(
+                session, claim=claim, message_ids=sent, status=Outcome.SENT.value, now=now
+            )
+        )
+        await record_events(
+            session,
+            events=[
+                {
+                    "workspace_id": row.workspace_id,
+                    "person_id": row.person_id,
+                    "type": EventType.PICKS_SHOWN,
+                    "payload": {"slot": row.slot, "source": "dm"},
+                    "at": now,
+                }
+                for row in rows
+                if row.delivery_id in marked
+            ],
+        )
+    return len(marked)
