@@ -6,6 +6,7 @@ import asyncio
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -206,3 +207,26 @@ def test_simulate_prints_one_json_object_with_the_figures(tmp_path: Path) -> Non
     assert {"macro_f1", "baseline_macro_f1", "groups"} <= set(figures)
     assert set(figures["groups"]["self_driven"]) >= {"precision", "recall"}
     assert not (tmp_path / "var").exists()  # a temporary database, not the configured one
+
+
+def test_send_now_shows_progress_and_a_summary(tmp_path: Path) -> None:
+    from bench.workload import FakeSlackProcess
+
+    _seed_participants(tmp_path, ["U1", "U2", "U3"])
+    fake = FakeSlackProcess(rate=1000, latency=0.0)
+    try:
+        result = subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+            [str(BIN), "send-now"],
+            env=_env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=f"{fake.root}/api/"),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        fake.stop()
+    assert result.returncode == 0, result.stderr
+    assert "slack/T1: 3 queued" in result.stderr
+    assert "3 sent, 0 queued, 0 failed" in result.stderr  # the progress line
+    assert re.search(r"3 sent in \d+\.\d s \(\d+\.\d/s\)", result.stderr), result.stderr
