@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -14,7 +16,7 @@ from typing import Annotated, TypeVar
 import typer
 from aiohttp import web
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, Progress, TextColumn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,7 @@ from bot.teams import demo as teams_demo
 from bot.teams import package as teams_package_module
 from bot.teams.settings import TeamsSettings
 from content_store import content as library
+from content_store import outbox
 from content_store.analytics.exports import FORMATS, KINDS, export_rows, render_export
 from content_store.content import NewContent
 from content_store.database import Database
@@ -39,10 +42,11 @@ from domain.programme import ContentStatus
 from domain.topics import parse_topics
 from handlers import channel_mode
 from handlers.context import Services
-from handlers.deliveries import plan_picks
+from handlers.deliveries import Outcome, plan_picks
 from handlers.types import Messenger
 from links.fetcher import fetch_page_metadata
 from links.urls import canonicalise_url
+from scheduler.sender import Sender
 from simulation import behaviour
 from simulation.scenarios import SCENARIOS, TABLE_HEADER, format_row, scenario_row
 from simulation.world import Config
@@ -422,12 +426,39 @@ def send_now(
                 sender = runtime.build_sender(
                     settings, services, messengers, rates=platforms.rates_of(chosen)
                 )
-                outcomes = await sender.drain()
+                async with db.session() as session:
+                    waiting = await outbox.waiting_count(session)
+                outcomes, seconds = await _drain_showing_progress(sender, total=waiting)
+                sent = outcomes.get(Outcome.SENT, 0)
+                summary = ", ".join(f"{count} {name}" for name, count in outcomes.items())
                 console.print(
-                    ", ".join(f"{count} {name}" for name, count in outcomes.items()) or "0 sent"
+                    f"{summary or '0 sent'} in {seconds:.1f} s ({sent / max(seconds, 1e-9):.1f}/s)"
                 )
 
     _run(work)
+
+
+async def _drain_showing_progress(sender: Sender, *, total: int) -> tuple[Counter[Outcome], float]:
+    """Work the outbox dry with a progress bar: sent, still queued, failed, and the rate."""
+    started = time.monotonic()
+    columns = (
+        TextColumn("sending"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("sending", total=max(total, 1), detail="")
+        drain = asyncio.create_task(sender.drain())
+        while not drain.done():
+            await asyncio.wait({drain}, timeout=0.5)
+            done = sum(sender.outcomes.values()) - sender.outcomes.get(Outcome.RETRY, 0)
+            sent = sender.outcomes.get(Outcome.SENT, 0)
+            failed = sender.outcomes.get(Outcome.FAILED, 0)
+            rate = sent / max(time.monotonic() - started, 1e-9)
+            detail = f"{sent} sent, {max(total - done, 0)} queued, {failed} failed, {rate:.1f}/s"
+            progress.update(task, completed=min(done, total), detail=detail)
+        outcomes = drain.result()
+    return outcomes, time.monotonic() - started
 
 
 async def _targets(

@@ -6,13 +6,19 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.database import Database
-from content_store.models import Click, Delivery, Share
+from content_store.models import Click, Delivery, Person, Share, Workspace
+
+# The send rate is averaged over this window (sent_at, so it is true across replicas).
+RATE_WINDOW = timedelta(minutes=1)
+_UNSENT = ("pending", "retry", "sending")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -42,6 +48,18 @@ class Metrics:
         )
         self.clicks = Gauge(
             "socialboost_clicks", "Human clicks on tracked links", registry=self.registry
+        )
+        self.outbox_depth = Gauge(
+            "socialboost_outbox_depth",
+            "Outbox rows still to send (waiting or being sent)",
+            ["platform", "workspace"],
+            registry=self.registry,
+        )
+        self.send_rate = Gauge(
+            "socialboost_outbox_send_rate",
+            "Messages sent per second over the last minute, all replicas",
+            ["platform", "workspace"],
+            registry=self.registry,
         )
         self.loop_lag = LoopLag(self.registry)
 
@@ -75,9 +93,34 @@ class Metrics:
                 select(func.count()).where(Share.confirmed_at.is_not(None))
             )
             clicks = await session.scalar(select(func.count()).select_from(Click))
+            await self._refresh_outbox(session)
         self.shares.labels("intent").set(intents or 0)
         self.shares.labels("confirmed").set(confirmed or 0)
         self.clicks.set(clicks or 0)
+
+    async def _refresh_outbox(self, session: AsyncSession) -> None:
+        """Depth and send rate per platform and workspace, read from the outbox itself."""
+        since = datetime.now(UTC) - RATE_WINDOW
+        by_workspace = (
+            select(
+                Workspace.platform,
+                Workspace.external_id,
+                func.sum(case((Delivery.status.in_(_UNSENT), 1), else_=0)),
+                func.sum(case((Delivery.sent_at >= since, 1), else_=0)),
+            )
+            .join(Person, Person.id == Delivery.person_id)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(or_(Delivery.status.in_(_UNSENT), Delivery.sent_at >= since))
+            .group_by(Workspace.platform, Workspace.external_id)
+        )
+        # Workspaces that emptied since the last scrape read 0 rather than their old value.
+        for gauge in (self.outbox_depth, self.send_rate):
+            gauge.clear()
+        for platform, workspace, depth, recent in await session.execute(by_workspace):
+            self.outbox_depth.labels(platform, workspace).set(depth or 0)
+            self.send_rate.labels(platform, workspace).set(
+                (recent or 0) / RATE_WINDOW.total_seconds()
+            )
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,24 @@ async def record_event(
             "created_at": at or utcnow(),
         },
     )
+
+
+async def record_events(session: AsyncSession, *, events: Sequence[dict[str, Any]]) -> None:
+    """Append several events in one statement (keys as `record_event`'s arguments)."""
+    if not events:
+        return
+    rows = [
+        {
+            "workspace_id": entry["workspace_id"],
+            "person_id": entry.get("person_id"),
+            "content_id": entry.get("content_id"),
+            "type": entry["type"].value,
+            "payload": entry.get("payload") or {},
+            "created_at": entry.get("at") or utcnow(),
+        }
+        for entry in events
+    ]
+    await session.execute(_INSERT_EVENT, rows)
 
 
 async def first_delivery(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,15 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def in_flight_bound(lease: timedelta) -> timedelta:
+    """How long one send may take at most: half the lease renewed right before it.
+
+    So a replica taking a row over once its lease has run out waits out any send that may
+    still be in flight, with half a lease to spare for clocks that disagree between hosts.
+    """
+    return lease / 2
+
+
 async def claim_due(
     session: AsyncSession,
     *,
@@ -144,8 +153,9 @@ async def _take(
         .where(Delivery.id.in_(ids), _claimable(now))
         .values(
             status="sending",
-            # SET expressions see the old row: a row still 'sending' lost its sender mid-send.
-            in_doubt=Delivery.status == "sending",
+            # SET expressions see the old row: a row still 'sending' lost its sender mid-send,
+            # and a row whose last send ended in an ambiguous failure stays in doubt.
+            in_doubt=or_(Delivery.status == "sending", Delivery.in_doubt.is_(True)),
             claimed_by=claim,
             lease_until=now + lease,
             attempts=Delivery.attempts + 1,
@@ -196,9 +206,19 @@ async def finish(
     message_id: str | None = None,
     error: str | None = None,
     retry_at: datetime | None = None,
+    in_doubt: bool = False,
 ) -> bool:
-    """Record how a claimed send ended; False when the row no longer belongs to this sender."""
-    values: dict[str, Any] = {"status": status, "error": error, "lease_until": None}
+    """Record how a claimed send ended; False when the row no longer belongs to this sender.
+
+    `in_doubt`: the send failed in a way that may still have delivered it, so whoever tries
+    again looks it up on the platform first.
+    """
+    values: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "lease_until": None,
+        "in_doubt": in_doubt,
+    }
     if status == "sent":
         values.update(sent_at=now, platform_message_id=message_id)
     if retry_at is not None:
@@ -213,6 +233,70 @@ async def finish(
     return bool(getattr(await session.execute(statement), "rowcount", 0))
 
 
+async def finish_many(
+    session: AsyncSession,
+    *,
+    claim: str,
+    message_ids: Mapping[int, str | None],
+    status: str,
+    now: datetime,
+    error: str | None = None,
+) -> list[int]:
+    """Record that several claimed rows ended alike (sent with their message ids, or
+    skipped) in one statement; the ids this sender still held."""
+    if not message_ids:
+        return []
+    values: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "lease_until": None,
+        "in_doubt": False,
+    }
+    if status == "sent":
+        values["sent_at"] = now
+        values["platform_message_id"] = case(dict(message_ids), value=Delivery.id)
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(list(message_ids)), Delivery.claimed_by == claim)
+        .where(Delivery.status == "sending")
+        .values(values)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def renew_many(
+    session: AsyncSession, *, ids: Sequence[int], claim: str, until: datetime
+) -> list[int]:
+    """Extend the claims of rows about to be sent; the ids still held by this sender."""
+    if not ids:
+        return []
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.claimed_by == claim)
+        .where(Delivery.status == "sending")
+        .values(lease_until=until)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def release_many(session: AsyncSession, *, ids: Sequence[int], claim: str) -> None:
+    """Hand claimed rows back untouched (their workspace was paused before they went out)."""
+    if not ids:
+        return
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.claimed_by == claim)
+        .where(Delivery.status == "sending")
+        .values(status="pending", lease_until=None, attempts=Delivery.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(statement)
+
+
 async def renew(session: AsyncSession, *, delivery_id: int, claim: str, until: datetime) -> bool:
     """Extend a claim about to send; False when the row was taken over meanwhile."""
     statement = (
@@ -223,6 +307,42 @@ async def renew(session: AsyncSession, *, delivery_id: int, claim: str, until: d
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(await session.execute(statement), "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class PersonState:
+    """What decides, right before a send, whether the person still wants it."""
+
+    person_id: int
+    status: ProgrammeStatus
+    cadence: Cadence
+    paused_until: date | None
+    timezone: str | None
+
+
+async def person_states(
+    session: AsyncSession, *, person_ids: Sequence[int]
+) -> dict[int, PersonState]:
+    """The current consent of each person (an erased person is simply absent)."""
+    if not person_ids:
+        return {}
+    query = select(
+        Person.id, Person.status, Person.cadence, Person.paused_until, Person.timezone
+    ).where(Person.id.in_(set(person_ids)))
+    return {row[0]: PersonState(*row) for row in (await session.execute(query)).all()}
+
+
+async def keep_alive(session: AsyncSession, *, claims: Sequence[str], until: datetime) -> int:
+    """The heartbeat: extend every row still held under `claims`; how many."""
+    if not claims:
+        return 0
+    statement = (
+        update(Delivery)
+        .where(Delivery.claimed_by.in_(claims), Delivery.status == "sending")
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(await session.execute(statement), "rowcount", 0))
 
 
 async def release(session: AsyncSession, *, delivery_id: int, claim: str) -> None:

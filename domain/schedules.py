@@ -145,3 +145,10 @@ def cadence_allows(
     if cadence is Cadence.PAUSED:
         return paused_until is not None and paused_until <= local_today
     return last_picks_at is None or at - last_picks_at >= CADENCE_GAP[cadence]
+
+
+def personally_paused(cadence: Cadence, *, paused_until: date | None, local_today: date) -> bool:
+    """Whether the person asked for no picks today: a pause, or a snooze not yet over."""
+    if paused_until is not None and local_today < paused_until:
+        return True
+    return cadence is Cadence.PAUSED and (paused_until is None or local_today < paused_until)

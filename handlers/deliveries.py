@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -12,16 +15,17 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store import outbox
-from content_store.events import record_event
+from content_store.events import record_event, record_events
 from content_store.models import Workspace
-from content_store.outbox import ClaimedDelivery, PlannedDelivery, new_claim
+from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery, new_claim
 from domain.errors import InvalidInput
 from domain.events import EventType
-from domain.programme import Role
-from domain.schedules import cadence_allows, zone
+from domain.programme import ProgrammeStatus, Role
+from domain.schedules import cadence_allows, personally_paused, zone
 from handlers import channel_mode
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import DIGEST, DigestDelivery
+from handlers.picks_batch import compose_picks
 from handlers.reminders import REMINDER, ReminderDelivery
 from handlers.types import Actor, DeliveryError, Messenger, Reply, SentLookup
 from handlers.weekly_picks import attach_items, picks_reply, prepare_picks, week_of, week_slot
@@ -68,6 +72,10 @@ class DeliveryKind(Protocol):
         """Record that the message reached the person (in the transaction marking it sent)."""
         ...
 
+    def wanted(self, person: PersonState, *, now: datetime) -> bool:
+        """Whether the person still consents to this message right now (read before sending)."""
+        ...
+
 
 def recipient(claimed: ClaimedDelivery) -> Actor:
     """The person a claimed row is for, as an actor of its platform."""
@@ -76,6 +84,15 @@ def recipient(claimed: ClaimedDelivery) -> Actor:
 
 class PicksDelivery:
     """The weekly picks as a direct message: cards with editable captions."""
+
+    def wanted(self, person: PersonState, *, now: datetime) -> bool:
+        """Only to someone still in the programme and not pausing or snoozing."""
+        if person.status is not ProgrammeStatus.IN:
+            return False
+        today = now.astimezone(zone(person.timezone)).date()
+        return not personally_paused(
+            person.cadence, paused_until=person.paused_until, local_today=today
+        )
 
     async def compose(self, services: Services, claimed: ClaimedDelivery) -> Reply | None:
         """The slot's picks, chosen now (and stored on the row) unless already chosen."""
@@ -154,8 +171,14 @@ async def send_claimed(
     kind = KINDS.get(claimed.kind)
     if kind is None:
         return await _finish(services, claimed, Outcome.FAILED, error="unknown kind")
-    if claimed.in_doubt and await _already_sent(services, messenger, claimed):
-        return Outcome.SENT
+    if claimed.in_doubt:
+        try:
+            if await _already_sent(services, messenger, claimed):
+                return Outcome.SENT
+        except DeliveryError as error:
+            # Not known whether it went: try again later, looking it up first again.
+            error.in_doubt = True
+            return await _failed(services, claimed, error, policy=policy)
     reply = await kind.compose(services, claimed)
     if reply is None:
         return await _finish(services, claimed, Outcome.SKIPPED)
@@ -164,20 +187,49 @@ async def send_claimed(
         async with services.db.session() as session:
             await outbox.release(session, delivery_id=claimed.delivery_id, claim=claimed.claim)
         return Outcome.RELEASED
-    if not await _still_ours(services, claimed, lease=lease):
-        return Outcome.LOST
-    return await _send(services, messenger, claimed, reply, gate=gate, policy=policy)
+    held = await _still_ours_and_wanted(services, claimed, lease=lease)
+    if held is not None:
+        return held
+    return await _send(
+        services,
+        messenger,
+        claimed,
+        reply,
+        gate=gate,
+        policy=policy,
+        bound=outbox.in_flight_bound(lease),
+    )
 
 
-async def _still_ours(services: Services, claimed: ClaimedDelivery, *, lease: timedelta) -> bool:
-    # Waiting for the rate may outlast the lease; then another sender may own the row now.
+async def _still_ours_and_wanted(
+    services: Services, claimed: ClaimedDelivery, *, lease: timedelta
+) -> Outcome | None:
+    """None when the send may go now; otherwise how it ended without going.
+
+    Waiting for the rate may outlast the lease (then another sender may own the row now),
+    and the person may have left, paused or erased their data while the message waited.
+    """
+    now = services.clock.now()
     async with services.db.session() as session:
-        return await outbox.renew(
+        if not await outbox.renew(
+            session, delivery_id=claimed.delivery_id, claim=claimed.claim, until=now + lease
+        ):
+            return Outcome.LOST
+        person = (await outbox.person_states(session, person_ids=[claimed.person_id])).get(
+            claimed.person_id
+        )
+        if person is not None and KINDS[claimed.kind].wanted(person, now=now):
+            return None
+        await outbox.finish(
             session,
             delivery_id=claimed.delivery_id,
             claim=claimed.claim,
-            until=services.clock.now() + lease,
+            status=Outcome.SKIPPED.value,
+            now=now,
+            error="consent withdrawn before sending",
         )
+    log.info("delivery %d not sent: the person no longer wants it", claimed.delivery_id)
+    return Outcome.SKIPPED
 
 
 async def _send(
@@ -188,13 +240,20 @@ async def _send(
     *,
     gate: Gate,
     policy: RetryPolicy,
+    bound: timedelta,
 ) -> Outcome:
     try:
-        message_id = await messenger.send_to_user(
-            workspace_id=claimed.workspace_external_id,
-            user_id=claimed.person_external_id,
-            reply=reply,
-        )
+        # Bounded well inside the lease renewed just before: a replica taking the row over
+        # once the lease has run out can be sure this send is no longer in flight.
+        async with asyncio.timeout(bound.total_seconds()):
+            message_id = await messenger.send_to_user(
+                workspace_id=claimed.workspace_external_id,
+                user_id=claimed.person_external_id,
+                reply=reply,
+            )
+    except TimeoutError:
+        error = DeliveryError("send timed out", permanent=False, in_doubt=True)
+        return await _failed(services, claimed, error, policy=policy)
     except DeliveryError as error:
         if error.retry_after:
             await gate.throttled(error.retry_after)
@@ -209,7 +268,14 @@ async def _failed(
         return await _finish(services, claimed, Outcome.FAILED, error=error.reason)
     wait = max(policy.backoff(claimed.attempts), timedelta(seconds=error.retry_after or 0))
     retry_at = services.clock.now() + wait
-    return await _finish(services, claimed, Outcome.RETRY, error=error.reason, retry_at=retry_at)
+    return await _finish(
+        services,
+        claimed,
+        Outcome.RETRY,
+        error=error.reason,
+        retry_at=retry_at,
+        in_doubt=error.in_doubt,
+    )
 
 
 async def _already_sent(services: Services, messenger: Messenger, claimed: ClaimedDelivery) -> bool:
@@ -234,6 +300,7 @@ async def _finish(
     message_id: str | None = None,
     error: str | None = None,
     retry_at: datetime | None = None,
+    in_doubt: bool = False,
 ) -> Outcome:
     now = services.clock.now()
     async with services.db.session() as session:
@@ -246,6 +313,7 @@ async def _finish(
             message_id=message_id,
             error=error[:500] if error else None,
             retry_at=retry_at,
+            in_doubt=in_doubt,
         )
         if finished and outcome is Outcome.SENT:
             await KINDS[claimed.kind].sent(session, claimed, now=now)
@@ -321,3 +389,170 @@ async def send_now(services: Services, messenger: Messenger, actor: Actor) -> Re
     await channel_mode.post_channel_picks(services, messenger, workspace=caller.workspace)
     log.info("send-now: %d deliveries queued in workspace %d", queued, caller.workspace.id)
     return Reply.text(translate("deliveries.queued", caller.locale, count=queued))
+
+
+class BatchGate(Protocol):
+    """What a group of sends to one workspace waits on: the pause switch and the rate."""
+
+    async def open(self, wanted: int) -> int:
+        """Wait until sends may go; how many of `wanted` may go now (0: the programme paused)."""
+        ...
+
+    async def throttled(self, seconds: float) -> None:
+        """The platform asked everyone to wait `seconds` before sending there again."""
+        ...
+
+
+async def send_picks_batch(
+    services: Services,
+    messenger: Messenger,
+    rows: Sequence[ClaimedDelivery],
+    *,
+    gate: BatchGate,
+    policy: RetryPolicy = RetryPolicy(),
+    lease: timedelta = timedelta(minutes=2),
+    concurrency: int = 8,
+) -> Counter[Outcome]:
+    """Send a batch of claimed picks rows of one workspace, all held under one claim.
+
+    Composed together, then sent in groups as the rate allows: per group one token take, one
+    statement renewing the claims (with the people's consent read in the same transaction),
+    the sends side by side, and one statement marking the sent rows with their message ids.
+    """
+    outcomes: Counter[Outcome] = Counter()
+    if not rows:
+        return outcomes
+    claim = rows[0].claim
+    replies = await compose_picks(services, rows)
+    skipped = {row.delivery_id: None for row in rows if replies.get(row.delivery_id) is None}
+    if skipped:
+        async with services.db.session() as session:
+            done = await outbox.finish_many(
+                session,
+                claim=claim,
+                message_ids=skipped,
+                status=Outcome.SKIPPED.value,
+                now=services.clock.now(),
+            )
+        outcomes[Outcome.SKIPPED] += len(done)
+    waiting = [row for row in rows if row.delivery_id not in skipped]
+    while waiting:
+        allowed = await gate.open(min(len(waiting), concurrency))
+        if allowed <= 0:
+            async with services.db.session() as session:
+                await outbox.release_many(
+                    session, ids=[row.delivery_id for row in waiting], claim=claim
+                )
+            outcomes[Outcome.RELEASED] += len(waiting)
+            break
+        group, waiting = waiting[:allowed], waiting[allowed:]
+        ready = await _held_and_wanted(services, group, lease=lease, outcomes=outcomes)
+        results = await asyncio.gather(
+            *(
+                _post(messenger, row, replies[row.delivery_id], bound=outbox.in_flight_bound(lease))
+                for row in ready
+            )
+        )
+        sent: dict[int, str | None] = {}
+        for row, result in zip(ready, results, strict=True):
+            if isinstance(result, DeliveryError):
+                if result.retry_after:
+                    await gate.throttled(result.retry_after)
+                outcomes[await _failed(services, row, result, policy=policy)] += 1
+            else:
+                sent[row.delivery_id] = result
+        outcomes[Outcome.SENT] += await _mark_sent(services, ready, sent, claim=claim)
+    return outcomes
+
+
+async def _held_and_wanted(
+    services: Services,
+    group: Sequence[ClaimedDelivery],
+    *,
+    lease: timedelta,
+    outcomes: Counter[Outcome],
+) -> list[ClaimedDelivery]:
+    """The rows of the group still ours and still wanted by their people, read together."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        held = set(
+            await outbox.renew_many(
+                session,
+                ids=[row.delivery_id for row in group],
+                claim=group[0].claim,
+                until=now + lease,
+            )
+        )
+        people = await outbox.person_states(session, person_ids=[row.person_id for row in group])
+        ready: list[ClaimedDelivery] = []
+        unwanted: dict[int, str | None] = {}
+        for row in group:
+            if row.delivery_id not in held:
+                outcomes[Outcome.LOST] += 1
+                continue
+            person = people.get(row.person_id)
+            if person is not None and KINDS[row.kind].wanted(person, now=now):
+                ready.append(row)
+            else:
+                unwanted[row.delivery_id] = None
+        if unwanted:
+            await outbox.finish_many(
+                session,
+                claim=group[0].claim,
+                message_ids=unwanted,
+                status=Outcome.SKIPPED.value,
+                now=now,
+                error="consent withdrawn before sending",
+            )
+            outcomes[Outcome.SKIPPED] += len(unwanted)
+    return ready
+
+
+async def _post(
+    messenger: Messenger, row: ClaimedDelivery, reply: Reply | None, *, bound: timedelta
+) -> str | DeliveryError:
+    assert reply is not None
+    try:
+        async with asyncio.timeout(bound.total_seconds()):
+            return await messenger.send_to_user(
+                workspace_id=row.workspace_external_id,
+                user_id=row.person_external_id,
+                reply=reply,
+            )
+    except TimeoutError:
+        return DeliveryError("send timed out", permanent=False, in_doubt=True)
+    except DeliveryError as error:
+        return error
+
+
+async def _mark_sent(
+    services: Services,
+    rows: Sequence[ClaimedDelivery],
+    sent: dict[int, str | None],
+    *,
+    claim: str,
+) -> int:
+    if not sent:
+        return 0
+    now = services.clock.now()
+    async with services.db.session() as session:
+        marked = set(
+            await outbox.finish_many(
+                session, claim=claim, message_ids=sent, status=Outcome.SENT.value, now=now
+            )
+        )
+        await record_events(
+            session,
+            events=[
+                {
+                    "workspace_id": row.workspace_id,
+                    "person_id": row.person_id,
+                    "type": EventType.PICKS_SHOWN,
+                    "payload": {"slot": row.slot, "source": "dm"},
+                    "at": now,
+                }
+                for row in rows
+                if row.delivery_id in marked
+            ],
+        )
+    return len(marked)

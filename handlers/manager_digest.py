@@ -26,7 +26,7 @@ from content_store.analytics.digest_figures import (
     workspace_figures,
 )
 from content_store.models import Delivery, Person, StoredDigest, Workspace
-from content_store.outbox import ClaimedDelivery, PlannedDelivery
+from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery
 from content_store.people import IMPORTED_PREFIX
 from domain.programme import ProgrammeStatus
 from handlers.charts import drawn, weekly_chart
@@ -374,6 +374,10 @@ class DigestDelivery:
             names = await names_for(session, digest)
         reply = await drawn(digest_reply, digest, names)
         return dataclasses.replace(reply, tag=f"delivery:{claimed.delivery_id}")
+
+    def wanted(self, person: PersonState, *, now: datetime) -> bool:
+        """A manager's digest is part of their role, not of the programme: while they exist."""
+        return True
 
     async def sent(self, session: AsyncSession, claimed: ClaimedDelivery, *, now: datetime) -> None:
         """Drop the stored figures: they were only kept to compose this one message."""

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from content_store import outbox
 from content_store.events import record_event
 from content_store.models import Person, Workspace
-from content_store.outbox import ClaimedDelivery, PlannedDelivery
+from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery
 from content_store.people import IMPORTED_PREFIX
 from domain.events import EventType
 from domain.programme import ProgrammeStatus
@@ -79,6 +79,10 @@ class ReminderDelivery:
             )
             caller = await load_caller(session, actor, services)
         return reminder_reply(caller.locale)
+
+    def wanted(self, person: PersonState, *, now: datetime) -> bool:
+        """Only to someone who still has not answered the invitation."""
+        return person.status is ProgrammeStatus.NOT_ASKED
 
     async def sent(self, session: AsyncSession, claimed: ClaimedDelivery, *, now: datetime) -> None:
         """Note the reminder on the person and in the event log (same transaction)."""

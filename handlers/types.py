@@ -164,12 +164,22 @@ class Reply:
 class DeliveryError(Exception):
     """A message could not be delivered; `permanent` when retrying cannot help."""
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        in_doubt: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         # The platform's own "try again in N seconds", when it gave one.
         self.retry_after = retry_after
+        # The message may have gone out all the same (the answer was an error after the fact,
+        # or never came): a retry must look it up first.
+        self.in_doubt = in_doubt
 
 
 class Messenger(Protocol):

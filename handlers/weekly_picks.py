@@ -225,8 +225,6 @@ async def with_captions(
     What the captions need is read in one go; the writer (maybe a model) is called after,
     outside any transaction.
     """
-    link = services.link_url(_CODE_PLACEHOLDER)
-    network = strictest_network(person_networks(caller), link=link)
     ids = [item.id for item, _ in chosen]
     async with services.db.session() as session:
         editorial = await captions_by_content(session, content_ids=ids)
@@ -237,21 +235,48 @@ async def with_captions(
             if services.captions.reads_colleague_openings
             else {}
         )
+    return await caption_chosen(
+        services,
+        caller,
+        chosen,
+        CaptionContext(editorial=editorial, topics=topics, style=style, offered=offered),
+    )
+
+
+@dataclass(frozen=True)
+class CaptionContext:
+    """What caption suggestions need from the database, read before the writer runs."""
+
+    editorial: Mapping[int, Mapping[Network, str]]
+    topics: Mapping[int, Sequence[str]]
+    style: tuple[str, ...]
+    offered: Mapping[int, tuple[str, ...]]
+
+
+async def caption_chosen(
+    services: Services,
+    caller: Caller,
+    chosen: Sequence[tuple[ContentItem, Pick]],
+    context: CaptionContext,
+) -> list[ShownItem]:
+    """Each chosen item with a caption suggested for this person (no database access)."""
+    link = services.link_url(_CODE_PLACEHOLDER)
+    network = strictest_network(person_networks(caller), link=link)
     shown: list[ShownItem] = []
     for item, pick in chosen:
         request = CaptionRequest(
             title=item.title,
             description=item.description,
             link=link,
-            topics=tuple(topics.get(item.id, [])),
+            topics=tuple(context.topics.get(item.id, [])),
             network=network,
             locale=caller.locale,
             person_key=f"{caller.workspace.id}:{caller.person.id}",
-            editorial_caption=editorial.get(item.id, {}).get(network),
-            style_examples=style,
+            editorial_caption=context.editorial.get(item.id, {}).get(network),
+            style_examples=context.style,
             disclosure=caller.workspace.disclosure_line or None,
             avoid_openings=avoidable_openings(entry.caption for entry in shown),
-            colleague_openings=offered.get(item.id, ()),
+            colleague_openings=context.offered.get(item.id, ()),
         )
         suggestion = await services.captions.write(request)
         shown.append(ShownItem(item=item, pick=pick, caption=suggestion.suggested))

@@ -62,6 +62,20 @@ class RateLimiter:
             while (wait := await self._take(platform=platform, workspace=workspace)) > 0:
                 await self._sleep(wait)
 
+    async def acquire_many(self, *, platform: str, workspace: str, wanted: int) -> int:
+        """Return once at least one send is allowed; takes up to `wanted` tokens, how many.
+
+        One round trip to the shared bucket for a whole group of sends.
+        """
+        async with self._queues.setdefault(f"{platform}:{workspace}", asyncio.Lock()):
+            while True:
+                taken, wait = await self._take_many(
+                    platform=platform, workspace=workspace, wanted=wanted
+                )
+                if taken:
+                    return taken
+                await self._sleep(wait)
+
     async def penalise(self, *, platform: str, workspace: str, seconds: float) -> None:
         """The platform said 'slow down' for `seconds`: nobody sends there until it has passed."""
         rate, key = self.rate_of(platform), f"{platform}:{workspace}"
@@ -80,6 +94,18 @@ class RateLimiter:
                 return (1 - tokens) / rate.per_second
             bucket.tokens, bucket.refreshed_at = tokens - 1, now
             return 0.0
+
+    async def _take_many(self, *, platform: str, workspace: str, wanted: int) -> tuple[int, float]:
+        rate, key = self.rate_of(platform), f"{platform}:{workspace}"
+        async with self._lock(key), self._db.session() as session:
+            bucket = await self._bucket(session, key=key, rate=rate)
+            now = self._wall_clock()
+            tokens = min(rate.burst, bucket.tokens + (now - bucket.refreshed_at) * rate.per_second)
+            if tokens < 1:
+                return 0, (1 - tokens) / rate.per_second
+            taken = min(max(1, wanted), int(tokens))
+            bucket.tokens, bucket.refreshed_at = tokens - taken, now
+            return taken, 0.0
 
     async def _bucket(self, session: AsyncSession, *, key: str, rate: Rate) -> RateBucket:
         query = select(RateBucket).filter_by(key=key).with_for_update()

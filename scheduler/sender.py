@@ -22,7 +22,7 @@ from content_store import outbox
 from content_store.models import Workspace
 from content_store.outbox import ClaimedDelivery
 from handlers.context import Services
-from handlers.deliveries import Outcome, RetryPolicy, send_claimed
+from handlers.deliveries import PICKS, Outcome, RetryPolicy, send_claimed, send_picks_batch
 from handlers.types import Messenger
 from scheduler.rate_limit import RateLimiter
 
@@ -34,6 +34,8 @@ class SenderConfig:
     """How hard one replica works the outbox."""
 
     concurrency: int = 8
+    # Rows claimed and composed together; sends still go in groups of at most `concurrency`.
+    batch_size: int = 64
     lease: timedelta = timedelta(minutes=2)
     poll_seconds: float = 1.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -96,8 +98,38 @@ class WorkspaceGate:
         }
 
 
+class WorkspaceBatchGate:
+    """A group of sends waits for its workspace's rate, and does not go if it got paused."""
+
+    def __init__(
+        self, claimed: ClaimedDelivery, *, pauses: PauseWatch, limiter: RateLimiter
+    ) -> None:
+        self._claimed = claimed
+        self._pauses = pauses
+        self._limiter = limiter
+
+    async def open(self, wanted: int) -> int:
+        """Wait for tokens; how many sends may go now (0 if the workspace is paused)."""
+        workspace_id = self._claimed.workspace_id
+        if await self._pauses.paused(workspace_id):
+            return 0
+        allowed = await self._limiter.acquire_many(**self._key(), wanted=wanted)
+        return 0 if await self._pauses.paused(workspace_id) else allowed
+
+    async def throttled(self, seconds: float) -> None:
+        """Hold every replica's sends to this workspace for `seconds`."""
+        await self._limiter.penalise(**self._key(), seconds=seconds)
+
+    def _key(self) -> dict[str, str]:
+        return {
+            "platform": self._claimed.platform,
+            "workspace": self._claimed.workspace_external_id,
+        }
+
+
 class Sender:
-    """Claims due rows in small batches and sends them with bounded concurrency."""
+    """Claims due rows in batches, composes each batch together, and sends it as the rate
+    allows; while one batch sends, the next is claimed and composed."""
 
     def __init__(
         self,
@@ -117,6 +149,8 @@ class Sender:
         self._pauses = PauseWatch(services, ttl=config.pause_check_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        # Claims with rows still in progress here, and how many: the heartbeat keeps them.
+        self._held: Counter[str] = Counter()
 
     def wake(self) -> None:
         """Look at the outbox now rather than at the next poll."""
@@ -125,32 +159,76 @@ class Sender:
     async def run(self) -> None:
         """Work the outbox until cancelled."""
         log.info("sender %s working the outbox", self.worker)
+        heartbeat = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
         try:
             while True:
                 if not await self.step():
                     await self._idle()
         finally:
             await self._cancel_in_flight()
+            heartbeat.cancel()
 
     async def drain(self) -> Counter[Outcome]:
         """Send everything due now and return once nothing is left in flight (tests, CLI)."""
-        while await self.step() or self._tasks:
-            if self._tasks:
-                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        heartbeat = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
+        try:
+            while await self.step() or self._tasks:
+                if self._tasks:
+                    await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            heartbeat.cancel()
         return self.outcomes
 
+    async def _heartbeat(self) -> None:
+        """Keep the lease of every row in progress here alive, however long its send waits
+        (for the rate, for Slack's Retry-After): a replica takes over only a dead sender's rows.
+        """
+        interval = self.config.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            if not self._held:
+                continue
+            try:
+                async with self.services.db.session() as session:
+                    await outbox.keep_alive(
+                        session,
+                        claims=list(self._held),
+                        until=self.services.clock.now() + self.config.lease,
+                    )
+            except Exception:
+                # Each send renews its own lease before it goes, and is bounded inside it.
+                log.warning("outbox heartbeat failed; trying again", exc_info=True)
+
     async def step(self) -> int:
-        """Claim as many rows as there is room for and start sending them; how many."""
-        room = self.config.concurrency - len(self._tasks)
-        if room <= 0:
+        """Claim a batch if there is room for one and start working it; how many rows."""
+        if len(self._tasks) >= 2:  # one batch sending, the next composed and waiting
             await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
             return 1
-        claimed = await self._claim(room)
-        for row in claimed:
-            task = asyncio.create_task(self._process(row), name=f"delivery-{row.delivery_id}")
+        claimed = await self._claim(self.config.batch_size)
+        if claimed:
+            task = asyncio.create_task(self._batch(claimed), name="outbox-batch")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(claimed)
+
+    async def _batch(self, claimed: list[ClaimedDelivery]) -> None:
+        """Picks go together per workspace; anything else (and rows in doubt) one by one."""
+        grouped: dict[int, list[ClaimedDelivery]] = {}
+        single: list[ClaimedDelivery] = []
+        for row in claimed:
+            if row.kind == PICKS and not row.in_doubt:
+                grouped.setdefault(row.workspace_id, []).append(row)
+            else:
+                single.append(row)
+        room = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(row: ClaimedDelivery) -> None:
+            async with room:
+                await self._process(row)
+
+        await asyncio.gather(
+            *(self._picks(rows) for rows in grouped.values()), *(one(row) for row in single)
+        )
 
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         async with self.services.db.session() as session:
@@ -163,8 +241,34 @@ class Sender:
                 platforms=tuple(self.messengers),
             )
 
+    async def _picks(self, rows: list[ClaimedDelivery]) -> None:
+        gate = WorkspaceBatchGate(rows[0], pauses=self._pauses, limiter=self.limiter)
+        self._held[rows[0].claim] += len(rows)
+        try:
+            self.outcomes += await send_picks_batch(
+                self.services,
+                self.messengers[rows[0].platform],
+                rows,
+                gate=gate,
+                policy=self.config.policy,
+                lease=self.config.lease,
+                concurrency=self.config.concurrency,
+            )
+        except Exception:
+            # A bug or an outage must not kill the sender; the lease brings the rows back.
+            log.exception("a batch of %d deliveries failed unexpectedly", len(rows))
+            self.outcomes[Outcome.RETRY] += len(rows)
+        finally:
+            self._let_go(rows[0].claim, len(rows))
+
+    def _let_go(self, claim: str, count: int) -> None:
+        self._held[claim] -= count
+        if self._held[claim] <= 0:
+            del self._held[claim]
+
     async def _process(self, claimed: ClaimedDelivery) -> None:
         gate = WorkspaceGate(claimed, pauses=self._pauses, limiter=self.limiter)
+        self._held[claimed.claim] += 1
         try:
             outcome = await send_claimed(
                 self.services,
@@ -178,6 +282,8 @@ class Sender:
             # A bug or an outage must not kill the sender; the lease brings the row back.
             log.exception("delivery %d failed unexpectedly", claimed.delivery_id)
             outcome = Outcome.RETRY
+        finally:
+            self._let_go(claimed.claim, 1)
         self.outcomes[outcome] += 1
 
     async def _idle(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -47,6 +52,13 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 
+# Failures after which Slack may well have posted: the call is looked up, never blindly repeated.
+AMBIGUOUS_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
+)
+# Calls that post something people see; the client must not repeat them on its own.
+POSTING_METHODS = frozenset({"chat.postMessage", "files.completeUploadExternal"})
+
 METADATA_EVENT = "socialboost_delivery"
 # How far back a crash-recovering sender looks in a DM for the message it may have sent.
 _LOOKBACK_MESSAGES = 50
@@ -62,8 +74,15 @@ class DeliveryFailed(DeliveryError):
     Retry-After seconds when the failure was a rate limit that outlasted the retries.
     """
 
-    def __init__(self, error: str, permanent: bool, *, retry_after: float | None = None) -> None:
-        super().__init__(error, permanent=permanent, retry_after=retry_after)
+    def __init__(
+        self,
+        error: str,
+        permanent: bool,
+        *,
+        retry_after: float | None = None,
+        in_doubt: bool = False,
+    ) -> None:
+        super().__init__(error, permanent=permanent, retry_after=retry_after, in_doubt=in_doubt)
         self.error = error
 
 
@@ -88,11 +107,35 @@ def build_web_client(
 
 
 def _retry_handlers(max_retries: int) -> list[AsyncRetryHandler]:
+    # A 429 is a refusal, safe to repeat; a server error or a dropped connection may come after
+    # Slack posted, so posts are not repeated by the client (the messenger looks them up).
     return [
         AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
-        AsyncServerErrorRetryHandler(max_retry_count=max_retries),
-        AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
+        _NotForPosts(AsyncServerErrorRetryHandler(max_retry_count=max_retries)),
+        _NotForPosts(AsyncConnectionErrorRetryHandler(max_retry_count=max_retries)),
     ]
+
+
+class _NotForPosts(AsyncRetryHandler):
+    """A retry handler that leaves posting methods alone."""
+
+    def __init__(self, inner: AsyncRetryHandler) -> None:
+        super().__init__(inner.max_retry_count, inner.interval_calculator)
+        self._inner = inner
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").rsplit("/", 1)[-1] in POSTING_METHODS:
+            return False
+        return await self._inner._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def message_id(*, channel: str, ts: str) -> str:
@@ -117,6 +160,10 @@ class SlackMessenger:
     def __init__(self, *, client: AsyncWebClient, render: Render) -> None:
         self._client = client
         self._render = render
+        # A post is tried as often as the client tries other calls, looking up the earlier try
+        # in between; then it is left to the caller (the outbox looks up again before retrying).
+        retries = [handler.max_retry_count for handler in client.retry_handlers or []]
+        self._post_attempts = 1 + max(retries, default=0)
         self._dm_channels: dict[str, str] = {}
 
     async def send_to_user(self, *, workspace_id: str, user_id: str, reply: Reply) -> str:
@@ -153,10 +200,20 @@ class SlackMessenger:
     async def find_sent(self, *, workspace_id: str, user_id: str, tag: str) -> str | None:
         """The `channel:ts` of a recent DM to the person carrying `tag`, if Slack has one."""
         channel = await self._dm_channel(workspace_id=workspace_id, user_id=user_id)
+        return await self._find(workspace_id=workspace_id, channel=channel, tag=tag)
+
+    async def _find(self, *, workspace_id: str, channel: str, tag: str) -> str | None:
+        """The `channel:ts` of a recent message in `channel` carrying `tag`, if Slack has one.
+
+        A lookup that fails leaves the post in doubt: it is not repeated blindly.
+        """
         call = self._client.conversations_history(
             channel=channel, limit=_LOOKBACK_MESSAGES, include_all_metadata=True
         )
-        response = await _call(call, method="conversations.history", workspace_id=workspace_id)
+        try:
+            response = await _call(call, method="conversations.history", workspace_id=workspace_id)
+        except DeliveryFailed as failure:
+            raise DeliveryFailed(failure.error, False, in_doubt=True) from failure
         for message in response.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("tag") == tag:
@@ -165,14 +222,29 @@ class SlackMessenger:
 
     async def _post(self, *, workspace_id: str, channel: str, reply: Reply) -> str:
         text, blocks = self._render(reply)
-        call = self._client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks or None, metadata=_metadata(reply.tag)
-        )
-        response = await _call(call, method="chat.postMessage", workspace_id=workspace_id)
-        posted_in = str(response["channel"])
-        if reply.files:
-            await self._upload(workspace_id=workspace_id, channel=posted_in, files=reply.files)
-        return message_id(channel=posted_in, ts=str(response["ts"]))
+        # Every post carries a tag in its metadata, so a post whose answer got lost can be found.
+        tag = reply.tag or f"post:{uuid.uuid4().hex}"
+        for attempt in range(1, self._post_attempts + 1):
+            call = self._client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks or None, metadata=_metadata(tag)
+            )
+            try:
+                response = await _call(call, method="chat.postMessage", workspace_id=workspace_id)
+            except DeliveryFailed as failure:
+                if not failure.in_doubt:
+                    raise
+                found = await self._find(workspace_id=workspace_id, channel=channel, tag=tag)
+                if found is not None:
+                    return found  # it did go out; files are not re-sent (they may have too)
+                if attempt == self._post_attempts:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+                continue
+            posted_in = str(response["channel"])
+            if reply.files:
+                await self._upload(workspace_id=workspace_id, channel=posted_in, files=reply.files)
+            return message_id(channel=posted_in, ts=str(response["ts"]))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _upload(
         self, *, workspace_id: str, channel: str, files: tuple[Attachment, ...]
@@ -216,7 +288,8 @@ async def _call(
     except SlackApiError as error:
         raise _logged(_api_failure(error), method=method, workspace_id=workspace_id) from error
     except (SlackClientError, ClientError, TimeoutError) as error:
-        failure = DeliveryFailed(f"connection_error:{type(error).__name__}", False)
+        # The request may have reached Slack before the connection went.
+        failure = DeliveryFailed(f"connection_error:{type(error).__name__}", False, in_doubt=True)
         raise _logged(failure, method=method, workspace_id=workspace_id) from error
 
 
@@ -238,7 +311,10 @@ def _api_failure(error: SlackApiError) -> DeliveryFailed:
     data = response.data if isinstance(response.data, dict) else {}
     code = str(data.get("error") or f"http_{status}")
     retry_after = _retry_after(response.headers) if status == 429 else None
-    return DeliveryFailed(code, code in PERMANENT_ERRORS, retry_after=retry_after)
+    in_doubt = code in AMBIGUOUS_ERRORS or (status >= 500 and status != 429)
+    return DeliveryFailed(
+        code, code in PERMANENT_ERRORS, retry_after=retry_after, in_doubt=in_doubt
+    )
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -6,6 +6,7 @@ import asyncio
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -227,3 +228,26 @@ def test_simulate_takes_habit_options_and_refuses_unknown_ones(tmp_path: Path) -
     assert "outside_nudges=logged" in figures["habits"] and "not_sure_share" in figures
     refused = _run(tmp_path, "simulate", "--editing", "sometimes")
     assert refused.returncode == 2 and "editing must be one of" in refused.stderr
+
+
+def test_send_now_shows_progress_and_a_summary(tmp_path: Path) -> None:
+    from bench.workload import FakeSlackProcess
+
+    _seed_participants(tmp_path, ["U1", "U2", "U3"])
+    fake = FakeSlackProcess(rate=1000, latency=0.0)
+    try:
+        result = subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+            [str(BIN), "send-now"],
+            env=_env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=f"{fake.root}/api/"),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        fake.stop()
+    assert result.returncode == 0, result.stderr
+    assert "slack/T1: 3 queued" in result.stderr
+    assert "3 sent, 0 queued, 0 failed" in result.stderr  # the progress line
+    assert re.search(r"3 sent in \d+\.\d s \(\d+\.\d/s\)", result.stderr), result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -10,13 +11,13 @@ from sqlalchemy import select
 
 from bot.server import create_app
 from content_store.database import Database
-from content_store.models import Link
+from content_store.models import Delivery, Link, Person
 from domain.networks import Network
 from handlers import programme, sharing
 from handlers.context import Services
 from handlers.sharing import ShareRequest
 from tests.conftest import FakeClock
-from tests.factories import actor, add_item
+from tests.factories import WORKSPACE, actor, add_item
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 
@@ -91,3 +92,24 @@ async def test_metrics_count_requests_shares_and_clicks(
     assert (
         'socialboost_http_requests_total{method="GET",route="/r/{code}",status="302"} 2.0' in text
     )
+
+
+async def test_metrics_show_outbox_depth_and_send_rate_per_workspace(
+    client: TestClient, services: Services, clock: FakeClock
+) -> None:
+    for user in ("U1", "U2", "U3"):
+        await programme.answer_invitation(services, actor(user), "in")
+    now = datetime.now(UTC)
+    async with services.db.session() as session:
+        people = list((await session.execute(select(Person.id).order_by(Person.id))).scalars())
+        session.add_all(
+            [
+                Delivery(person_id=people[0], slot="s", status="pending", due_at=now),
+                Delivery(person_id=people[1], slot="s", status="sending", due_at=now),
+                Delivery(person_id=people[2], slot="s", status="sent", due_at=now, sent_at=now),
+            ]
+        )
+    text = await (await client.get("/metrics")).text()
+    assert f'socialboost_outbox_depth{{platform="slack",workspace="{WORKSPACE}"}} 2.0' in text
+    rate = f'socialboost_outbox_send_rate{{platform="slack",workspace="{WORKSPACE}"}}'
+    assert f"{rate} {1 / 60}" in text

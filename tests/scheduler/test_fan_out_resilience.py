@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ from content_store.people import get_or_create_workspace
 from content_store.schedules import save_schedule
 from domain.programme import ProgrammeStatus, Role
 from domain.schedules import ScheduleKind, WeeklyTime
+from handlers import actions
 from handlers.context import Services, SystemClock
 from handlers.deliveries import RetryPolicy
 from scheduler.rate_limit import Rate, RateLimiter
@@ -182,18 +184,40 @@ async def test_a_slot_missed_by_downtime_is_sent_once_within_the_grace_window_on
 
 async def _slash(replica: ServerProcess, slack: FakeSlack, text: str, name: str) -> float:
     """A signed /boost command from the admin; returns when its answer reached Slack."""
-    body = urlencode(
-        {
-            "command": "/boost",
-            "text": text,
-            "user_id": "U-ADMIN",
-            "team_id": WORKSPACE,
-            "channel_id": "C1",
-            "trigger_id": "t",
-            "response_url": slack.response_url(name),
-            "api_app_id": "A1",
-        }
-    )
+    body = {
+        "command": "/boost",
+        "text": text,
+        "user_id": "U-ADMIN",
+        "team_id": WORKSPACE,
+        "channel_id": "C1",
+        "trigger_id": "t",
+        "response_url": slack.response_url(name),
+        "api_app_id": "A1",
+    }
+    return await _signed(replica, slack, urlencode(body), name, what=f"the answer to '{text}'")
+
+
+async def _press(replica: ServerProcess, slack: FakeSlack, action_id: str, name: str) -> float:
+    """The admin presses a button of an ephemeral answer; returns when its answer reached Slack."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U-ADMIN"},
+        "team": {"id": WORKSPACE},
+        "api_app_id": "A1",
+        "trigger_id": "t",
+        "response_url": slack.response_url(name),
+        "container": {"type": "message", "channel_id": "C1", "is_ephemeral": True},
+        "channel": {"id": "C1"},
+        "state": {"values": {}},
+        "actions": [{"action_id": action_id, "block_id": "b", "value": "", "type": "button"}],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return await _signed(replica, slack, body, name, what=f"the answer to {action_id}")
+
+
+async def _signed(
+    replica: ServerProcess, slack: FakeSlack, body: str, name: str, *, what: str
+) -> float:
     stamp = str(int(time.time()))
     headers = {
         "X-Slack-Request-Timestamp": stamp,
@@ -208,7 +232,7 @@ async def _slash(replica: ServerProcess, slack: FakeSlack, text: str, name: str)
         session.post(url, data=body, headers=headers) as r,
     ):
         assert r.status == 200
-    await until(lambda: bool(slack.responses(name)), what=f"the answer to '{text}'")
+    await until(lambda: bool(slack.responses(name)), what=what)
     return next(call.at for call in slack.calls if call.method == f"respond:{name}")
 
 
@@ -221,13 +245,16 @@ async def test_pause_stops_the_fan_out_within_a_second_and_resume_finishes_it_on
     replica = await _replica(db, slack, tmp_path, "pause").start()
     try:
         await until(lambda: len(delivered(slack)) >= 5, what="the fan-out to start")
-        paused_at = await _slash(replica, slack, "pause", "pause")
+        # The crisis switch is 'pause programme', confirmed with a button ('pause' is personal).
+        await _slash(replica, slack, "pause programme", "ask-pause")
+        paused_at = await _press(replica, slack, actions.PROGRAMME_PAUSE_CONFIRM, "pause")
         await asyncio.sleep(2)
         posts = [c for c in slack.calls if c.method == "chat.postMessage" and c.status == 200]
         assert all(call.at <= paused_at + 1.0 for call in posts)
         held = len(users) - len(delivered(slack))
         assert held > 0
-        await _slash(replica, slack, "resume", "resume")
+        await _slash(replica, slack, "resume programme", "ask-resume")
+        await _press(replica, slack, actions.PROGRAMME_RESUME_CONFIRM, "resume")
         await _until_all_sent(db, slack, users)
     finally:
         await replica.stop()

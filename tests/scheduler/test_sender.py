@@ -140,7 +140,8 @@ async def test_pausing_stops_the_fan_out_and_resuming_sends_the_rest_once(
     await _queue(services)
     outcomes = await _sender(services, messenger, concurrency=1).drain()
     assert len(messenger.sent) == 4  # the fourth was already past the gate
-    assert outcomes == {Outcome.SENT: 4}
+    # The rest of the batch, claimed with them, went back to the queue untouched.
+    assert outcomes == {Outcome.SENT: 4, Outcome.RELEASED: len(USERS) - 4}
     assert await _sender(services, messenger).drain() == Counter()
     await workspace_admin.set_paused(services, actor("U-ADMIN"), paused=False)
     await _sender(services, messenger).drain()

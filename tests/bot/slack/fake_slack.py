@@ -13,6 +13,7 @@ import copy
 import itertools
 import json
 import math
+import random
 import time
 import weakref
 from collections import Counter, defaultdict, deque
@@ -243,6 +244,9 @@ class FakeSlack:
         self._skew = 0.0
         self._seq = itertools.count(1)
         self._faults: defaultdict[str, deque[_Answer]] = defaultdict(deque)
+        # Calls that take effect and are then answered as failures: (share, generator, kinds).
+        self._done_then_failed: dict[str, tuple[float, random.Random, Iterator[str]]] = {}
+        self.ambiguous: Counter[str] = Counter()
         self._buckets: dict[str, tuple[float, float]] = {}
         self._ts = itertools.count(FIRST_TS_MICROS, TS_STEP_MICROS)
         self._ids = itertools.count(1)
@@ -426,6 +430,21 @@ class FakeSlack:
         """Answer the next `times` calls to `method` with an HTTP `status` server error."""
         self._queue_fault(method, _Answer.failure("internal_error", status=status), times=times)
 
+    def done_then_failed(
+        self,
+        method: str,
+        *,
+        share: float,
+        seed: int = 0,
+        kinds: tuple[str, ...] = ("internal_error", "fatal_error", "dropped"),
+    ) -> None:
+        """Let `share` of the calls to `method` take effect and then answer as if they failed.
+
+        `kinds` in turn: HTTP 500 `internal_error`, HTTP 200 `fatal_error`, and a connection
+        dropped before any answer, which is what Slack does when it posted but could not say so.
+        """
+        self._done_then_failed[method] = (share, random.Random(seed), itertools.cycle(kinds))
+
     def message(self, channel: str, ts: str) -> dict[str, Any]:
         """The message as it stands now (after updates); KeyError when absent or deleted."""
         return self.messages[(channel, ts)]
@@ -573,8 +592,27 @@ class FakeSlack:
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         answer = unreadable or self._answer(call)
+        failure = self._failure_after(method, answer)
+        if failure == "dropped" and request.transport is not None:
+            call.status, call.error = 0, "dropped"
+            request.transport.abort()
+            return web.Response()
+        if failure is not None:
+            answer = _Answer.failure(failure, status=500 if failure == "internal_error" else 200)
         call.status, call.error = answer.status, answer.body.get("error")
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+
+    def _failure_after(self, method: str, answer: _Answer) -> str | None:
+        """The failure to answer although the call took effect, if one is due."""
+        chosen = self._done_then_failed.get(method)
+        if chosen is None or not answer.body.get("ok"):
+            return None
+        share, generator, kinds = chosen
+        if generator.random() >= share:
+            return None
+        kind = next(kinds)
+        self.ambiguous[kind] += 1
+        return kind
 
     async def _handle_stats(self, _: web.Request) -> web.Response:
         """Counts for a benchmark running the fake in another process."""

@@ -146,10 +146,35 @@ async def test_other_errors_are_transient(slack: FakeSlack) -> None:
     slack.fail_next("chat.postMessage", "fatal_error")
 
     with pytest.raises(DeliveryFailed) as caught:
-        await _send(_messenger(slack))
+        await _send(_messenger(slack, max_retries=0))
 
     assert (caught.value.error, caught.value.permanent) == ("fatal_error", False)
+    assert caught.value.in_doubt  # Slack may have posted it all the same
     assert "fatal_error" not in PERMANENT_ERRORS
+
+
+@pytest.mark.parametrize("failure", ["internal_error", "fatal_error", "dropped"])
+async def test_a_post_answered_with_a_failure_after_it_went_out_is_found_not_repeated(
+    slack: FakeSlack, failure: str
+) -> None:
+    """Regression (issue 16 item 5): the client's retry handlers posted again."""
+    slack.done_then_failed("chat.postMessage", share=1.0, kinds=(failure,))
+
+    message_id = await _send(_messenger(slack))
+
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert [message["ts"] for message in slack.sent_to("U1")] == [message_id.split(":")[1]]
+    assert slack.ambiguous == {failure: 1}
+
+
+async def test_a_post_that_did_not_go_out_is_tried_again_after_looking(slack: FakeSlack) -> None:
+    slack.server_error_next("chat.postMessage", times=2, status=500)
+
+    await _send(_messenger(slack, max_retries=2))
+
+    methods = [call.method for call in slack.calls if call.method != "conversations.open"]
+    assert methods == ["chat.postMessage", "conversations.history"] * 2 + ["chat.postMessage"]
+    assert len(slack.sent_to("U1")) == 1
 
 
 async def test_a_rate_limit_outlasting_the_retries_is_transient_with_retry_after(
@@ -256,7 +281,10 @@ async def test_user_profile_without_email_or_of_nobody(slack: FakeSlack) -> None
 def test_build_web_client_retries_rate_limits_server_and_connection_errors() -> None:
     client = build_web_client(token=TOKEN, max_retries=4)
 
-    kinds = {type(handler): handler.max_retry_count for handler in client.retry_handlers}
+    kinds = {
+        type(getattr(handler, "_inner", handler)): handler.max_retry_count
+        for handler in client.retry_handlers
+    }
     assert kinds == {
         AsyncRateLimitErrorRetryHandler: 4,
         AsyncServerErrorRetryHandler: 4,
