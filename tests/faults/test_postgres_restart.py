@@ -142,12 +142,16 @@ class Client:
             "type": "block_actions",
             "user": {"id": "U1"},
             "team": {"id": WORKSPACE},
+            "api_app_id": "A1",
             "trigger_id": "t",
             "response_url": self.slack.response_url(name),
+            "channel": {"id": "DU1"},
             "container": {"type": "message", "channel_id": "DU1", "message_ts": "1.1"},
             "message": {"ts": "1.1", "text": "", "blocks": []},
             "state": {"values": {f"caption:{item}": caption}},
-            "actions": [{"action_id": action_id, "block_id": "b", "value": value}],
+            "actions": [
+                {"action_id": action_id, "block_id": "b", "value": value, "type": "button"}
+            ],
         }
         assert await self._post(session, urlencode({"payload": json.dumps(payload)})) == 200
         return await self.answer(name)
