@@ -53,7 +53,9 @@ def _interaction(respond: str) -> tuple[str, str]:
         "user": {"id": "U1"},
         "team": {"id": WORKSPACE},
         "response_url": respond,
-        "actions": [{"action_id": "programme.answer", "value": "in", "block_id": "b"}],
+        "actions": [
+            {"action_id": "programme.answer", "value": "in", "block_id": "b", "type": "button"}
+        ],
     }
     return urlencode({"payload": json.dumps(payload)}), FORM
 
