@@ -26,3 +26,5 @@ class EventType(enum.StrEnum):
     HELP_ASKED = "help_asked"
     LINK_CLICKED = "link_clicked"
     DATA_EXPORTED = "data_exported"
+    ACCOUNT_CONNECTED = "account_connected"
+    ACCOUNT_DISCONNECTED = "account_disconnected"

@@ -12,6 +12,9 @@ from domain.networks import Network
 PROGRAMME_ANSWER = "programme.answer"
 SHARE_PREFIX = "share."
 SHARE_CONFIRM = "share.confirm"
+# Post the caption through the person's connected account (LinkedIn, Bluesky).
+SHARE_POST_NOW = "share.post_now"
+ACCOUNTS_DISCONNECT = "accounts.disconnect"
 # Buttons that open a web page (the composer, a download). Slack still reports the press.
 SHARE_OPEN = "share.open"
 OPEN_LINK = "link.open"

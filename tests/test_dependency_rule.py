@@ -22,6 +22,7 @@ PACKAGES = [
     "messages",
     "insights",
     "simulation",
+    "publishing",
 ]
 
 
