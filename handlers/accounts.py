@@ -64,7 +64,7 @@ async def accounts_page(services: Services, actor: Actor) -> Reply:
                 session, person_id=caller.person.id, network=network, now=now
             )
             for network in config.networks()
-            if network not in mine
+            if network not in mine or _past(mine[network].expires_at, now)
         }
     locale = caller.locale
     blocks: list[Block] = [Text(translate("accounts.title", locale), heading=True)]
@@ -88,7 +88,17 @@ async def accounts_page(services: Services, actor: Actor) -> Reply:
             )
             continue
         name = account.display_name or label
-        if account.expires_at is not None:
+        if _past(account.expires_at, now):
+            lines.append(translate("accounts.expired", locale, network=label, name=name))
+            buttons.append(
+                Button(
+                    translate("accounts.connect", locale, network=label),
+                    actions.OPEN_LINK,
+                    url=services.connect_url(network.value, states[network]),
+                    style="primary",
+                )
+            )
+        elif account.expires_at is not None:
             until = account.expires_at.date().isoformat()
             lines.append(
                 translate("accounts.connected_until", locale, network=label, name=name, date=until)
@@ -397,7 +407,11 @@ async def _prepare(
 
 
 def _expired(account: AccountTokens, now: datetime) -> bool:
-    return account.expires_at is not None and account.expires_at <= now
+    return _past(account.expires_at, now)
+
+
+def _past(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and moment <= now
 
 
 async def _publish(services: Services, prepared: _Prepared, *, network: Network) -> tuple[str, str]:
