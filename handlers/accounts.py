@@ -10,25 +10,28 @@ import dataclasses
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store import accounts as store
+from content_store import outbox
 from content_store.accounts import CONNECT_LINK_KEPT, AccountTokens
 from content_store.content import get_content
 from content_store.events import record_event
-from content_store.models import ContentItem, Link, Person
+from content_store.models import ContentItem, Delivery, Link, Person, Share
+from content_store.outbox import ClaimedDelivery, PlannedDelivery
 from content_store.sharing import confirm_share, confirmed_networks, find_share
 from content_store.token_box import TokenUnreadable
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network
+from domain.schedules import zone
 from handlers import actions
-from handlers.context import Caller, Services, load_caller, record_for
+from handlers.context import Caller, Services, load_caller, record_for, require_participant
 from handlers.sharing import posted_reply, share_ready_reply
-from handlers.types import Actions, Actor, Block, Button, Reply, Text
+from handlers.types import Actions, Actor, Block, Button, DeliveryError, Reply, Text
 from messages import normalise_locale, translate
 from publishing import bluesky, linkedin
 from publishing.errors import AuthExpired, NetworkBusy, PostRefused
@@ -343,11 +346,19 @@ class _Prepared:
         return _Kept(self.caller, self.item, self.caption, self.link)
 
 
-async def post_now(services: Services, actor: Actor, *, content_id: int, network: Network) -> Reply:
+async def post_now(
+    services: Services,
+    actor: Actor,
+    *,
+    content_id: int,
+    network: Network,
+    scheduled: bool = False,
+) -> Reply:
     """Post the caption the person saw, with the tracked link, through their account.
 
     A second press posts nothing more: it answers with the post. An expired connection asks
-    to connect again and keeps the caption; a busy network says so and keeps it too.
+    to connect again and keeps the caption; a busy network says so and keeps it too. A
+    scheduled post (from the outbox) raises DeliveryError instead, so the outbox retries it.
     """
     prepared_or_reply = await _prepare(services, actor, content_id=content_id, network=network)
     if isinstance(prepared_or_reply, Reply):
@@ -362,6 +373,8 @@ async def post_now(services: Services, actor: Actor, *, content_id: int, network
     except NetworkBusy as busy:
         log.warning("posting to %s failed: %s", network.value, busy)
         await _release(services, prepared.share_id)
+        if scheduled:
+            raise DeliveryError(f"{network.value} busy", permanent=False) from None
         return _kept_reply(prepared.kept, network, "accounts.busy")
     except PostRefused as refused:
         log.warning("%s refused a post: %s", network.value, refused.status)
@@ -379,6 +392,8 @@ async def _prepare(
         raise InvalidInput("accounts.network", "That network cannot be connected here.")
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
+        # Nothing is posted for someone who left, nor during a programme-wide pause.
+        require_participant(caller)
         record = await find_share(
             session, person_id=caller.person.id, content_id=content_id, network=network
         )
@@ -548,3 +563,125 @@ async def _reconnect_reply(
     panel = share_ready_reply(caller, kept.item, network, kept.caption, kept.link, extra=(connect,))
     said = Text(translate("accounts.reconnect", caller.locale, network=label))
     return dataclasses.replace(panel, blocks=(said, *panel.blocks))
+
+
+# ---------------------------------------------------------------- posting later (the outbox)
+
+POST = "post"
+POST_HOUR = 9
+
+
+def _slot(share_id: int) -> str:
+    return f"{POST}:{share_id}"
+
+
+def _tomorrow_at_nine(services: Services, caller: Caller) -> datetime:
+    """09:00 tomorrow in the person's time zone (else the workspace's), as a UTC moment."""
+    local = zone(caller.person.timezone or caller.workspace.timezone or services.default_timezone)
+    today = services.clock.now().astimezone(local).date()
+    return datetime.combine(today + timedelta(days=1), time(POST_HOUR), tzinfo=local).astimezone(
+        UTC
+    )
+
+
+async def post_later(
+    services: Services, actor: Actor, *, content_id: int, network: Network
+) -> Reply:
+    """Plan the post for 09:00 tomorrow through the outbox: once, cancellable until then."""
+    if not services.accounts.enabled(network):
+        raise InvalidInput("accounts.network", "That network cannot be connected here.")
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        require_participant(caller)
+        record = await find_share(
+            session, person_id=caller.person.id, content_id=content_id, network=network
+        )
+        if record is None or not record.final_caption:
+            raise InvalidInput(
+                "share.not_started", "Press the share button first, then confirm you posted it."
+            )
+        if record.posted_ref:
+            return _already_posted(caller, network, record.posted_ref)
+        due = _tomorrow_at_nine(services, caller)
+        planned = PlannedDelivery(caller.person.id, _slot(record.id), POST, due)
+        if not await outbox.plan(session, planned=[planned]):
+            # Planned before (perhaps cancelled since): plan it again for the new time.
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.person_id == caller.person.id, Delivery.slot == _slot(record.id))
+                .where(Delivery.status.in_(("pending", "retry", "cancelled")))
+                .values(status="pending", due_at=due, available_at=due, attempts=0, error=None)
+            )
+    local = due.astimezone(zone(caller.person.timezone or caller.workspace.timezone))
+    label = _label(network)
+    when = local.strftime("%Y-%m-%d %H:%M")
+    cancel = Button(
+        translate("share.post_later.cancel", caller.locale),
+        actions.SHARE_POST_CANCEL,
+        f"{content_id}:{network.value}",
+        "danger",
+    )
+    said = Text(translate("share.post_later.planned", caller.locale, network=label, when=when))
+    return Reply(blocks=(said, Actions((cancel,))))
+
+
+async def cancel_post_later(
+    services: Services, actor: Actor, *, content_id: int, network: Network
+) -> Reply:
+    """Cancel a planned post that has not gone yet; the share panel comes back."""
+    async with services.db.session() as session:
+        caller = await load_caller(session, actor, services)
+        record = await find_share(
+            session, person_id=caller.person.id, content_id=content_id, network=network
+        )
+        if record is None:
+            raise InvalidInput(
+                "share.not_started", "Press the share button first, then confirm you posted it."
+            )
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.person_id == caller.person.id, Delivery.slot == _slot(record.id))
+            .where(Delivery.status.in_(("pending", "retry")))
+            .values(status="cancelled")
+        )
+        cancelled = int(getattr(result, "rowcount", 0)) > 0
+        item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
+        code = await session.scalar(select(Link.code).where(Link.id == record.link_id))
+        can_post = services.accounts.enabled(network)
+    label = _label(network)
+    if not cancelled:
+        return Reply.text(translate("share.post_later.too_late", caller.locale, network=label))
+    panel = share_ready_reply(
+        caller,
+        item,
+        network,
+        record.final_caption or "",
+        services.link_url(str(code)),
+        can_post=can_post,
+    )
+    said = Text(translate("share.post_later.cancelled", caller.locale, network=label))
+    return dataclasses.replace(panel, blocks=(said, *panel.blocks))
+
+
+class PostDelivery:
+    """A post planned for later: posted when due, then the person is told, like a press."""
+
+    async def compose(self, services: Services, claimed: ClaimedDelivery) -> Reply | None:
+        """Post now (raising DeliveryError when the network is busy); the answer to send."""
+        share_id = int(claimed.slot.removeprefix(f"{POST}:"))
+        async with services.db.session() as session:
+            share = await session.get(Share, share_id)
+            if share is None or share.person_id != claimed.person_id or share.posted_ref:
+                return None  # erased, or posted by a press meanwhile
+            content_id, network = share.content_id, Network(share.network)
+        person = Actor(claimed.platform, claimed.workspace_external_id, claimed.person_external_id)
+        try:
+            reply = await post_now(
+                services, person, content_id=content_id, network=network, scheduled=True
+            )
+        except InvalidInput:
+            return None  # left, paused, or the item is gone: nothing is posted
+        return dataclasses.replace(reply, tag=f"delivery:{claimed.delivery_id}")
+
+    async def sent(self, session: AsyncSession, claimed: ClaimedDelivery, *, now: datetime) -> None:
+        """The share was confirmed when it was posted; nothing more to record."""

@@ -20,6 +20,7 @@ from domain.events import EventType
 from domain.programme import Role
 from domain.schedules import cadence_allows, zone
 from handlers import channel_mode
+from handlers.accounts import POST, PostDelivery
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import DIGEST, DigestDelivery
 from handlers.reminders import REMINDER, ReminderDelivery
@@ -111,6 +112,7 @@ KINDS: dict[str, DeliveryKind] = {
     PICKS: PicksDelivery(),
     DIGEST: DigestDelivery(),
     REMINDER: ReminderDelivery(),
+    POST: PostDelivery(),
 }
 
 
@@ -156,7 +158,11 @@ async def send_claimed(
         return await _finish(services, claimed, Outcome.FAILED, error="unknown kind")
     if claimed.in_doubt and await _already_sent(services, messenger, claimed):
         return Outcome.SENT
-    reply = await kind.compose(services, claimed)
+    try:
+        reply = await kind.compose(services, claimed)
+    except DeliveryError as error:
+        # A kind whose composing reaches a network (a planned post) fails like a send.
+        return await _failed(services, claimed, error, policy=policy)
     if reply is None:
         return await _finish(services, claimed, Outcome.SKIPPED)
     gate = gate or OpenGate()

@@ -83,6 +83,16 @@ async def _post_now(ctx: Invocation, press: Press) -> Answer:
     return Answer(reply, Placement.REPLACE, item=content_id, refresh_home=True)
 
 
+def _post_later(*, cancel: bool) -> Run:
+    async def run(ctx: Invocation, press: Press) -> Answer:
+        content_id, network = button_values.share_value(press.value)
+        change = accounts.cancel_post_later if cancel else accounts.post_later
+        reply = await change(ctx.services, ctx.actor, content_id=content_id, network=network)
+        return Answer(reply, Placement.REPLACE, item=content_id)
+
+    return run
+
+
 async def _disconnect(ctx: Invocation, press: Press) -> Answer:
     return Answer(
         await accounts.disconnect(ctx.services, ctx.actor, press.value), Placement.REPLACE
@@ -166,6 +176,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     *(ActionSpec(action_id, _share) for action_id in ids.SHARE_ACTIONS),
     ActionSpec(ids.SHARE_CONFIRM, _confirm),
     ActionSpec(ids.SHARE_POST_NOW, _post_now),
+    ActionSpec(ids.SHARE_POST_LATER, _post_later(cancel=False)),
+    ActionSpec(ids.SHARE_POST_CANCEL, _post_later(cancel=True)),
     ActionSpec(ids.ACCOUNTS_DISCONNECT, _disconnect),
     ActionSpec(ids.SHARE_OPEN, _nothing),
     ActionSpec(ids.OPEN_LINK, _nothing),

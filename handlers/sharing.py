@@ -153,6 +153,7 @@ def share_ready_reply(
             value,
             "primary",
         ),
+        Button(translate("share.post_later", locale), actions.SHARE_POST_LATER, value),
     )
     return Reply(
         blocks=(

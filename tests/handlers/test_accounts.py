@@ -10,10 +10,12 @@ from domain.networks import Network
 from handlers import accounts, programme, sharing
 from handlers.accounts import Outcome
 from handlers.context import Services
+from handlers.deliveries import Outcome as Outcome_
 from handlers.sharing import ShareRequest
 from handlers.types import ItemSummary, Reply, ShareReady
 from tests.conftest import FakeClock
 from tests.factories import actor, add_item
+from tests.fakes import FakeMessenger, drain
 from tests.publishing.fakes import FakeBluesky, FakeLinkedIn
 from tests.publishing.fixtures import APP_PASSWORD, HANDLE
 from tests.publishing.helpers import (
@@ -219,3 +221,68 @@ async def test_bluesky_connects_with_an_app_password_and_posts_a_card(
     reply = await accounts.post_now(services, actor(), content_id=other, network=Network.BLUESKY)
     assert "expired or was revoked" in _texts(reply)
     assert len(fake_bluesky.posts) == 1
+
+
+# ---------------------------------------------------------------- post at 09:00 tomorrow
+
+
+async def test_post_at_nine_tomorrow_goes_out_once_through_the_outbox(
+    services: Services, clock: FakeClock, fake_linkedin: FakeLinkedIn
+) -> None:
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
+    await _in(services, "linkedin")
+    await connect_linkedin_via_handlers(services, actor())
+    item, panel = await _shared(services, clock, Network.LINKEDIN)
+    planned = await accounts.post_later(
+        services, actor(), content_id=item, network=Network.LINKEDIN
+    )
+    assert "2026-11-17 09:00" in _texts(planned) and button(planned, "Cancel the planned post")
+    messenger = FakeMessenger()
+    assert sum((await drain(services, messenger)).values()) == 0  # not due yet
+    clock.advance(hours=24)
+    assert (await drain(services, messenger))[Outcome_.SENT] == 1
+    [posted] = fake_linkedin.posts
+    assert posted["text"] == CAPTION
+    [(_, told)] = messenger.sent
+    assert "Posted on LinkedIn" in _texts(told) and button(told, "View your post")
+    clock.advance(hours=24)
+    await drain(services, messenger)
+    await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
+    assert len(fake_linkedin.posts) == 1
+    assert button(panel, "Post at 09:00 tomorrow").value == f"{item}:linkedin"
+
+
+async def test_a_planned_post_can_be_cancelled_until_it_goes(
+    services: Services, clock: FakeClock, fake_linkedin: FakeLinkedIn
+) -> None:
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
+    await _in(services, "linkedin")
+    await connect_linkedin_via_handlers(services, actor())
+    item, _ = await _shared(services, clock, Network.LINKEDIN)
+    await accounts.post_later(services, actor(), content_id=item, network=Network.LINKEDIN)
+    cancelled = await accounts.cancel_post_later(
+        services, actor(), content_id=item, network=Network.LINKEDIN
+    )
+    assert "nothing will be posted" in _texts(cancelled)
+    assert [b.caption for b in cancelled.blocks if isinstance(b, ShareReady)] == [CAPTION]
+    clock.advance(days=2)
+    await drain(services, FakeMessenger())
+    assert fake_linkedin.posts == []
+
+
+async def test_a_busy_linkedin_at_nine_is_retried_by_the_outbox(
+    services: Services, clock: FakeClock, fake_linkedin: FakeLinkedIn
+) -> None:
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
+    await _in(services, "linkedin")
+    await connect_linkedin_via_handlers(services, actor())
+    item, _ = await _shared(services, clock, Network.LINKEDIN)
+    await accounts.post_later(services, actor(), content_id=item, network=Network.LINKEDIN)
+    clock.advance(hours=24)
+    fake_linkedin.fail_posts = [503, 503, 503]
+    messenger = FakeMessenger()
+    assert (await drain(services, messenger))[Outcome_.RETRY] == 1
+    assert fake_linkedin.posts == [] and messenger.sent == []
+    clock.advance(minutes=5)
+    assert (await drain(services, messenger))[Outcome_.SENT] == 1
+    assert [p["text"] for p in fake_linkedin.posts] == [CAPTION]
