@@ -88,3 +88,15 @@ async def test_the_bluesky_form_asks_for_an_app_password_never_the_main_one(
     [account] = await _stored(services)
     assert account.display_name == HANDLE
     assert APP_PASSWORD.encode() not in account.access_token
+
+
+def test_codes_states_and_connect_links_are_redacted_from_logs() -> None:
+    from bot.logging_setup import redact
+
+    line = (
+        "GET /oauth/linkedin/callback?code=AQTsecretcode&state=abcDEF123_-xyz HTTP/1.1 "
+        "then GET /connect/bluesky/abcdefghijklmnopqrstuvwxyz0123 and app_password=x1"
+    )
+    shown = redact(line)
+    for secret in ("AQTsecretcode", "abcDEF123_-xyz", "abcdefghijklmnopqrstuvwxyz0123", "x1"):
+        assert secret not in shown, shown
