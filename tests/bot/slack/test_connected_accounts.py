@@ -152,3 +152,28 @@ async def test_connect_bluesky_with_an_app_password_and_post_from_slack(
     assert after is not None and after.has("Bluesky is disconnected")
     async with world.services.db.session() as session:
         assert (await session.execute(select(ConnectedAccount))).first() is None
+
+
+async def test_post_at_nine_tomorrow_from_slack_goes_out_once_through_the_outbox(
+    world: SlackWorld, fake_linkedin: FakeLinkedIn, clock: FakeClock
+) -> None:
+    await add_item(world.services.db, slug="launch", now=clock.now())
+    ann = await _joined(world, "linkedin")
+    connect = (await _accounts(ann)).button("Connect LinkedIn")
+    await follow(
+        connect.url or "",
+        public_base_url=world.services.public_base_url,
+        served_at=_served_at(world),
+    )
+    shared = await _share_with_my_words(ann, "LinkedIn")
+    planned = (await ann.press(shared.button("Post at 09:00 tomorrow"))).answered().latest
+    assert planned is not None and planned.has("Planned") and planned.button("Cancel")
+    await world.send_queued()
+    assert fake_linkedin.posts == []  # not before its time
+    clock.advance(hours=24)
+    await world.send_queued()
+    await world.send_queued()
+    [post] = fake_linkedin.posts
+    assert post["text"] == MY_WORDS
+    told = ann.dm()
+    assert told is not None and told.has("Posted on LinkedIn from your account")

@@ -23,7 +23,8 @@ from tests.bot.teams.fake_connector import FakeConnector
 from tests.bot.teams.test_app import ALEX, PERSONAL, TENANT, activity, post
 from tests.bot.teams.test_render import elements
 from tests.conftest import FakeClock
-from tests.publishing.fakes import FakeLinkedIn
+from tests.publishing.fakes import FakeBluesky, FakeLinkedIn
+from tests.publishing.fixtures import APP_PASSWORD, HANDLE
 from tests.publishing.helpers import follow, with_accounts
 
 MY_WORDS = "Our team's launch, in my words (really) #Launch"
@@ -108,3 +109,49 @@ async def test_connect_linkedin_edit_in_the_card_and_post_it_from_teams(
     view = _action(connector, "View your post on LinkedIn")
     assert view["url"] == f"https://www.linkedin.com/feed/update/{posted['id']}/"
     assert all(call.conversation_id == PERSONAL for call in connector.calls[-3:])
+
+
+async def test_connect_bluesky_and_post_from_teams(
+    connector: FakeConnector,
+    services: Services,
+    fake_bluesky: FakeBluesky,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aiohttp
+
+    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+    wired = with_accounts(services, linkedin=None, bluesky=fake_bluesky)
+    app = create_app(wired)
+    setup.register(
+        app,
+        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        services=wired,
+        local_service_url=connector.service_url,
+    )
+    async with TestClient(TestServer(app)) as bluesky_client:
+        await join(wired.db, TENANT, ALEX, now=clock.now())
+        await programme.set_networks(wired, Actor("teams", TENANT, ALEX), ["bluesky"])
+        item = await add_teams_item(wired.db, TENANT, "launch", clock.now())
+        assert await post(bluesky_client, activity(connector, text="accounts"))
+        form = _action(connector, "Connect Bluesky")["url"].replace(
+            wired.public_base_url, str(bluesky_client.make_url("")).rstrip("/")
+        )
+        async with aiohttp.ClientSession() as browser:
+            data = {"handle": HANDLE, "app_password": APP_PASSWORD}
+            async with browser.post(form, data=data) as answer:
+                assert answer.status == 200
+        assert await post(bluesky_client, activity(connector, text="picks"))
+        share = _action(connector, "Share on Bluesky")
+        typed = {**share["data"], f"caption:{item}": MY_WORDS}
+        picks_id = f"act-{len(connector.calls)}"
+        assert await post(bluesky_client, activity(connector, value=typed, replyToId=picks_id))
+        post_now = _action(connector, "Post to Bluesky now")
+        panel_id = f"act-{len(connector.calls)}"
+        pressed = activity(connector, value=post_now["data"], replyToId=panel_id)
+        assert await post(bluesky_client, pressed)
+    [posted] = fake_bluesky.posts
+    link = posted["embed"]["external"]["uri"]
+    assert posted["text"] == f"{MY_WORDS} {link}" and link.startswith(f"{wired.public_base_url}/r/")
