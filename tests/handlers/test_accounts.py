@@ -286,3 +286,17 @@ async def test_a_busy_linkedin_at_nine_is_retried_by_the_outbox(
     clock.advance(minutes=5)
     assert (await drain(services, messenger))[Outcome_.SENT] == 1
     assert [p["text"] for p in fake_linkedin.posts] == [CAPTION]
+
+
+async def test_the_home_page_says_what_is_connected_and_how_to_change_it(
+    services: Services, fake_linkedin: FakeLinkedIn, fake_bluesky: FakeBluesky
+) -> None:
+    from handlers.home import home
+
+    await _in(services, "linkedin")
+    assert "connected" not in _texts(await home(services, actor()))  # unconfigured: unchanged
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=fake_bluesky)
+    await connect_linkedin_via_handlers(services, actor())
+    shown = _texts(await home(services, actor()))
+    assert "LinkedIn: connected as Ann Example" in shown and "Bluesky: not connected" in shown
+    assert "/boost accounts" in shown
