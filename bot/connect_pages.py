@@ -75,10 +75,10 @@ def attach(app: web.Application, services_key: web.AppKey[Services]) -> None:
 
     async def bluesky_form(request: web.Request) -> web.StreamResponse:
         services = request.app[services_key]
-        found = await accounts.bluesky_form(services, request.match_info["state"])
-        if found is None:
+        locale = await accounts.bluesky_form_locale(services, request.match_info["state"])
+        if locale is None:
             return _stale(services, Network.BLUESKY)
-        return _form(found.locale)
+        return _form(locale)
 
     async def bluesky_submit(request: web.Request) -> web.StreamResponse:
         services = request.app[services_key]

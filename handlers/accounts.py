@@ -241,8 +241,8 @@ async def linkedin_finish(
     return Connected(Outcome.CONNECTED, network, locale)
 
 
-async def bluesky_form(services: Services, state: str) -> Connected | None:
-    """The Bluesky form may be shown for a live link (not used up yet); None otherwise."""
+async def bluesky_form_locale(services: Services, state: str) -> str | None:
+    """The language to show the Bluesky form in, for a live link (not used up); else None."""
     if not services.accounts.enabled(Network.BLUESKY):
         return None
     async with services.db.session() as session:
@@ -251,7 +251,7 @@ async def bluesky_form(services: Services, state: str) -> Connected | None:
         )
     if person_id is None:
         return None
-    return Connected(Outcome.STALE, Network.BLUESKY, await _locale_of(services, person_id))
+    return await _locale_of(services, person_id)
 
 
 async def bluesky_connect(
@@ -372,6 +372,12 @@ async def post_now(
             return await _reconnect_reply(services, session, prepared.kept, network=network)
     except NetworkBusy as busy:
         log.warning("posting to %s failed: %s", network.value, busy)
+        if busy.ambiguous:
+            # The post may exist: the claim stays until its lease ends, so a press meanwhile
+            # (or the outbox) does not post it a second time; the person is asked to look.
+            if scheduled:
+                raise DeliveryError(f"{network.value} unsure", permanent=True) from None
+            return _kept_reply(prepared.kept, network, "accounts.unsure")
         await _release(services, prepared.share_id)
         if scheduled:
             raise DeliveryError(f"{network.value} busy", permanent=False) from None

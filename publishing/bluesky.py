@@ -141,6 +141,7 @@ async def create_post(
             "record": post_record(text, card, now=now),
         },
         wait_seconds=config.retry_wait_seconds,
+        creates=True,
     )
     if _expired(answer):
         raise AuthExpired("Bluesky refused the session")

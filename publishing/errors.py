@@ -12,7 +12,15 @@ class AuthExpired(PublishError):
 
 
 class NetworkBusy(PublishError):
-    """The network was overloaded or unreachable, also after retrying: try again later."""
+    """The network was overloaded or unreachable, also after retrying: try again later.
+
+    `ambiguous` when the request may have reached the network (no answer in time, the
+    connection dropped mid-way): a post may then exist although nothing confirmed it.
+    """
+
+    def __init__(self, reason: str, *, ambiguous: bool = False) -> None:
+        super().__init__(reason)
+        self.ambiguous = ambiguous
 
 
 class PostRefused(PublishError):

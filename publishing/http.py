@@ -33,10 +33,18 @@ class Response:
     body: dict[str, Any]
 
 
+# Statuses that mean "not taken, try again" from a front door: safe to send again.
+_SAFE_STATUSES = frozenset({429, 502, 503, 504})
+
+
 class _Retry(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+
+
+# What a request that creates nothing is retried on.
+_RETRIED = (_Retry, aiohttp.ClientError, TimeoutError)
 
 
 async def call(
@@ -47,26 +55,43 @@ async def call(
     json: Any = None,
     data: Mapping[str, str] | None = None,
     wait_seconds: float = 1.0,
+    creates: bool = False,
 ) -> Response:
     """Send one request; 429, 5xx and connection failures are retried, then NetworkBusy.
+
+    A request that `creates` something (a post) is retried only when it cannot have been
+    acted on: a 429, a 502/503/504 from the network's front door, or no connection at all.
+    No answer in time, or a dropped connection, may hide a created post: that is not
+    retried but raised as an ambiguous NetworkBusy, so a post is never made twice here.
 
     Logs name the host and the status only: never a header, a body or a query string,
     which may carry tokens or codes.
     """
+    safe = (_Retry, aiohttp.ClientConnectorError) if creates else _RETRIED
     retrying = AsyncRetrying(
         stop=stop_after_attempt(ATTEMPTS),
         wait=wait_exponential(multiplier=wait_seconds, max=8 * wait_seconds),
-        retry=retry_if_exception_type((_Retry, aiohttp.ClientError, TimeoutError)),
+        retry=retry_if_exception_type(safe),
         reraise=True,
     )
     try:
         async for attempt in retrying:
             with attempt:
-                return await _once(method, url, headers=headers, json=json, data=data)
+                answer = await _once(
+                    method, url, headers=headers, json=json, data=data, creates=creates
+                )
+                if creates and answer.status >= 500:
+                    # A 500 may come after the post was made: ambiguous, never retried.
+                    raise NetworkBusy(f"{_host(url)} answered {answer.status}", ambiguous=True)
+                return answer
     except _Retry as busy:
         raise NetworkBusy(f"{_host(url)} answered {busy.status}") from None
-    except (aiohttp.ClientError, TimeoutError) as error:
+    except aiohttp.ClientConnectorError as error:
         raise NetworkBusy(f"{_host(url)} unreachable: {type(error).__name__}") from None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise NetworkBusy(
+            f"{_host(url)} did not answer: {type(error).__name__}", ambiguous=creates
+        ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -77,12 +102,14 @@ async def _once(
     headers: Mapping[str, str] | None,
     json: Any,
     data: Mapping[str, str] | None,
+    creates: bool = False,
 ) -> Response:
     async with (
         aiohttp.ClientSession(timeout=TIMEOUT) as session,
         session.request(method, url, headers=headers, json=json, data=data) as answer,
     ):
-        if answer.status == 429 or answer.status >= 500:
+        # Any 5xx is retried for reads; for a post only the front door's "not taken" ones.
+        if answer.status in _SAFE_STATUSES or (answer.status >= 500 and not creates):
             log.warning("%s %s answered %d; retrying", method, _host(url), answer.status)
             raise _Retry(answer.status)
         try:

@@ -145,6 +145,7 @@ async def create_post(
         },
         json=body,
         wait_seconds=config.retry_wait_seconds,
+        creates=True,
     )
     if answer.status == 401:
         raise AuthExpired("LinkedIn refused the token")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from content_store.models import ConnectedAccount, ConnectState, Link, Share
+from domain.errors import InvalidInput
 from domain.networks import Network
 from handlers import accounts, programme, sharing
 from handlers.accounts import Outcome
@@ -127,7 +128,7 @@ async def test_a_busy_linkedin_is_retried_then_said_plainly(
     await _in(services, "linkedin")
     await connect_linkedin_via_handlers(services, actor())
     item, _ = await _shared(services, clock, Network.LINKEDIN)
-    fake_linkedin.fail_posts = [429, 503, 500]
+    fake_linkedin.fail_posts = [429, 503, 502]
     reply = await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
     assert "busy right now" in _texts(reply) and "Nothing was posted" in _texts(reply)
     assert [b.caption for b in reply.blocks if isinstance(b, ShareReady)] == [CAPTION]
@@ -135,6 +136,26 @@ async def test_a_busy_linkedin_is_retried_then_said_plainly(
     # The claim was released: the next press posts.
     await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
     assert len(fake_linkedin.posts) == 1
+
+
+async def test_no_answer_in_time_is_never_posted_twice(
+    services: Services, clock: FakeClock, fake_linkedin: FakeLinkedIn
+) -> None:
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
+    await _in(services, "linkedin")
+    await connect_linkedin_via_handlers(services, actor())
+    item, _ = await _shared(services, clock, Network.LINKEDIN)
+    fake_linkedin.fail_posts = [500]  # LinkedIn may have made the post before failing
+    reply = await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
+    assert "may or may not be there" in _texts(reply) and fake_linkedin.post_attempts == 1
+    assert [b.caption for b in reply.blocks if isinstance(b, ShareReady)] == [CAPTION]
+    # Pressed again at once: not sent again while the first attempt's claim holds.
+    with pytest.raises(InvalidInput, match="being posted right now"):
+        await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
+    assert fake_linkedin.post_attempts == 1
+    clock.advance(minutes=3)  # the person looked: nothing there; the press works again
+    await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
+    assert [p["text"] for p in fake_linkedin.posts] == [CAPTION]
 
 
 async def test_declining_on_linkedin_stores_nothing_and_the_link_is_used_up(
@@ -182,8 +203,6 @@ async def test_disconnect_and_leaving_delete_the_tokens(
 async def test_disconnect_refuses_networks_that_cannot_be_connected(
     services: Services, fake_linkedin: FakeLinkedIn, value: str
 ) -> None:
-    from domain.errors import InvalidInput
-
     services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
     with pytest.raises(InvalidInput):
         await accounts.disconnect(services, actor(), value)
