@@ -15,9 +15,13 @@ from bot.server import create_app
 from bot.settings import Settings
 from captions import build_caption_writer
 from content_store.database import Database
+from content_store.token_box import TokenBox, derive_key
 from handlers.context import Services
 from handlers.types import Capabilities
 from links.fetcher import FetchPolicy
+from publishing.bluesky import BlueskyConfig
+from publishing.config import AccountsConfig
+from publishing.linkedin import LinkedInConfig
 
 
 def build_services(
@@ -25,6 +29,7 @@ def build_services(
 ) -> Services:
     """The services every handler uses, configured from settings and the platforms served."""
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    secret_key = load_secret_key(settings.secret_key)
     return Services(
         db=db,
         captions=build_caption_writer(
@@ -45,7 +50,36 @@ def build_services(
         insight_thresholds=settings.insight_thresholds,
         reminder_after=timedelta(days=settings.reminder_after_days),
         platforms=dict(platforms or {}),
-        secret_key=load_secret_key(settings.secret_key),
+        secret_key=secret_key,
+        accounts=accounts_config(settings, secret_key=secret_key),
+    )
+
+
+def accounts_config(settings: Settings, *, secret_key: bytes) -> AccountsConfig:
+    """The networks people may connect, from settings; nothing unless configured."""
+    linkedin = None
+    if settings.linkedin_enabled and settings.linkedin_client_secret is not None:
+        linkedin = LinkedInConfig(
+            client_id=settings.linkedin_client_id,
+            client_secret=settings.linkedin_client_secret.get_secret_value(),
+            auth_url=settings.linkedin_auth_url,
+            api_url=settings.linkedin_api_url,
+            version=settings.linkedin_version,
+        )
+    bluesky = (
+        BlueskyConfig(service_url=settings.bluesky_api_url) if settings.bluesky_connect else None
+    )
+    if linkedin is None and bluesky is None:
+        return AccountsConfig()
+    listed = (
+        settings.token_encryption_key.get_secret_value() if settings.token_encryption_key else ""
+    )
+    return AccountsConfig(
+        linkedin=linkedin,
+        bluesky=bluesky,
+        box=TokenBox.from_settings(listed=listed, secret_key=secret_key),
+        # A key of its own for PKCE verifiers, derived so it never equals the token keys.
+        pkce_key=derive_key(secret_key + b"\x00pkce"),
     )
 
 

@@ -62,6 +62,8 @@ people_app = typer.Typer(help="People and the org chart.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(people_app, name="people")
+accounts_app = typer.Typer(help="People's connected accounts.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -249,6 +251,31 @@ def db_upgrade() -> None:
 
     async def work(db: Database) -> None:
         console.print(f"Database at {safe_database_url(db.url)} is up to date.")
+
+    _run(work)
+
+
+@accounts_app.command("rotate-keys")
+def accounts_rotate_keys() -> None:
+    """Re-encrypt every stored token with the first TOKEN_ENCRYPTION_KEY."""
+    from bot.app import accounts_config
+    from bot.secret_key import load_secret_key
+    from content_store.accounts import rotate_tokens
+    from content_store.token_box import TokenBox
+
+    settings = _settings()
+    secret = load_secret_key(settings.secret_key)
+    box = accounts_config(settings, secret_key=secret).box
+    if box is None:
+        listed = settings.token_encryption_key
+        box = TokenBox.from_settings(
+            listed=listed.get_secret_value() if listed else "", secret_key=secret
+        )
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            count = await rotate_tokens(session, box=box)
+        console.print(f"Re-encrypted the tokens of {count} connected accounts.")
 
     _run(work)
 

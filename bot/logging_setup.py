@@ -14,6 +14,10 @@ _SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_-]{8,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)((?:password|secret|token|api_key)=)[^\s&]+"),
+    # OAuth codes and states in LinkedIn's callback, and the secret of a connect link (an
+    # access log at DEBUG shows request lines).
+    re.compile(r"(?i)([?&](?:code|state)=)[^\s&]+"),
+    re.compile(r"(/connect/[a-z]+/)[A-Za-z0-9_-]{20,}"),
 ]
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from bot import connect_pages
 from bot.metrics import Handler, Metrics
 from handlers.context import Services
 from handlers.downloads import fetch, media_type
@@ -124,4 +125,5 @@ def create_app(services: Services) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/r/{code}", tracked_redirect)
     app.router.add_get("/files/{token}", download)
+    connect_pages.attach(app, SERVICES)
     return app

@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     # Key for the keyed hashes kept after an erasure; empty: generated once into var/.
     secret_key: SecretStr | None = None
 
+    # Connected accounts' tokens: comma-separated keys, the first encrypts, all decrypt (a key
+    # derived from SECRET_KEY always decrypts too). Empty: a key derived from SECRET_KEY.
+    token_encryption_key: SecretStr | None = None
+    # Posting to people's own LinkedIn (Sign In with LinkedIn + Share on LinkedIn); both or none.
+    linkedin_client_id: str = ""
+    linkedin_client_secret: SecretStr | None = None
+    linkedin_auth_url: str = "https://www.linkedin.com"
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_version: str = Field(default="202610", pattern=r"^\d{6}$")
+    # Posting to people's own Bluesky accounts with an app password they make.
+    bluesky_connect: bool = False
+    bluesky_api_url: str = "https://bsky.social"
+
     fetch_allow_loopback: bool = False
     fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 
@@ -69,6 +82,19 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("linkedin_auth_url", "linkedin_api_url", "bluesky_api_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("a network's base URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def linkedin_enabled(self) -> bool:
+        """Whether the LinkedIn app is configured (client id and secret both set)."""
+        secret = self.linkedin_client_secret
+        return bool(self.linkedin_client_id and secret and secret.get_secret_value())
 
     @property
     def insight_thresholds(self) -> Thresholds:

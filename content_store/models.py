@@ -320,6 +320,11 @@ class Share(Base):
     link_id: Mapped[int] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))
     intent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the bot posted it through a connected account: the network's id of the post
+    # (a LinkedIn URN, a Bluesky at:// URI), so a second press answers instead of posting twice.
+    posted_ref: Mapped[str | None] = mapped_column(String(300))
+    # While one press is posting: a second press meanwhile is told so (claimed in one UPDATE).
+    posting_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Click(Base):
@@ -542,3 +547,42 @@ class DoNotInvite(Base):
     )
     user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ConnectedAccount(Base):
+    """A person's own account on a network the bot may post to when they press for it.
+
+    The tokens are encrypted (Fernet, key from TOKEN_ENCRYPTION_KEY or SECRET_KEY) and are
+    never logged; the row is deleted on disconnect, on erasure and when the person leaves.
+    """
+
+    __tablename__ = "connected_accounts"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    network: Mapped[Network] = mapped_column(_enum(Network), primary_key=True)
+    # LinkedIn: the member id (`sub` of userinfo); Bluesky: the DID.
+    external_id: Mapped[str] = mapped_column(String(200))
+    # What the person recognises: a Bluesky handle, a LinkedIn name.
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    access_token: Mapped[bytes] = mapped_column(LargeBinary)
+    refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ConnectState(Base):
+    """A connect link handed to one person: single use, short-lived, kept only as a hash.
+
+    It is the OAuth `state` for LinkedIn (and derives the PKCE verifier), and the key of the
+    Bluesky form; whoever opens it connects the account of the person it was made for.
+    """
+
+    __tablename__ = "connect_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    network: Mapped[Network] = mapped_column(_enum(Network))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

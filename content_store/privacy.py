@@ -11,10 +11,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store import teams_conversations
+from content_store.accounts import forget_accounts
 from content_store.models import (
     AuditEntry,
     Base,
     Click,
+    ConnectedAccount,
     ContentItem,
     ContentTopic,
     Delivery,
@@ -85,6 +87,13 @@ async def export_person(session: AsyncSession, *, person_id: int) -> dict[str, A
         "suggested_content": await _rows(
             session, ContentItem, ContentItem.suggested_by_id == person_id
         ),
+        # Which accounts are connected, never their tokens (secrets, not data about the person).
+        "connected_accounts": [
+            _row(account, skip=("access_token", "refresh_token"))
+            for account in (
+                await session.execute(select(ConnectedAccount).filter_by(person_id=person_id))
+            ).scalars()
+        ],
     }
 
 
@@ -111,6 +120,8 @@ async def erase_person(session: AsyncSession, *, person_id: int, key: bytes, now
         .all()
     )
     await _drop_unaccepted_suggestions(session, person_id=person_id)  # before it is unlinked
+    # Tokens first and explicitly: they must go even where a database ignores foreign keys.
+    await forget_accounts(session, person_id=person_id)
     await _anonymise_counts(session, person_id=person_id)
     identifiers = {person.external_id, *teams_ids} | ({person.email} if person.email else set())
     await _scrub_audit_log(session, workspace_id=workspace.id, identifiers=identifiers)
@@ -139,7 +150,13 @@ async def _anonymise_counts(session: AsyncSession, *, person_id: int) -> None:
     await session.execute(
         update(Share)
         .where(Share.person_id == person_id)
-        .values(person_id=None, suggested_caption=None, final_caption=None)
+        .values(
+            person_id=None,
+            suggested_caption=None,
+            final_caption=None,
+            posted_ref=None,
+            posting_since=None,
+        )
     )
     await session.execute(update(Link).where(Link.person_id == person_id).values(person_id=None))
     for column in (ContentItem.created_by_id, ContentItem.suggested_by_id):

@@ -30,3 +30,5 @@ class EventType(enum.StrEnum):
     MARKED = "marked"
     LINK_CLICKED = "link_clicked"
     DATA_EXPORTED = "data_exported"
+    ACCOUNT_CONNECTED = "account_connected"
+    ACCOUNT_DISCONNECTED = "account_disconnected"

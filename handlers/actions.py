@@ -12,6 +12,12 @@ from domain.networks import Network
 PROGRAMME_ANSWER = "programme.answer"
 SHARE_PREFIX = "share."
 SHARE_CONFIRM = "share.confirm"
+# Post the caption through the person's connected account (LinkedIn, Bluesky).
+SHARE_POST_NOW = "share.post_now"
+# Plan that post for 09:00 tomorrow through the outbox, and cancel it before then.
+SHARE_POST_LATER = "share.post_later"
+SHARE_POST_CANCEL = "share.post_cancel"
+ACCOUNTS_DISCONNECT = "accounts.disconnect"
 # Buttons that open a web page (the composer, a download). Slack still reports the press.
 SHARE_OPEN = "share.open"
 OPEN_LINK = "link.open"

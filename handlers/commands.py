@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 
 from domain.errors import InvalidInput
 from handlers import (
+    accounts,
     channel_mode,
     content_library,
     conversation,
@@ -125,6 +126,10 @@ async def _forget_me(inv: Invocation, command: Command) -> Reply:
     return await my_data.confirm_forget_reply(inv.services, inv.actor)
 
 
+async def _accounts(inv: Invocation, command: Command) -> Reply:
+    return await accounts.accounts_page(inv.services, inv.actor)
+
+
 async def _help(inv: Invocation, command: Command) -> Reply:
     return await help_page.help_reply(
         inv.services, inv.actor, COMMANDS, topic=command.topic_or_kind
@@ -232,6 +237,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("suggest", _EVERYONE, _suggest, args.url_and_options, fetches=True),
     CommandSpec("my-data", _EVERYONE, _my_data, aliases=("mydata",)),
     CommandSpec("forget-me", _EVERYONE, _forget_me, aliases=("forgetme",)),
+    CommandSpec("accounts", _EVERYONE, _accounts, aliases=("account", "connect")),
     CommandSpec("help", _EVERYONE, _help, args.optional_word, aliases=("?",)),
     CommandSpec("add", _CONTENT, _add, args.url_and_options, fetches=True),
     CommandSpec("list", _CONTENT, _list, args.page),

@@ -31,6 +31,7 @@ from handlers.types import Actor, Capabilities, Messenger, Reply
 from insights.grouping import Thresholds
 from links.fetcher import FetchPolicy
 from messages import describe_error, normalise_locale
+from publishing.config import AccountsConfig
 
 
 class Clock(Protocol):
@@ -75,6 +76,8 @@ class Services:
 
     # The server's key for keyed hashes (SECRET_KEY); tests and the simulator need none.
     secret_key: bytes = b""
+    # People's own LinkedIn and Bluesky accounts (none unless configured).
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
 
     def link_url(self, code: str) -> str:
         """The public address of a tracked link."""
@@ -83,6 +86,10 @@ class Services:
     def download_url(self, token: str) -> str:
         """The public address of a file offered as a link."""
         return f"{self.public_base_url}/files/{token}"
+
+    def connect_url(self, network: str, state: str) -> str:
+        """The public address of a person's single-use link connecting an account."""
+        return f"{self.public_base_url}/connect/{network}/{state}"
 
 
 @dataclass(frozen=True)

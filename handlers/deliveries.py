@@ -23,6 +23,7 @@ from domain.events import EventType
 from domain.programme import ProgrammeStatus, Role
 from domain.schedules import cadence_allows, personally_paused, zone
 from handlers import channel_mode
+from handlers.accounts import POST, PostDelivery
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import DIGEST, DigestDelivery
 from handlers.picks_batch import compose_picks
@@ -128,6 +129,7 @@ KINDS: dict[str, DeliveryKind] = {
     PICKS: PicksDelivery(),
     DIGEST: DigestDelivery(),
     REMINDER: ReminderDelivery(),
+    POST: PostDelivery(),
 }
 
 
@@ -179,7 +181,11 @@ async def send_claimed(
             # Not known whether it went: try again later, looking it up first again.
             error.in_doubt = True
             return await _failed(services, claimed, error, policy=policy)
-    reply = await kind.compose(services, claimed)
+    try:
+        reply = await kind.compose(services, claimed)
+    except DeliveryError as error:
+        # A kind whose composing reaches a network (a planned post) fails like a send.
+        return await _failed(services, claimed, error, policy=policy)
     if reply is None:
         return await _finish(services, claimed, Outcome.SKIPPED)
     gate = gate or OpenGate()

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from domain.errors import InvalidInput
-from handlers import actions as ids
 from handlers import (
+    accounts,
     button_values,
     channel_mode,
     content_library,
@@ -18,6 +18,7 @@ from handlers import (
     sharing,
     workspace_admin,
 )
+from handlers import actions as ids
 from handlers.actions import Press
 from handlers.context import Invocation, Services, error_reply
 from handlers.types import Actor, Messenger, Reply
@@ -74,6 +75,28 @@ async def _confirm(ctx: Invocation, press: Press) -> Answer:
     content_id, network = button_values.share_value(press.value)
     reply = await sharing.confirm(ctx.services, ctx.actor, content_id=content_id, network=network)
     return Answer(reply, Placement.REPLACE, item=content_id, refresh_home=True)
+
+
+async def _post_now(ctx: Invocation, press: Press) -> Answer:
+    content_id, network = button_values.share_value(press.value)
+    reply = await accounts.post_now(ctx.services, ctx.actor, content_id=content_id, network=network)
+    return Answer(reply, Placement.REPLACE, item=content_id, refresh_home=True)
+
+
+def _post_later(*, cancel: bool) -> Run:
+    async def run(ctx: Invocation, press: Press) -> Answer:
+        content_id, network = button_values.share_value(press.value)
+        change = accounts.cancel_post_later if cancel else accounts.post_later
+        reply = await change(ctx.services, ctx.actor, content_id=content_id, network=network)
+        return Answer(reply, Placement.REPLACE, item=content_id)
+
+    return run
+
+
+async def _disconnect(ctx: Invocation, press: Press) -> Answer:
+    return Answer(
+        await accounts.disconnect(ctx.services, ctx.actor, press.value), Placement.REPLACE
+    )
 
 
 async def _nothing(ctx: Invocation, press: Press) -> Answer:
@@ -161,6 +184,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(ids.PROGRAMME_ANSWER, _answer_invitation),
     *(ActionSpec(action_id, _share) for action_id in ids.SHARE_ACTIONS),
     ActionSpec(ids.SHARE_CONFIRM, _confirm),
+    ActionSpec(ids.SHARE_POST_NOW, _post_now),
+    ActionSpec(ids.SHARE_POST_LATER, _post_later(cancel=False)),
+    ActionSpec(ids.SHARE_POST_CANCEL, _post_later(cancel=True)),
+    ActionSpec(ids.ACCOUNTS_DISCONNECT, _disconnect),
     ActionSpec(ids.SHARE_OPEN, _nothing),
     ActionSpec(ids.OPEN_LINK, _nothing),
     ActionSpec(ids.FEEDBACK_NOT_FOR_ME, _feedback("not_for_me")),

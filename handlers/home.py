@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content_store.accounts import connected
 from content_store.models import ContentItem, Share
 from content_store.people import person_topics, workspace_topics
 from domain.errors import InvalidInput
@@ -27,6 +28,7 @@ async def home(services: Services, actor: Actor) -> Reply:
         chosen, _ = await person_topics(session, person_id=caller.person.id)
         topics = await workspace_topics(session, workspace_id=caller.workspace.id)
         history = await _history(session, caller)
+        accounts = await _accounts_blocks(session, services, caller, actor)
     locale = caller.locale
     blocks: list[Block] = [Text(translate("home.title", locale), heading=True)]
     if caller.person.status is not ProgrammeStatus.IN:
@@ -38,6 +40,7 @@ async def home(services: Services, actor: Actor) -> Reply:
     ]
     blocks += await _picks(services, actor)
     blocks += _history_blocks(history, locale)
+    blocks += accounts
     blocks.append(_data_actions(locale))
     return Reply(blocks=tuple(blocks))
 
@@ -66,6 +69,32 @@ async def _history(session: AsyncSession, caller: Caller) -> list[tuple[str, str
             confirmed is not None,
         )
         for title, net, at, confirmed in rows
+    ]
+
+
+async def _accounts_blocks(
+    session: AsyncSession, services: Services, caller: Caller, actor: Actor
+) -> list[Block]:
+    """Which accounts are connected, and the command that connects or disconnects them."""
+    networks = services.accounts.networks()
+    if not networks:
+        return []
+    locale = caller.locale
+    mine = {a.network: a for a in await connected(session, person_id=caller.person.id)}
+    lines = []
+    for network in networks:
+        label = NETWORK_RULES[network].label
+        account = mine.get(network)
+        if account is None:
+            lines.append(translate("accounts.not_connected", locale, network=label))
+        else:
+            name = account.display_name or label
+            lines.append(translate("accounts.connected", locale, network=label, name=name))
+    command = f"{services.capabilities(actor.platform).command_prefix}accounts"
+    return [
+        Text(translate("accounts.title", locale), heading=True),
+        Text("\n".join(lines)),
+        Text(translate("accounts.home_hint", locale, command=command)),
     ]
 
 

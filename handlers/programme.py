@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content_store.accounts import forget_accounts
 from content_store.events import first_delivery
 from content_store.models import Delivery, DeliveryItem, Feedback, Share
 from content_store.people import person_topics, set_chosen_topics, set_status, workspace_topics
@@ -104,6 +105,9 @@ async def answer_invitation(services: Services, actor: Actor, answer: str) -> Re
         prompted = caller.person.reminded_at is not None
         # Answering counts as having been asked: no welcome follows an answer typed first.
         caller.person.invited_at = caller.person.invited_at or services.clock.now()
+        if status is ProgrammeStatus.NO:
+            # Someone who leaves takes their connected accounts with them: no tokens stay.
+            await forget_accounts(session, person_id=caller.person.id)
         if await set_status(session, person=caller.person, status=status, now=services.clock.now()):
             await record_for(
                 session,

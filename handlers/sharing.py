@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from captions import check_final_caption, require_filled, rewrite_ratio
+from content_store.accounts import connected
 from content_store.content import get_content, is_live
 from content_store.models import ContentItem, Feedback
 from content_store.sharing import (
@@ -108,17 +111,50 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
                     "rewrite_ratio": round(intent.rewrite_ratio, 3),
                 },
             )
-    return share_ready_reply(caller, item, request.network, final, url)
+        can_post = await may_post(
+            session, services, person_id=caller.person.id, network=request.network
+        )
+    return share_ready_reply(caller, item, request.network, final, url, can_post=can_post)
+
+
+async def may_post(
+    session: AsyncSession, services: Services, *, person_id: int, network: Network
+) -> bool:
+    """Whether the person has connected an account the bot may post to on `network`."""
+    if not services.accounts.enabled(network):
+        return False
+    return any(
+        account.network is network for account in await connected(session, person_id=person_id)
+    )
 
 
 def share_ready_reply(
-    caller: Caller, item: ContentItem, network: Network, caption: str, link: str
+    caller: Caller,
+    item: ContentItem,
+    network: Network,
+    caption: str,
+    link: str,
+    *,
+    can_post: bool = False,
+    extra: tuple[Button, ...] = (),
 ) -> Reply:
-    """The caption ready to copy, the guidelines, the composer button and 'I've posted it'."""
+    """The caption ready to copy, the guidelines, the composer button and 'I've posted it';
+    with a connected account first 'Post to … now'."""
     locale, rules = caller.locale, NETWORK_RULES[network]
     hint_key = "share.hint.text" if rules.composer_takes_text else "share.hint.copy"
+    if can_post:
+        hint_key = "share.hint.post_now"
     guidelines = caller.workspace.guidelines or translate("share.guidelines.default", locale)
     value = f"{item.id}:{network.value}"
+    post_now = (
+        Button(
+            translate("share.post_now", locale, network=rules.label),
+            actions.SHARE_POST_NOW,
+            value,
+            "primary",
+        ),
+        Button(translate("share.post_later", locale), actions.SHARE_POST_LATER, value),
+    )
     return Reply(
         blocks=(
             ShareReady(
@@ -129,14 +165,16 @@ def share_ready_reply(
                 copy_hint=translate(hint_key, locale, network=rules.label),
                 guidelines=guidelines,
                 actions=(
+                    *(post_now if can_post else ()),
                     Button(
                         translate("share.open", locale, network=rules.label),
                         actions.SHARE_OPEN,
                         value,
-                        "primary",
+                        "default" if can_post else "primary",
                         url=composer_url(network, text=caption, link=link),
                     ),
                     Button(translate("share.confirm", locale), actions.SHARE_CONFIRM, value),
+                    *extra,
                 ),
             ),
         )

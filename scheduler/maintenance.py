@@ -9,7 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from content_store import downloads, pending_content
+from content_store import accounts, downloads, pending_content
 from content_store.content import refresh_statuses
 from content_store.database import Database
 from content_store.events import forget_processed_events
@@ -30,6 +30,7 @@ async def run_retention(*, db: Database, clock: Clock, retention_days: int) -> i
         # Previews nobody saved and download links past their hour hold page text and files.
         removed += await pending_content.sweep(session, now=clock.now())
         removed += await downloads.sweep(session, now=clock.now())
+        removed += await accounts.sweep_connect_states(session, now=clock.now())
     log.info("retention: removed %d rows older than %d days", removed, retention_days)
     return removed
 

@@ -22,7 +22,7 @@ from links.fetcher import FetchPolicy
 PLATFORM_CAPABILITIES = {"slack": SLACK, "teams": TEAMS}
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 # Fails any test in which the fake Slack refused what the app sent (see the plugin).
-pytest_plugins = ["tests.bot.slack.strict"]
+pytest_plugins = ["tests.bot.slack.strict", "tests.publishing.fixtures"]
 
 
 def postgres_url() -> str:

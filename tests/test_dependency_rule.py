@@ -24,6 +24,7 @@ PACKAGES = [
     "simulation",
     "links",
     "offload",
+    "publishing",
 ]
 
 
@@ -66,7 +67,10 @@ ALLOWED = {
     "insights": {"domain"},
     "links": {"domain", "offload"},
     "content_store": {"domain", "captions", "insights", "links"},
+    # The LinkedIn and Bluesky clients; they keep tokens sealed with content_store's token box.
+    "publishing": {"domain", "content_store"},
     "handlers": {
+        "publishing",
         "domain",
         "messages",
         "offload",

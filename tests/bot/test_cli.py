@@ -251,3 +251,48 @@ def test_send_now_shows_progress_and_a_summary(tmp_path: Path) -> None:
     assert "slack/T1: 3 queued" in result.stderr
     assert "3 sent, 0 queued, 0 failed" in result.stderr  # the progress line
     assert re.search(r"3 sent in \d+\.\d s \(\d+\.\d/s\)", result.stderr), result.stderr
+
+
+def test_rotate_keys_reencrypts_tokens_with_the_first_key(tmp_path: Path) -> None:
+    from content_store import accounts
+    from content_store.accounts import AccountTokens
+    from content_store.people import get_or_create_person
+    from content_store.token_box import TokenBox
+    from domain.networks import Network
+
+    old_box = TokenBox.from_settings(listed="old key", secret_key=b"the secret")
+
+    async def connect() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        await db.upgrade()
+        async with db.session() as session:
+            workspace = await get_or_create_workspace(session, platform="slack", external_id="T")
+            person = await get_or_create_person(session, workspace_id=workspace.id, external_id="U")
+            tokens = AccountTokens(person.id, Network.LINKEDIN, "sub", "Ann", "tok", None, None)
+            await accounts.save_account(session, box=old_box, tokens=tokens, now=datetime.now(UTC))
+        await db.dispose()
+
+    asyncio.run(connect())
+    env = {"SECRET_KEY": "the secret", "TOKEN_ENCRYPTION_KEY": "new key,old key"}
+    done = subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+        [str(BIN), "accounts", "rotate-keys"],
+        env=_env(tmp_path, **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and "1 connected accounts" in done.stderr, done.stderr
+
+    async def read() -> str | None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        only_new = TokenBox.from_settings(listed="new key", secret_key=b"")
+        async with db.session() as session:
+            found = await accounts.load_account(
+                session, box=only_new, person_id=1, network=Network.LINKEDIN
+            )
+        await db.dispose()
+        return found.access_token if found else None
+
+    assert asyncio.run(read()) == "tok"

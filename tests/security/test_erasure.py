@@ -5,8 +5,9 @@ the org chart, invited, in, networks, chosen topics (one of their own invention)
 picks, shares with their own captions, a click, feedback, a suggested page, tips asked for
 and passed to their manager (so a planned digest names them), their insight group, a role
 given by an admin (audit log), a report of their own, a data export, Teams conversation
-references. After `forget-me` on both platforms, every column of every table is searched
-for any of their ids, addresses, names and texts.
+references, a connected LinkedIn and Bluesky account (and a connect link not yet used), a
+share posted through LinkedIn. After `forget-me` on both platforms, every column of every
+table is searched for any of their ids, addresses, names and texts.
 """
 
 from __future__ import annotations
@@ -26,10 +27,22 @@ from bot import lifecycle
 from bot.server import create_app
 from bot.slack.app import SlackAdapter
 from bot.slack.messenger import build_web_client
+from content_store import accounts as accounts_store
+from content_store.accounts import AccountTokens
 from content_store.events import first_delivery
-from content_store.models import Base, DoNotInvite, Link, Person, Workspace
+from content_store.models import (
+    Base,
+    ConnectedAccount,
+    ConnectState,
+    DoNotInvite,
+    Link,
+    Person,
+    Share,
+    Workspace,
+)
 from content_store.people import IMPORTED_PREFIX, get_or_create_person, get_or_create_workspace
 from content_store.teams_conversations import save_conversation
+from content_store.token_box import TokenBox
 from domain.networks import Network
 from domain.programme import Consent, ProgrammeStatus, Role
 from handlers import content_library, insights, my_data, programme, sharing, weekly_picks
@@ -64,7 +77,13 @@ TOPIC = "erinsknittingcorner"
 SLACK_CAPTION = "Erin's own words about the launch"
 TEAMS_CAPTION = "Erin's Teams words about the launch"
 SUGGESTED_PATH = "/erins-own-find"
+LINKEDIN_SUB = "erinLinkedInMemberSub42"
+LINKEDIN_NAME = "Erin E. on LinkedIn"
+POST_URN = "urn:li:share:7400000000000000042"
+BLUESKY_DID = "did:plc:erinerasablebsky42"
+BLUESKY_HANDLE = "erin-erasable.bsky.social"
 KEY = b"a server key for tests"
+BOX = TokenBox.from_settings(listed="", secret_key=KEY)
 PAGE = "<html><head><title>A find</title></head><body>hi</body></html>"
 
 NEEDLES = (
@@ -81,6 +100,11 @@ NEEDLES = (
     SLACK_CAPTION,
     TEAMS_CAPTION,
     SUGGESTED_PATH,
+    LINKEDIN_SUB,
+    LINKEDIN_NAME,
+    POST_URN,
+    BLUESKY_DID,
+    BLUESKY_HANDLE,
 )
 
 
@@ -141,6 +165,13 @@ async def _everything_on_slack(services: Services, clock: FakeClock, page_url: s
     await weekly_picks.show_picks(services, erin, source="now")
     await sharing.share(services, erin, ShareRequest(items[0], Network.X, SLACK_CAPTION))
     await sharing.confirm(services, erin, content_id=items[0], network=Network.X)
+    await sharing.share(services, erin, ShareRequest(items[2], Network.LINKEDIN, "On LinkedIn"))
+    await _connect(services, clock, SLACK_ROW, Network.LINKEDIN, LINKEDIN_SUB, LINKEDIN_NAME)
+    async with services.db.session() as session:
+        share = (
+            await session.execute(select(Share).filter_by(person_id=SLACK_ROW, content_id=items[2]))
+        ).scalar_one()
+        await accounts_store.mark_posted(session, share_id=share.id, ref=POST_URN, now=clock.now())
     await sharing.give_feedback(services, erin, content_id=items[1], kind="not_for_me")
     await _click_their_link(services)
     await content_library.suggest(services, erin, page_url)
@@ -195,6 +226,27 @@ async def _everything_on_teams(services: Services, clock: FakeClock) -> None:
     await programme.answer_invitation(services, erin, "in")
     await programme.set_networks(services, erin, ["bluesky"])
     await sharing.share(services, erin, ShareRequest(item, Network.BLUESKY, TEAMS_CAPTION))
+    await _connect(services, clock, TEAMS_ROW, Network.BLUESKY, BLUESKY_DID, BLUESKY_HANDLE)
+
+
+async def _connect(
+    services: Services, clock: FakeClock, person_id: int, network: Network, sub: str, name: str
+) -> None:
+    """A connected account as the connect flow stores it, and a connect link left unused."""
+    tokens = AccountTokens(
+        person_id=person_id,
+        network=network,
+        external_id=sub,
+        display_name=name,
+        access_token=f"access-{sub}",
+        refresh_token=f"refresh-{sub}",
+        expires_at=clock.now() + timedelta(days=60),
+    )
+    async with services.db.session() as session:
+        await accounts_store.save_account(session, box=BOX, tokens=tokens, now=clock.now())
+        await accounts_store.new_connect_state(
+            session, person_id=person_id, network=network, now=clock.now()
+        )
 
 
 async def _teams_item(services: Services, clock: FakeClock) -> int:
@@ -244,8 +296,11 @@ async def test_erasure_leaves_no_identifier_or_text_in_any_table(
     assert await _found_anywhere(services) == []
     async with services.db.session() as session:
         assert len((await session.execute(select(DoNotInvite))).all()) == 2
+        # No token, sealed or not, and no connect link is left.
+        assert (await session.execute(select(ConnectedAccount))).first() is None
+        assert (await session.execute(select(ConnectState))).first() is None
         # Anonymous totals stay: the shares and the click are still counted.
-        assert await session.scalar(text("SELECT count(*) FROM shares")) == 2
+        assert await session.scalar(text("SELECT count(*) FROM shares")) == 3
         assert await session.scalar(text("SELECT count(*) FROM clicks")) == 1
 
 

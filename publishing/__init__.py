@@ -1,0 +1,1 @@
+"""Posting for a person through their connected accounts (LinkedIn, Bluesky): the HTTP ports."""
