@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from alembic import command
@@ -22,9 +24,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from content_store import text_guard
-from content_store.sqlite_driver import one_hop_dbapi
 from content_store.text_guard import storable_json
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Set while the current task runs inside a SQLite unit of work, so nested ones do not wait on it.
 _IN_UNIT: ContextVar[bool] = ContextVar("in_sqlite_unit", default=False)
@@ -102,16 +104,28 @@ def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    driver = _sqlite_dbapi()
     engine = create_async_engine(
         url,
         echo=echo,
         connect_args={"timeout": 30},
-        module=one_hop_dbapi(),
         json_serializer=storable_json,
+        **({} if driver is None else {"module": driver}),
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
     text_guard.install(engine.sync_engine)
     return engine
+
+
+def _sqlite_dbapi() -> ModuleType | None:
+    """The one-hop SQLite driver, or None for SQLAlchemy's stock aiosqlite adapter when the
+    installed libraries are not releases the driver supports (or lack what it imports)."""
+    try:
+        from content_store import sqlite_driver
+    except ImportError as error:
+        log.warning("SQLite one-hop driver off, using the stock aiosqlite adapter: %s", error)
+        return None
+    return sqlite_driver.one_hop_dbapi()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
