@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
+import sys
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -89,6 +93,14 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.run_sync(_upgrade_to_head)
 
+    async def revision(self, message: str, *, directory: Path | None = None) -> Path:
+        """Write a migration for what the models have and the migrated database lacks
+        (Alembic autogenerate), after upgrading to head; returns its path. It goes into
+        `directory` if given, else beside the other migrations."""
+        await self.upgrade()
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(_autogenerate, message, directory)
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
@@ -144,6 +156,45 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+def next_revision_id(head: str | None, message: str) -> str:
+    """`0010_what_changed` after `0009_...`: numbered, so the folder lists in order."""
+    number = int(head.split("_", 1)[0]) + 1 if head else 1
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40].rstrip("_")
+    return f"{number:04d}_{slug or 'revision'}"
+
+
+def _autogenerate(connection: Connection, message: str, directory: Path | None) -> Path:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    # The file is named by its revision id alone: versions/0010_what_changed.py.
+    config.set_main_option("file_template", "%%(rev)s")
+    if directory is not None:
+        config.set_main_option("path_separator", "os")
+        config.set_main_option(
+            "version_locations", os.pathsep.join([str(MIGRATIONS_DIR / "versions"), str(directory)])
+        )
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():
+        # Written in the project's style (ruff is there wherever the dev extras are).
+        config.set_section_option("post_write_hooks", "hooks", "fix, format")
+        for name, options in (("fix", "check --fix --quiet"), ("format", "format --quiet")):
+            config.set_section_option("post_write_hooks", f"{name}.type", "exec")
+            config.set_section_option("post_write_hooks", f"{name}.executable", str(ruff))
+            config.set_section_option(
+                "post_write_hooks", f"{name}.options", f"{options} REVISION_SCRIPT_FILENAME"
+            )
+    head = ScriptDirectory.from_config(config).get_current_head()
+    script = command.revision(
+        config,
+        message=message,
+        autogenerate=True,
+        rev_id=next_revision_id(head, message),
+        version_path=None if directory is None else str(directory),
+    )
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
 
 
 def _upgrade_to_head(connection: Connection) -> None:
