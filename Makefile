@@ -45,6 +45,11 @@ PLAYGROUND_PORT ?= 56150
 run: $(STAMP) node
 	$(if $(PORT),PORT=$(PORT) )$(BIN)/socialboost serve --playground --playground-port $(PLAYGROUND_PORT)
 
+# Rewrite the code in the project's style: the fixes ruff can make, then its formatter.
+fmt: $(STAMP)
+	$(BIN)/ruff check --no-cache --fix .
+	$(BIN)/ruff format --no-cache .
+
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .

@@ -21,8 +21,9 @@ from handlers.context import Services
 # What the real platforms offer, so handler tests see Slack's and Teams' commands and help.
 PLATFORM_CAPABILITIES = {"slack": SLACK, "teams": TEAMS}
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-# Fails any test in which the fake Slack refused what the app sent (see the plugin).
-pytest_plugins = ["tests.bot.slack.strict"]
+# Fails any test in which the fake Slack refused what the app sent (see the plugin); loads the
+# Hypothesis profile (few examples locally, many under CI) before any test module is imported.
+pytest_plugins = ["tests.bot.slack.strict", "tests.hypothesis_profiles"]
 
 
 def postgres_url() -> str:

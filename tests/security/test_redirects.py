@@ -18,6 +18,7 @@ from content_store.models import Click
 from handlers.context import Services
 from tests.bot.test_server import BROWSER, _shared_code
 from tests.conftest import FakeClock
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.security
 
@@ -116,7 +117,7 @@ _junk = st.text(
 
 
 @settings(
-    max_examples=200,
+    max_examples=examples(0.2),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
