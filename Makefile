@@ -57,10 +57,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One pytest-xdist worker per core, each with its own PostgreSQL database (tests/conftest.py);
+# tests marked with one xdist_group run on one worker. `make pytest PYTEST_WORKERS=0`: serial.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP) node
 	bash .ci/ensure-postgres
 	bash .ci/ensure-chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck pytest
 

@@ -35,6 +35,7 @@ from domain.programme import Role
 from handlers import programme
 from handlers.context import Services
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import listeners_done
 from tests.bot.slack.test_slack_app import SECRET, until
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item, grant
@@ -385,7 +386,7 @@ async def test_delivered_again_has_one_effect(
     once = await _settled(ctx, case)  # listeners run after the ack
     for retry in range(1, times):
         await _send(ctx, body, case.content_type, retry)
-    await asyncio.sleep(0.3)
+    await listeners_done(client)
     assert once == case.expected
     assert await case.effects(ctx) == case.expected
 
@@ -410,8 +411,7 @@ async def test_new_person_opening_home_in_three_places_at_once_is_welcomed_once(
         for n in range(3)
     ]
     await asyncio.gather(*(_send(ctx, body, _JSON, 0) for body in bodies))
-    await until(lambda: len(slack.calls_to("views.publish")) == 3)
-    await until(lambda: slack.calls_to("chat.postMessage"))
-    await asyncio.sleep(0.3)
+    await listeners_done(ctx.client)
+    assert len(slack.calls_to("views.publish")) == 3
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert await _events(ctx, "invited") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from messages import translate
 from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import listeners_done
 from tests.bot.slack.test_slack_app import SECRET, press, slash, until
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item
@@ -78,8 +78,7 @@ async def test_a_short_burst_on_a_direct_message_reply_is_retried_and_delivered_
 ) -> None:
     _burst(slack, "chat.postMessage", kind, times=2)  # the test client retries twice
     assert await _dm(client, "in", event_id="Ev-burst") == 200
-    await until(lambda: slack.sent_to("U1"))
-    await asyncio.sleep(0.2)
+    await listeners_done(client)
     assert len(slack.sent_to("U1")) == 1
     statuses = [call.status for call in slack.calls_to("chat.postMessage")]
     assert statuses.count(200) == 1 and len(statuses) == 3

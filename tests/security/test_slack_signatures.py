@@ -3,7 +3,6 @@ trace left (no Web API call, no row)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from urllib.parse import urlencode
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from content_store.models import Base
 from handlers.context import Services
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import listeners_done
 from tests.bot.slack.test_slack_app import SECRET
 from tests.factories import WORKSPACE
 
@@ -117,7 +117,7 @@ async def test_every_forgery_on_every_request_kind_is_refused_without_a_trace(
         )
         assert response.status == 401, name
         assert "abc" not in await response.text()  # the challenge is not echoed either
-    await asyncio.sleep(0.2)  # anything started after an ack would show by now
+    await listeners_done(client)  # a refused request starts nothing, not even later
     assert slack.calls == []
     assert await _rows(services) == 0
 
@@ -131,4 +131,4 @@ async def test_the_same_requests_correctly_signed_are_accepted(
     headers = {**_sign(body, stamp=int(time.time())), "Content-Type": content_type}
     response = await client.post("/slack/events", data=body, headers=headers)
     assert response.status == 200
-    await asyncio.sleep(0.3)  # let the listeners finish before the tables are emptied
+    await listeners_done(client)  # before the tables are emptied
