@@ -26,4 +26,6 @@ settings.load_profile(
 def examples(share: float) -> int:
     """`share` of the active profile's examples (at least 10): for properties that are dear per
     example (a database round trip) or cheap enough to be worth more."""
-    return max(10, round(settings.default.max_examples * share))
+    active = settings.default
+    assert active is not None
+    return max(10, round(active.max_examples * share))

@@ -75,7 +75,7 @@ async def test_a_statement_is_one_call_on_the_database_thread(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    original = aiosqlite.Connection._execute
+    original: Any = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(getattr(fn, "__name__", repr(fn)))

@@ -47,13 +47,13 @@ def _signed(body: str) -> dict[str, str]:
     from slack_sdk.signature import SignatureVerifier
 
     stamp = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body))
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
 @dataclass
 class Ctx:
-    client: TestClient
+    client: TestClient[Any, Any]
     slack: FakeSlack
     services: Services
     clock: FakeClock
@@ -370,7 +370,7 @@ async def _settled(ctx: Ctx, case: Case, patience: float = 10) -> dict[str, int]
 @pytest.mark.parametrize("times", [2, 3])
 @pytest.mark.parametrize("name", list(CASES))
 async def test_delivered_again_has_one_effect(
-    client: TestClient,
+    client: TestClient[Any, Any],
     slack: FakeSlack,
     services: Services,
     clock: FakeClock,
@@ -392,7 +392,7 @@ async def test_delivered_again_has_one_effect(
 
 
 async def test_new_person_opening_home_in_three_places_at_once_is_welcomed_once(
-    client: TestClient, slack: FakeSlack, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services, clock: FakeClock
 ) -> None:
     """Regression (issue 16 item 8): Home opened on phone and desktop at the same moment gives
     events with different ids; each sent the welcome."""

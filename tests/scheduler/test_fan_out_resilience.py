@@ -197,8 +197,8 @@ async def _slash(replica: ServerProcess, slack: FakeSlack, text: str, name: str)
     stamp = str(int(time.time()))
     headers = {
         "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-            timestamp=stamp, body=body
+        "X-Slack-Signature": str(
+            SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
         ),
         "Content-Type": "application/x-www-form-urlencoded",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -75,7 +76,7 @@ BODIES = {
 
 
 def _sign(body: str, *, stamp: int, secret: str = SECRET) -> dict[str, str]:
-    signature = SignatureVerifier(secret).generate_signature(timestamp=str(stamp), body=body)
+    signature = str(SignatureVerifier(secret).generate_signature(timestamp=str(stamp), body=body))
     return {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": signature}
 
 
@@ -108,7 +109,7 @@ async def _rows(services: Services) -> int:
 
 @pytest.mark.parametrize("kind", list(BODIES))
 async def test_every_forgery_on_every_request_kind_is_refused_without_a_trace(
-    client: TestClient, slack: FakeSlack, services: Services, kind: str
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services, kind: str
 ) -> None:
     body, content_type = BODIES[kind](slack.response_url("x"))
     for name, headers in _forgeries(body).items():
@@ -124,7 +125,7 @@ async def test_every_forgery_on_every_request_kind_is_refused_without_a_trace(
 
 @pytest.mark.parametrize("kind", list(BODIES))
 async def test_the_same_requests_correctly_signed_are_accepted(
-    client: TestClient, slack: FakeSlack, kind: str
+    client: TestClient[Any, Any], slack: FakeSlack, kind: str
 ) -> None:
     """The control for the test above: it is the signature, not the body, that was refused."""
     body, content_type = BODIES[kind](slack.response_url("x"))

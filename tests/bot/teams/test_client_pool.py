@@ -100,7 +100,7 @@ async def test_turns_over_http_share_one_connection_until_the_server_stops(
     app = create_app(services)
     setup.register(
         app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        settings=TeamsSettings(_env_file=None),
         services=services,
         local_service_url=connector.service_url,
     )

@@ -78,7 +78,7 @@ async def bot_url(
     app = create_app(services)
     setup.register(
         app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        settings=TeamsSettings(_env_file=None),
         services=services,
         local_service_url=playground_service_url(playground_port),
     )

@@ -59,7 +59,7 @@ async def bot(
     app = create_app(services)
     adapter = setup.register(
         app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        settings=TeamsSettings(_env_file=None),
         services=services,
         local_service_url=playground_service_url(urlsplit(playground_url).port or 0),
     )
