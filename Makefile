@@ -6,16 +6,30 @@ STAMP := $(VENV)/.installed-stamp
 
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint typecheck pytest clean node
+.PHONY: install lock fmt run test lint typecheck pytest clean node
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements-dev.lock names, each file checked against its hash; the
+# project itself goes in last, editable, built by the locked setuptools.
+$(STAMP): requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve both lock files from pyproject.toml (after changing a dependency, or to take newer
+# releases: `make lock UPGRADE=1`). Universal: one lock for every platform and Python >= 3.11.
+# The build backend and pip are locked too, so nothing unhashed is installed.
+LOCK_FLAGS := --universal --generate-hashes --quiet --custom-compile-command 'make lock' \
+	$(if $(UPGRADE),--upgrade)
+lock:
+	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet 'uv>=0.9,<1'; }
+	printf 'setuptools>=77\npip\n' | $(BIN)/uv pip compile $(LOCK_FLAGS) pyproject.toml - \
+		-o requirements.lock
+	printf 'setuptools>=77\npip\n' | $(BIN)/uv pip compile $(LOCK_FLAGS) --extra dev \
+		pyproject.toml - -o requirements-dev.lock
 
 # The Teams side needs Node.js only for the Playground demo and its tests: skipped without npm.
 $(NODE_STAMP): package.json package-lock.json
@@ -31,6 +45,11 @@ PLAYGROUND_PORT ?= 56150
 run: $(STAMP) node
 	$(if $(PORT),PORT=$(PORT) )$(BIN)/socialboost serve --playground --playground-port $(PLAYGROUND_PORT)
 
+# Rewrite the code in the project's style: the fixes ruff can make, then its formatter.
+fmt: $(STAMP)
+	$(BIN)/ruff check --no-cache --fix .
+	$(BIN)/ruff format --no-cache .
+
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
@@ -38,10 +57,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One pytest-xdist worker per core, each with its own PostgreSQL database (tests/conftest.py);
+# tests marked with one xdist_group run on one worker. `make pytest PYTEST_WORKERS=0`: serial.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP) node
 	bash .ci/ensure-postgres
 	bash .ci/ensure-chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck pytest
 

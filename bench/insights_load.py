@@ -109,7 +109,7 @@ class Organisation:
         return len(rows)
 
     async def _content(self, db: Database) -> list[int]:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": n + 1,
                 "workspace_id": self.workspace_id,
@@ -125,7 +125,7 @@ class Organisation:
         return [row["id"] for row in rows]
 
     async def _topics(self, db: Database) -> list[int]:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"id": n + 1, "workspace_id": self.workspace_id, "slug": f"t{n}"} for n in range(12)
         ]
         await _insert(db, Topic, rows)

@@ -280,6 +280,22 @@ def accounts_rotate_keys() -> None:
     _run(work)
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What changed, in a few words.")],
+) -> None:
+    """Write a migration for what content_store/models.py has and the database lacks.
+
+    Compares the models with the configured database (migrated to head first): read the file it
+    writes and add what autogenerate cannot know (data moves, server defaults)."""
+
+    async def work(db: Database) -> Path:
+        return await db.revision(message)
+
+    path = _run(work)
+    console.print(f"Wrote {path}: read it, then `socialboost db upgrade`.")
+
+
 def _parse_date(text: str | None) -> datetime | None:
     if text is None:
         return None

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import re
+import sys
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -22,9 +28,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from content_store import text_guard
-from content_store.sqlite_driver import one_hop_dbapi
 from content_store.text_guard import storable_json
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Set while the current task runs inside a SQLite unit of work, so nested ones do not wait on it.
 _IN_UNIT: ContextVar[bool] = ContextVar("in_sqlite_unit", default=False)
@@ -87,6 +93,14 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.run_sync(_upgrade_to_head)
 
+    async def revision(self, message: str, *, directory: Path | None = None) -> Path:
+        """Write a migration for what the models have and the migrated database lacks
+        (Alembic autogenerate), after upgrading to head; returns its path. It goes into
+        `directory` if given, else beside the other migrations."""
+        await self.upgrade()
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(_autogenerate, message, directory)
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
@@ -102,16 +116,28 @@ def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    driver = _sqlite_dbapi()
     engine = create_async_engine(
         url,
         echo=echo,
         connect_args={"timeout": 30},
-        module=one_hop_dbapi(),
         json_serializer=storable_json,
+        **({} if driver is None else {"module": driver}),
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
     text_guard.install(engine.sync_engine)
     return engine
+
+
+def _sqlite_dbapi() -> ModuleType | None:
+    """The one-hop SQLite driver, or None for SQLAlchemy's stock aiosqlite adapter when the
+    installed libraries are not releases the driver supports (or lack what it imports)."""
+    try:
+        from content_store import sqlite_driver
+    except ImportError as error:
+        log.warning("SQLite one-hop driver off, using the stock aiosqlite adapter: %s", error)
+        return None
+    return sqlite_driver.one_hop_dbapi()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -130,6 +156,45 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+def next_revision_id(head: str | None, message: str) -> str:
+    """`0010_what_changed` after `0009_...`: numbered, so the folder lists in order."""
+    number = int(head.split("_", 1)[0]) + 1 if head else 1
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40].rstrip("_")
+    return f"{number:04d}_{slug or 'revision'}"
+
+
+def _autogenerate(connection: Connection, message: str, directory: Path | None) -> Path:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    # The file is named by its revision id alone: versions/0010_what_changed.py.
+    config.set_main_option("file_template", "%%(rev)s")
+    if directory is not None:
+        config.set_main_option("path_separator", "os")
+        config.set_main_option(
+            "version_locations", os.pathsep.join([str(MIGRATIONS_DIR / "versions"), str(directory)])
+        )
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():
+        # Written in the project's style (ruff is there wherever the dev extras are).
+        config.set_section_option("post_write_hooks", "hooks", "fix, format")
+        for name, options in (("fix", "check --fix --quiet"), ("format", "format --quiet")):
+            config.set_section_option("post_write_hooks", f"{name}.type", "exec")
+            config.set_section_option("post_write_hooks", f"{name}.executable", str(ruff))
+            config.set_section_option(
+                "post_write_hooks", f"{name}.options", f"{options} REVISION_SCRIPT_FILENAME"
+            )
+    head = ScriptDirectory.from_config(config).get_current_head()
+    script = command.revision(
+        config,
+        message=message,
+        autogenerate=True,
+        rev_id=next_revision_id(head, message),
+        version_path=None if directory is None else str(directory),
+    )
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
 
 
 def _upgrade_to_head(connection: Connection) -> None:

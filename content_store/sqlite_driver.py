@@ -6,23 +6,40 @@ hop costs a thread switch and, since a SQLite unit of work holds the single-writ
 it waits, the hops of one click delay every other click. Here a statement is executed,
 fetched and closed by one function on aiosqlite's thread. Behaviour is the stock adapter's:
 same connection, same transactions, same errors (translated by the same code).
+
+The classes below subclass SQLAlchemy's private adapter and call aiosqlite's private `_execute`:
+they are used only with the releases in SUPPORTED, and the stock adapter otherwise.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from importlib.metadata import version
 from types import ModuleType
 from typing import Any
 
 import aiosqlite
+from packaging.specifiers import SpecifierSet
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+
+log = logging.getLogger(__name__)
+
+# The releases whose internals this module was read against and tested with. A lock bump
+# outside them turns the one-hop driver off (the stock adapter is slower, not wrong) and fails
+# tests/content_store/test_sqlite_driver.py, until someone has compared the classes below with
+# the new source, run those tests and widened the range here.
+SUPPORTED: Mapping[str, SpecifierSet] = {
+    "sqlalchemy": SpecifierSet("~=2.1.0"),
+    "aiosqlite": SpecifierSet("~=0.22.0"),
+}
 
 # What one statement leaves behind: description, rowcount, lastrowid and the rows.
 _Outcome = tuple[Any, int, int | None, list[Any]]
@@ -127,7 +144,24 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         return OneHopConnection(self, stock._connection)
 
 
-def one_hop_dbapi() -> ModuleType:
-    """The module to pass as `create_async_engine(..., module=...)` for SQLite."""
+def unsupported_versions() -> list[str]:
+    """The installed libraries outside SUPPORTED, as 'name version (supported: range)'."""
+    return [
+        f"{name} {version(name)} (supported: {supported})"
+        for name, supported in SUPPORTED.items()
+        if not supported.contains(version(name), prereleases=True)
+    ]
+
+
+def one_hop_dbapi() -> ModuleType | None:
+    """The module to pass as `create_async_engine(..., module=...)` for SQLite; None (use the
+    stock adapter) when the installed SQLAlchemy or aiosqlite is not a supported release."""
+    outside = unsupported_versions()
+    if outside:
+        log.warning(
+            "SQLite one-hop driver off, using SQLAlchemy's stock aiosqlite adapter: %s",
+            ", ".join(outside),
+        )
+        return None
     module: Any = OneHopDBAPI(aiosqlite, sqlite3)
     return module  # type: ignore[no-any-return]

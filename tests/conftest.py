@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.slack.platform import CAPABILITIES as SLACK
 from bot.teams.platform import CAPABILITIES as TEAMS
@@ -21,18 +23,47 @@ from links.fetcher import FetchPolicy
 # What the real platforms offer, so handler tests see Slack's and Teams' commands and help.
 PLATFORM_CAPABILITIES = {"slack": SLACK, "teams": TEAMS}
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-# Fails any test in which the fake Slack refused what the app sent (see the plugin).
-pytest_plugins = ["tests.bot.slack.strict", "tests.publishing.fixtures"]
+# Fails any test in which the fake Slack refused what the app sent (see the plugin); loads the
+# Hypothesis profile (few examples locally, many under CI) before any test module is imported.
+pytest_plugins = [
+    "tests.bot.slack.strict",
+    "tests.hypothesis_profiles",
+    "tests.publishing.fixtures",
+]
 
 
 def postgres_url() -> str:
-    """The PostgreSQL test database (TEST_DATABASE_URL)."""
-    return os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
+    """The PostgreSQL test database (TEST_DATABASE_URL); under pytest-xdist each worker has
+    its own, named after it (`test_gw0`, `test_gw1`, ...), since every test empties the tables."""
+    url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_URL))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = url.set(database=f"{url.database}_{worker}")
+    return url.render_as_string(hide_password=False)
+
+
+async def _create_database(url: str) -> None:
+    """Create the database of `url` if missing, from the server's maintenance database."""
+    target = make_url(url)
+    server = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with server.connect() as connection:
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                quoted = connection.dialect.identifier_preparer.quote(str(target.database))
+                await connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        await server.dispose()
 
 
 async def _fresh_postgres() -> Database:
     database = Database(postgres_url())
     try:
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            await _create_database(database.url)
         async with database.engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))

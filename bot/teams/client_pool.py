@@ -1,10 +1,15 @@
-"""Connector and user-token clients kept across Teams turns, instead of a new pair per turn."""
+"""Connector and user-token clients kept across Teams turns, instead of a new pair per turn.
+
+The factory subclasses the SDK's and uses its private attributes: `cloud.client_factory` uses
+it only with the releases in SUPPORTED, and the SDK's own factory otherwise.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from importlib.metadata import version
 from typing import Generic, Protocol, TypeVar
 
 from microsoft_agents.activity import RoleTypes
@@ -21,6 +26,13 @@ from microsoft_agents.hosting.core.rest_channel_service_client_factory import (
     RestChannelServiceClientFactory,
 )
 from microsoft_agents.hosting.core.telemetry.adapter import spans
+from packaging.specifiers import SpecifierSet
+
+# The releases whose RestChannelServiceClientFactory and clients this module was read against
+# and tested with. A lock bump outside them turns the pool off (one client per turn is slower,
+# not wrong) and fails tests/bot/teams/test_client_pool.py, until someone has compared the
+# factory below with the new source, run those tests and widened the range here.
+SUPPORTED: Mapping[str, SpecifierSet] = {"microsoft-agents-hosting-core": SpecifierSet("~=1.9.0")}
 
 # Tokens are refreshed about hourly and Teams has a few regional service URLs: a handful of
 # (service URL, token) clients is all one server ever needs at a time.
@@ -28,6 +40,15 @@ CONNECTORS_KEPT = 8
 USER_TOKEN_CLIENTS_KEPT = 2
 # At shutdown, how long a turn still sending may keep its client before it is closed anyway.
 SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+def unsupported_versions() -> list[str]:
+    """The installed libraries outside SUPPORTED, as 'name version (supported: range)'."""
+    return [
+        f"{name} {version(name)} (supported: {supported})"
+        for name, supported in SUPPORTED.items()
+        if not supported.contains(version(name), prereleases=True)
+    ]
 
 
 class Leases:

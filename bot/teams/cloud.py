@@ -13,12 +13,14 @@ from jwt import PyJWTError
 from microsoft_agents.activity import Activity, ConversationReference
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
-from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+from microsoft_agents.hosting.core import (
+    AgentAuthConfiguration,
+    RestChannelServiceClientFactory,
+    TurnContext,
+)
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity, Connections
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 from microsoft_agents.hosting.core.security import OutboundHostValidator
-
-from bot.teams.client_pool import PooledClientFactory
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +86,38 @@ class TeamsCloudAdapter(CloudAdapter):
     """The SDK's CloudAdapter with HTTP clients kept across turns; `aclose` ends them."""
 
     def __init__(
-        self, *, clients: PooledClientFactory, host_validator: OutboundHostValidator | None
+        self,
+        *,
+        clients: RestChannelServiceClientFactory,
+        host_validator: OutboundHostValidator | None,
     ) -> None:
         super().__init__(channel_service_client_factory=clients, host_validator=host_validator)
         self.clients = clients
 
     async def aclose(self) -> None:
         """Close the connections kept for later turns (at server shutdown)."""
-        await self.clients.aclose_all()
+        # The SDK's own factory (see client_factory) keeps nothing: its clients end per turn.
+        aclose_all = getattr(self.clients, "aclose_all", None)
+        if aclose_all is not None:
+            await aclose_all()
+
+
+def client_factory(connections: Connections) -> RestChannelServiceClientFactory:
+    """Connector clients kept across turns (client_pool.py) when the installed Agents SDK is a
+    release the pool was written for; else the SDK's own factory, with a new client per turn."""
+    try:
+        from bot.teams import client_pool
+    except ImportError as error:
+        log.warning("Teams client pool off, using the Agents SDK's per-turn clients: %s", error)
+        return RestChannelServiceClientFactory(connections)
+    outside = client_pool.unsupported_versions()
+    if outside:
+        log.warning(
+            "Teams client pool off, using the Agents SDK's per-turn clients: %s",
+            ", ".join(outside),
+        )
+        return RestChannelServiceClientFactory(connections)
+    return client_pool.PooledClientFactory(connections)
 
 
 def build_cloud_adapter(configuration: AgentAuthConfiguration) -> TeamsCloudAdapter:
@@ -102,7 +128,7 @@ def build_cloud_adapter(configuration: AgentAuthConfiguration) -> TeamsCloudAdap
         connections_configurations={SERVICE_CONNECTION: configuration}
     )
     validator = None if configuration.ANONYMOUS_ALLOWED else OutboundHostValidator(enabled=True)
-    adapter = TeamsCloudAdapter(clients=PooledClientFactory(connections), host_validator=validator)
+    adapter = TeamsCloudAdapter(clients=client_factory(connections), host_validator=validator)
     adapter.on_turn_error = _reraise
     return adapter
 

@@ -12,7 +12,16 @@ import pytest
 from bot.slack.render import action_id_for, neutral_action_id, render_message
 from bot.teams.render import render_messages
 from handlers.programme import welcome_reply
-from handlers.types import Actions, Button, Choice, ChoiceOption, Reply, ShareReady, Text
+from handlers.types import (
+    Actions,
+    Button,
+    Choice,
+    ChoiceOption,
+    ContentCard,
+    Reply,
+    ShareReady,
+    Text,
+)
 from tests.bot.teams.test_render import card_for
 
 Seen = tuple[set[str], set[tuple[str, ...]], dict[str, str], dict[str, set[str]]]
@@ -128,7 +137,7 @@ def _expected_texts(reply: Reply) -> set[str]:
             found.update(line for line in block.text.split("\n") if line)
         elif isinstance(block, ShareReady):
             found.update({block.copy_hint, block.guidelines, block.caption})
-        elif hasattr(block, "reason"):
+        elif isinstance(block, ContentCard):
             found.update({block.title, block.reason, block.caption_label})
     return found
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -23,7 +24,7 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 
 
 @pytest.fixture
-async def client(services: Services) -> AsyncIterator[TestClient]:
+async def client(services: Services) -> AsyncIterator[TestClient[Any, Any]]:
     async with TestClient(TestServer(create_app(services))) as test_client:
         yield test_client
 
@@ -36,7 +37,7 @@ async def _shared_code(services: Services, clock: FakeClock) -> str:
         return (await session.execute(select(Link.code))).scalar_one()
 
 
-async def test_healthz_reports_the_database(client: TestClient) -> None:
+async def test_healthz_reports_the_database(client: TestClient[Any, Any]) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok", "database": "ok"}
@@ -60,7 +61,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable(services: Service
 
 
 async def test_redirect_is_302_to_the_tagged_page(
-    client: TestClient, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], services: Services, clock: FakeClock
 ) -> None:
     code = await _shared_code(services, clock)
     response = await client.get(
@@ -71,7 +72,7 @@ async def test_redirect_is_302_to_the_tagged_page(
     assert response.headers["Cache-Control"] == "no-store"
 
 
-async def test_unknown_code_gets_a_404_page(client: TestClient) -> None:
+async def test_unknown_code_gets_a_404_page(client: TestClient[Any, Any]) -> None:
     for path in ["/r/AAAAAAAAAAAA", "/r/%2F%2Fevil.example", "/r/x"]:
         response = await client.get(path, allow_redirects=False)
         assert response.status == 404
@@ -80,7 +81,7 @@ async def test_unknown_code_gets_a_404_page(client: TestClient) -> None:
 
 
 async def test_metrics_count_requests_shares_and_clicks(
-    client: TestClient, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], services: Services, clock: FakeClock
 ) -> None:
     code = await _shared_code(services, clock)
     await client.get(f"/r/{code}", allow_redirects=False, headers={"User-Agent": BROWSER})
@@ -95,7 +96,7 @@ async def test_metrics_count_requests_shares_and_clicks(
 
 
 async def test_metrics_show_outbox_depth_and_send_rate_per_workspace(
-    client: TestClient, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], services: Services, clock: FakeClock
 ) -> None:
     for user in ("U1", "U2", "U3"):
         await programme.answer_invitation(services, actor(user), "in")

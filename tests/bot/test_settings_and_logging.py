@@ -41,7 +41,7 @@ def test_every_setting_is_documented_in_env_example_and_configuration_docs() -> 
 def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert (settings.host, settings.port) == ("127.0.0.1", 3978)
     assert settings.public_url == "http://127.0.0.1:3978"
     assert settings.effective_database_url == "sqlite+aiosqlite:///var/socialboost.db"
@@ -50,16 +50,16 @@ def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None
 def test_bad_values_are_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "99999")
     with pytest.raises(ValidationError, match="port"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
     monkeypatch.setenv("PORT", "3978")
     monkeypatch.setenv("PUBLIC_BASE_URL", "ftp://x")
     with pytest.raises(ValidationError, match="PUBLIC_BASE_URL must start with http"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
 
 
 def test_secrets_do_not_show_in_settings_or_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-verysecretkey123456")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert "verysecret" not in repr(settings)
     assert "hunter2" not in safe_database_url("postgresql+asyncpg://bob:hunter2@db/x")
 
@@ -90,8 +90,8 @@ def test_tracked_links_follow_the_port_when_no_public_address_is_set(
     """Regression (issue 14): with PORT=4317 links pointed at :3978 and were dead."""
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     monkeypatch.setenv("PORT", "4317")
-    assert Settings(_env_file=None).public_url == "http://127.0.0.1:4317"  # type: ignore[call-arg]
+    assert Settings(_env_file=None).public_url == "http://127.0.0.1:4317"
     monkeypatch.setenv("HOST", "0.0.0.0")
-    assert Settings(_env_file=None).public_url == "http://127.0.0.1:4317"  # type: ignore[call-arg]
+    assert Settings(_env_file=None).public_url == "http://127.0.0.1:4317"
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://boost.example.org/")
-    assert Settings(_env_file=None).public_url == "https://boost.example.org"  # type: ignore[call-arg]
+    assert Settings(_env_file=None).public_url == "https://boost.example.org"

@@ -26,6 +26,7 @@ from captions.templates import lead_words, short_drafts
 from domain.errors import InvalidInput
 from domain.networks import Network
 from tests.captions.strategies import requests
+from tests.hypothesis_profiles import examples
 
 WRITER = TemplateCaptionWriter()
 TITLE = "How we cut our cloud bill by 40%"
@@ -46,7 +47,7 @@ def _for(person: str, **changes: object) -> CaptionRequest:
     return dataclasses.replace(REQUEST, person_key=person, **changes)  # type: ignore[arg-type]
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(0.15))
 @given(request=requests)
 def test_every_variant_fits_carries_the_disclosure_and_opens_its_own_way(
     request: CaptionRequest,

@@ -46,7 +46,7 @@ async def test_tokens_are_stored_sealed_and_read_back(db: Database, clock: FakeC
         loaded = await store.load_account(
             session, box=BOX, person_id=person, network=Network.LINKEDIN
         )
-    assert ACCESS.encode() not in bytes(raw)
+    assert raw is not None and ACCESS.encode() not in bytes(raw)
     assert loaded is not None and loaded.access_token == ACCESS
     assert ACCESS not in repr(loaded)
 

@@ -13,6 +13,7 @@ from content_store.people import get_or_create_workspace, roles_of
 from content_store.people_import import import_people, parse_people_csv
 from domain.errors import InvalidInput
 from domain.programme import Role
+from tests.hypothesis_profiles import examples
 
 GOOD = """email,name,manager_email,team,roles
 boss@example.com,Bo Boss,,Leadership,manager;admin
@@ -70,7 +71,7 @@ async def test_unknown_manager_refuses_the_whole_file(db: Database) -> None:
         assert list((await session.execute(select(Person))).scalars()) == []
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.3), suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400))
 def test_any_text_is_parsed_or_refused_clearly(text: str) -> None:
     try:

@@ -20,6 +20,7 @@ from domain.schedules import (
     parse_kind,
     parse_weekly_time,
 )
+from tests.hypothesis_profiles import examples
 
 ZONES = ["UTC", "Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"]
 
@@ -87,7 +88,7 @@ def test_occurrences_follow_daylight_saving_time() -> None:
     assert (before.hour, after.hour) == (13, 14)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(0.3), deadline=None)
 @given(
     when=st.builds(
         WeeklyTime,

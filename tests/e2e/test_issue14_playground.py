@@ -36,7 +36,12 @@ from tests.e2e.playground_chat import (
     walk,
 )
 
-pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+# Under pytest-xdist every test that starts Microsoft's Playground (a Node process) or Chromium
+# runs on one worker, one at a time: they would compete for the cores their timeouts assume.
+pytestmark = [
+    pytest.mark.parametrize("db", ["sqlite"], indirect=True),
+    pytest.mark.xdist_group("playground"),
+]
 BOT_PORT = free_port()
 CARD = "application/vnd.microsoft.card.adaptive"
 # What Teams itself shows of a file a bot sends to a personal chat (its file consent flow).

@@ -28,6 +28,10 @@ from tests.bot.teams.fake_connector import free_port
 from tests.bot.teams.playground import Playground, Shown
 from tests.e2e.playground_chat import elements, submitted
 
+# Under pytest-xdist every test that starts Microsoft's Playground (a Node process) or Chromium
+# runs on one worker, one at a time: they would compete for the cores their timeouts assume.
+pytestmark = pytest.mark.xdist_group("playground")
+
 SOCIALBOOST = Path(sys.executable).parent / "socialboost"
 # Settings a developer's shell may hold that would change what a newcomer sees.
 _UNSET = ("PUBLIC_BASE_URL", "DATABASE_URL", "HOST", "PORT", "LOG_LEVEL", "LOG_FORMAT")

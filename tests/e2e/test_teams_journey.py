@@ -41,6 +41,10 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.teams_browser import TeamsChat, chromium, chromium_or_skip
 
+# Under pytest-xdist every test that starts Microsoft's Playground (a Node process) or Chromium
+# runs on one worker, one at a time: they would compete for the cores their timeouts assume.
+pytestmark = pytest.mark.xdist_group("playground")
+
 NETWORKS = ("LinkedIn", "X")
 TOPICS = ("#product", "#engineering")
 # Longer than the 256 characters the caption box took (issue 14 item 4), well within LinkedIn.

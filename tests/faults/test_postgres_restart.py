@@ -102,7 +102,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 def _signed(body: str) -> dict[str, str]:
     stamp = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body))
     return {
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": signature,
@@ -241,10 +241,10 @@ async def test_a_postgres_restart_under_load_loses_nothing_and_answers_clearly(
     finally:
         await server.stop()
     db = Database(postgres.url)
-    async with db.session() as session:
+    async with db.session() as stored_in:
         stored = {
             share.content_id
-            for share in (await session.execute(select(Share))).scalars()
+            for share in (await stored_in.execute(select(Share))).scalars()
             if share.confirmed_at is not None
         }
     await db.dispose()

@@ -35,6 +35,7 @@ from domain.programme import Role
 from handlers import programme
 from handlers.context import Services
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import listeners_done
 from tests.bot.slack.test_slack_app import SECRET, until
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item, grant
@@ -46,13 +47,13 @@ def _signed(body: str) -> dict[str, str]:
     from slack_sdk.signature import SignatureVerifier
 
     stamp = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body))
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
 @dataclass
 class Ctx:
-    client: TestClient
+    client: TestClient[Any, Any]
     slack: FakeSlack
     services: Services
     clock: FakeClock
@@ -369,7 +370,7 @@ async def _settled(ctx: Ctx, case: Case, patience: float = 10) -> dict[str, int]
 @pytest.mark.parametrize("times", [2, 3])
 @pytest.mark.parametrize("name", list(CASES))
 async def test_delivered_again_has_one_effect(
-    client: TestClient,
+    client: TestClient[Any, Any],
     slack: FakeSlack,
     services: Services,
     clock: FakeClock,
@@ -385,13 +386,13 @@ async def test_delivered_again_has_one_effect(
     once = await _settled(ctx, case)  # listeners run after the ack
     for retry in range(1, times):
         await _send(ctx, body, case.content_type, retry)
-    await asyncio.sleep(0.3)
+    await listeners_done(client)
     assert once == case.expected
     assert await case.effects(ctx) == case.expected
 
 
 async def test_new_person_opening_home_in_three_places_at_once_is_welcomed_once(
-    client: TestClient, slack: FakeSlack, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services, clock: FakeClock
 ) -> None:
     """Regression (issue 16 item 8): Home opened on phone and desktop at the same moment gives
     events with different ids; each sent the welcome."""
@@ -410,8 +411,7 @@ async def test_new_person_opening_home_in_three_places_at_once_is_welcomed_once(
         for n in range(3)
     ]
     await asyncio.gather(*(_send(ctx, body, _JSON, 0) for body in bodies))
-    await until(lambda: len(slack.calls_to("views.publish")) == 3)
-    await until(lambda: slack.calls_to("chat.postMessage"))
-    await asyncio.sleep(0.3)
+    await listeners_done(ctx.client)
+    assert len(slack.calls_to("views.publish")) == 3
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert await _events(ctx, "invited") == 1

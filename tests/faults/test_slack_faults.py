@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -27,6 +27,7 @@ from messages import translate
 from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import listeners_done
 from tests.bot.slack.test_slack_app import SECRET, press, slash, until
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item
@@ -40,11 +41,11 @@ def _signed(body: str) -> dict[str, str]:
     from slack_sdk.signature import SignatureVerifier
 
     stamp = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body))
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
-async def _dm(client: TestClient, text: str, *, event_id: str, user: str = "U1") -> int:
+async def _dm(client: TestClient[Any, Any], text: str, *, event_id: str, user: str = "U1") -> int:
     body = json.dumps(
         {
             "team_id": WORKSPACE,
@@ -74,12 +75,11 @@ def _burst(slack: FakeSlack, method: str, kind: str, times: int) -> None:
 
 @pytest.mark.parametrize("kind", ["500", "503", "429"])
 async def test_a_short_burst_on_a_direct_message_reply_is_retried_and_delivered_once(
-    client: TestClient, slack: FakeSlack, services: Services, kind: str
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services, kind: str
 ) -> None:
     _burst(slack, "chat.postMessage", kind, times=2)  # the test client retries twice
     assert await _dm(client, "in", event_id="Ev-burst") == 200
-    await until(lambda: slack.sent_to("U1"))
-    await asyncio.sleep(0.2)
+    await listeners_done(client)
     assert len(slack.sent_to("U1")) == 1
     statuses = [call.status for call in slack.calls_to("chat.postMessage")]
     assert statuses.count(200) == 1 and len(statuses) == 3
@@ -88,7 +88,7 @@ async def test_a_short_burst_on_a_direct_message_reply_is_retried_and_delivered_
 
 @pytest.mark.parametrize("kind", ["500", "429"])
 async def test_a_long_burst_on_a_slash_command_gets_a_plain_answer_and_no_half_work(
-    client: TestClient, slack: FakeSlack, services: Services, kind: str
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services, kind: str
 ) -> None:
     await slash(client, slack, "in", name="in")
     await until(lambda: slack.responses("in"))
@@ -101,7 +101,7 @@ async def test_a_long_burst_on_a_slash_command_gets_a_plain_answer_and_no_half_w
 
 
 async def test_a_burst_on_the_home_tab_still_saves_the_choice_and_shows_it(
-    client: TestClient, slack: FakeSlack, services: Services
+    client: TestClient[Any, Any], slack: FakeSlack, services: Services
 ) -> None:
     await slash(client, slack, "in", name="in")
     await until(lambda: slack.responses("in"))

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -42,7 +43,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 @pytest.fixture
 async def teams(
     services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[TestClient, TeamsAdapter]]:
+) -> AsyncIterator[tuple[TestClient[Any, Any], TeamsAdapter]]:
     app, adapter = local_teams_app(
         services, service_url=connector.service_url, monkeypatch=monkeypatch
     )
@@ -52,7 +53,7 @@ async def teams(
 
 @pytest.mark.parametrize("burst", [[THROTTLED, THROTTLED], [BAD_GATEWAY], [THROTTLED, BAD_GATEWAY]])
 async def test_an_answer_in_the_conversation_survives_a_burst(
-    teams: tuple[TestClient, TeamsAdapter], connector: FakeConnector, burst: list[Answer]
+    teams: tuple[TestClient[Any, Any], TeamsAdapter], connector: FakeConnector, burst: list[Answer]
 ) -> None:
     client, _ = teams
     assert await post(client, activity(connector, text="help"))  # installs: the welcome
@@ -66,7 +67,7 @@ async def test_an_answer_in_the_conversation_survives_a_burst(
 
 
 async def test_a_long_burst_loses_the_answer_but_not_the_effect(
-    teams: tuple[TestClient, TeamsAdapter], connector: FakeConnector, services: Services
+    teams: tuple[TestClient[Any, Any], TeamsAdapter], connector: FakeConnector, services: Services
 ) -> None:
     client, _ = teams
     assert await post(client, activity(connector, text="help"))
@@ -79,7 +80,7 @@ async def test_a_long_burst_loses_the_answer_but_not_the_effect(
 
 
 async def test_scheduled_picks_survive_429_and_502_and_arrive_once(
-    teams: tuple[TestClient, TeamsAdapter],
+    teams: tuple[TestClient[Any, Any], TeamsAdapter],
     connector: FakeConnector,
     services: Services,
     clock: FakeClock,

@@ -230,9 +230,8 @@ async def test_bluesky_connects_with_an_app_password_and_posts_a_card(
     link = posted["embed"]["external"]["uri"]
     assert posted["text"] == f"{CAPTION} {link}"
     assert posted["embed"]["external"]["title"] == "Story launch"
-    assert button(reply, "View your post").url.startswith(
-        f"https://bsky.app/profile/{HANDLE}/post/"
-    )  # type: ignore[union-attr]
+    view = button(reply, "View your post").url
+    assert view is not None and view.startswith(f"https://bsky.app/profile/{HANDLE}/post/")
     fake_bluesky.revoke_all()
     clock.advance(hours=1)
     other = await add_item(services.db, slug="next", now=clock.now())

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from domain.errors import InvalidInput
 from domain.programme import Role
 from handlers.commands import parse_command
+from tests.hypothesis_profiles import examples
 
 
 def test_empty_means_my_picks_now() -> None:
@@ -66,7 +67,7 @@ def test_malformed_commands_are_refused_by_name(text: str, code: str) -> None:
     assert refused.value.message
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(2))
 @given(st.text(max_size=300))
 def test_any_text_parses_or_is_refused_clearly(text: str) -> None:
     try:
@@ -98,7 +99,7 @@ words = st.sampled_from(
 )
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(2))
 @given(st.lists(words, max_size=8).map(" ".join))
 def test_command_shaped_text_parses_or_is_refused_clearly(text: str) -> None:
     try:

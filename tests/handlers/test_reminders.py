@@ -110,7 +110,7 @@ def test_the_reminder_is_a_registered_delivery_kind() -> None:
 async def test_the_server_plans_reminders_when_their_schedule_fires(
     services: Services, clock: FakeClock
 ) -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     runner = Runtime(settings, services, {}, rates={}).runners()[ScheduleKind.REMINDERS]
     await _invite(services, "U1")
     clock.advance(days=8)

@@ -114,7 +114,7 @@ class FakeLinkedIn:
         if form.get("redirect_uri") != code.redirect_uri:
             return self._refuse(
                 400,
-                f"redirect_uri does not match: {form.get('redirect_uri')} vs {code.redirect_uri}",
+                f"redirect_uri does not match: {form.get('redirect_uri')!r} vs {code.redirect_uri}",
             )
         if _challenge(str(form.get("code_verifier", ""))) != code.challenge:
             return self._refuse(400, "code_verifier does not match the challenge")

@@ -221,8 +221,8 @@ async def _signed(
     stamp = str(int(time.time()))
     headers = {
         "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-            timestamp=stamp, body=body
+        "X-Slack-Signature": str(
+            SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
         ),
         "Content-Type": "application/x-www-form-urlencoded",
     }

@@ -23,7 +23,9 @@ class ManualTime:
         self.now += seconds
 
 
-def _limiter(db: Database, time: ManualTime, *, per_second: float = 2, burst: float = 3):
+def _limiter(
+    db: Database, time: ManualTime, *, per_second: float = 2, burst: float = 3
+) -> RateLimiter:
     return RateLimiter(
         db,
         rates={"slack": Rate(per_second, burst), "teams": Rate(10, 10)},

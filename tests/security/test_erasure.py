@@ -330,7 +330,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 @pytest.fixture
 async def app_client(
     services: Services, slack: FakeSlack
-) -> AsyncIterator[tuple[TestClient, lifecycle.InFlight]]:
+) -> AsyncIterator[tuple[TestClient[Any, Any], lifecycle.InFlight]]:
     keyed = dataclasses.replace(services, secret_key=KEY)
     adapter = SlackAdapter(
         services=keyed,
@@ -344,7 +344,9 @@ async def app_client(
         yield client, in_flight
 
 
-async def _open_home(client: TestClient, in_flight: lifecycle.InFlight, event_id: str) -> None:
+async def _open_home(
+    client: TestClient[Any, Any], in_flight: lifecycle.InFlight, event_id: str
+) -> None:
     home_opened = {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
     assert await _post(client, _event(home_opened, event_id), "application/json") == 200
     assert await in_flight.drain(seconds=30) == 0  # every listener has finished
@@ -356,7 +358,7 @@ def _welcomes(slack: FakeSlack) -> int:
 
 @pytest.mark.parametrize("answer", ["no", "in", None])
 async def test_after_erasure_no_welcome_and_no_reminder_comes_unasked(
-    app_client: tuple[TestClient, lifecycle.InFlight],
+    app_client: tuple[TestClient[Any, Any], lifecycle.InFlight],
     slack: FakeSlack,
     services: Services,
     clock: FakeClock,

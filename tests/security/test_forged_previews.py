@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -55,7 +56,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 @pytest.fixture
 async def teams(
     services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TestClient]:
+) -> AsyncIterator[TestClient[Any, Any]]:
     app, _ = local_teams_app(services, service_url=connector.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as client:
         yield client
@@ -68,7 +69,7 @@ async def _items(services: Services) -> int:
 
 @pytest.mark.parametrize("value", [FORGED, "0", "-1", "99999999", "1 OR 1=1", ""])
 async def test_a_forged_save_in_teams_saves_nothing(
-    teams: TestClient, connector: FakeConnector, services: Services, value: str
+    teams: TestClient[Any, Any], connector: FakeConnector, services: Services, value: str
 ) -> None:
     """Regression (issue 16 item 10): the Save value was the item itself, saved unchecked."""
     await teams_factories.grant(services.db, TENANT, ALEX, Role.CONTENT)

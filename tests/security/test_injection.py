@@ -17,6 +17,7 @@ from bot.teams.render import render_messages
 from captions import CaptionRequest, TemplateCaptionWriter
 from domain.networks import Network
 from handlers.types import Button, Choice, ChoiceOption, ContentCard, Reply, ShareReady, Text
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.security
 
@@ -157,7 +158,7 @@ _hostile_text = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_hostile_text)
 def test_no_generated_text_reaches_slack_mrkdwn_unescaped(text: str) -> None:
     for payload in (render_message(_reply(text)).blocks, render_home(_reply(text))):

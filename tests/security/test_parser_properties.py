@@ -1,4 +1,4 @@
-"""Every parser of outside text, 10,000 generated inputs each: a result or a clear refusal."""
+"""Every parser of outside text, 10,000 inputs each under CI: a result or a clear refusal."""
 
 from __future__ import annotations
 
@@ -28,11 +28,15 @@ from handlers.command_parser import (
 from handlers.commands import parse_command
 from links.urls import MAX_URL_LENGTH, canonicalise_url
 from tests.captions.strategies import disclosures, links, networks, requests, texts
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.security
 
-# The issue asks for at least 10,000 examples per parser in CI; each example stays sub-millisecond.
-MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Ten times the profile's examples per parser: 10,000 under CI, as the issue asks (measured in
+# docs/development.md), a few hundred locally.
+MANY = settings(
+    max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # ---------------------------------------------------------------- command arguments
 
@@ -199,7 +203,7 @@ _workspaces = itertools.count(1)
 
 
 @settings(
-    max_examples=150,
+    max_examples=examples(0.15),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

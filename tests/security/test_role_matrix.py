@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -93,7 +94,7 @@ async def _audits(services: Services) -> int:
 
 @pytest.mark.parametrize(("role", "name", "text", "needed"), CASES)
 async def test_slack_slash_commands_follow_the_matrix(
-    client: TestClient,
+    client: TestClient[Any, Any],
     slack: FakeSlack,
     services: Services,
     clock: FakeClock,
@@ -127,7 +128,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 @pytest.fixture
 async def teams(
     services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TestClient]:
+) -> AsyncIterator[TestClient[Any, Any]]:
     app, _ = local_teams_app(services, service_url=connector.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -135,7 +136,7 @@ async def teams(
 
 @pytest.mark.parametrize(("role", "name", "text", "needed"), CASES)
 async def test_teams_messages_follow_the_matrix(
-    teams: TestClient,
+    teams: TestClient[Any, Any],
     connector: FakeConnector,
     services: Services,
     clock: FakeClock,

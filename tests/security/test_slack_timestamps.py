@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -27,7 +28,7 @@ ODD_TIMESTAMPS = {
 
 @pytest.mark.parametrize("name", list(ODD_TIMESTAMPS))
 async def test_an_odd_timestamp_is_refused_with_401(
-    client: TestClient, slack: FakeSlack, name: str
+    client: TestClient[Any, Any], slack: FakeSlack, name: str
 ) -> None:
     body = urlencode({"command": "/boost", "text": "in", "user_id": "U1", "team_id": WORKSPACE})
     headers = {

@@ -5,6 +5,7 @@ data export can't be sent to an attacker's connector."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -46,7 +47,7 @@ async def attacker() -> AsyncIterator[FakeConnector]:
 @pytest.fixture
 async def client(
     services: Services, playground: FakeConnector, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TestClient]:
+) -> AsyncIterator[TestClient[Any, Any]]:
     app, _ = local_teams_app(services, service_url=playground.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -59,7 +60,7 @@ async def _people(services: Services) -> int:
 
 @pytest.mark.parametrize("header", list(FORWARDED))
 async def test_a_forwarded_request_is_refused_without_a_turn(
-    client: TestClient, playground: FakeConnector, services: Services, header: str
+    client: TestClient[Any, Any], playground: FakeConnector, services: Services, header: str
 ) -> None:
     said = activity(playground, text="my-data")
     response = await client.post("/api/messages", json=said, headers={header: FORWARDED[header]})
@@ -69,7 +70,10 @@ async def test_a_forwarded_request_is_refused_without_a_turn(
 
 
 async def test_another_service_url_is_refused_and_gets_nothing(
-    client: TestClient, playground: FakeConnector, attacker: FakeConnector, services: Services
+    client: TestClient[Any, Any],
+    playground: FakeConnector,
+    attacker: FakeConnector,
+    services: Services,
 ) -> None:
     said = activity(attacker, text="my-data")
     response = await client.post("/api/messages", json=said)
@@ -79,7 +83,7 @@ async def test_another_service_url_is_refused_and_gets_nothing(
 
 
 async def test_the_playgrounds_own_service_url_is_served(
-    client: TestClient, playground: FakeConnector
+    client: TestClient[Any, Any], playground: FakeConnector
 ) -> None:
     response = await client.post("/api/messages", json=activity(playground, text="my-data"))
     assert response.status in (200, 202)

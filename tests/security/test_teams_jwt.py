@@ -25,7 +25,7 @@ pytestmark = pytest.mark.security
 
 
 @pytest.fixture
-async def client(services: Services) -> AsyncIterator[TestClient]:
+async def client(services: Services) -> AsyncIterator[TestClient[Any, Any]]:
     app = create_app(services)
     setup.register(app, settings=with_credentials(), services=services)
     async with TestClient(TestServer(app)) as test_client:
@@ -78,7 +78,7 @@ async def _rows(services: Services) -> int:
 @pytest.mark.usefixtures("signing_keys")
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # forged on purpose
 async def test_every_bad_token_is_refused_and_nothing_is_stored(
-    client: TestClient, services: Services
+    client: TestClient[Any, Any], services: Services
 ) -> None:
     for name, bad in _forged().items():
         response = await client.post(
@@ -89,7 +89,7 @@ async def test_every_bad_token_is_refused_and_nothing_is_stored(
 
 
 async def test_loopback_without_a_token_is_refused_once_credentials_are_set(
-    client: TestClient, services: Services
+    client: TestClient[Any, Any], services: Services
 ) -> None:
     response = await client.post("/api/messages", json=ACTIVITY)  # from 127.0.0.1
     assert response.status == 401
@@ -97,7 +97,7 @@ async def test_loopback_without_a_token_is_refused_once_credentials_are_set(
 
 
 @pytest.mark.usefixtures("signing_keys")
-async def test_a_good_token_passes_the_gate(client: TestClient) -> None:
+async def test_a_good_token_passes_the_gate(client: TestClient[Any, Any]) -> None:
     """The control: the same request with Microsoft's token for this bot is not refused."""
     response = await client.post(
         "/api/messages", json=ACTIVITY, headers={"Authorization": f"Bearer {token()}"}

@@ -36,7 +36,7 @@ Message = dict[str, Any]
 class ConsoleUser:
     """A person at the console: types, reads what came back, presses buttons by their label."""
 
-    def __init__(self, client: TestClient, user: str) -> None:
+    def __init__(self, client: TestClient[Any, Any], user: str) -> None:
         self.client = client
         self.user = user
 
@@ -57,7 +57,8 @@ class ConsoleUser:
     async def _send(self, body: dict[str, Any]) -> Message:
         response = await self.client.post("/console/messages", json=body)
         assert response.status == 200
-        (message,) = (await response.json())["messages"]
+        messages: list[Message] = (await response.json())["messages"]
+        (message,) = messages
         return message
 
 
@@ -72,12 +73,14 @@ async def until(check: Callable[[], Any], *, seconds: float = 10) -> Any:
 
 
 @pytest.fixture
-async def client(db: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TestClient]:
+async def client(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TestClient[Any, Any]]:
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     console = ConsolePlatform(ConsoleSettings(enabled=True))
     # Adding the platform is this one row next to the real ones.
     entries = (*PLATFORMS, PlatformEntry(lambda: console, ConsoleSettings))
-    settings = Settings(_env_file=None, delivery_poll_seconds=0.05)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, delivery_poll_seconds=0.05)
     app = assemble(settings, db, options=ServeOptions(port=0), entries=entries)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -108,7 +111,7 @@ async def _setup(db: Database) -> None:
         )
 
 
-async def test_a_week_on_the_console_platform(client: TestClient, db: Database) -> None:
+async def test_a_week_on_the_console_platform(client: TestClient[Any, Any], db: Database) -> None:
     await _setup(db)
     ann, editor, boss = (ConsoleUser(client, name) for name in ("ANN", "EDITOR", "BOSS"))
 

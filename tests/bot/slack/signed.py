@@ -15,9 +15,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
+from bot import lifecycle
 from bot.server import create_app
 from bot.slack.app import SlackAdapter
 from bot.slack.messenger import build_web_client
@@ -27,6 +29,7 @@ from tests.factories import WORKSPACE
 
 SECRET = "test-signing-secret"
 FORM = "application/x-www-form-urlencoded"
+_IN_FLIGHT = web.AppKey("in_flight", lifecycle.InFlight)
 
 
 @pytest.fixture
@@ -46,8 +49,36 @@ async def client(services: Services, slack: FakeSlack) -> AsyncIterator[TestClie
     adapter = SlackAdapter(services=services, client=web_client, signing_secret=SECRET)
     app = create_app(services)
     app.router.add_post("/slack/events", adapter.handle)
+    in_flight = _track_listeners(app)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
+        # Listeners still running would write into the next test's emptied tables.
+        await in_flight.drain(seconds=10)
+
+
+def _track_listeners(app: web.Application) -> lifecycle.InFlight:
+    """Track the tasks the app's requests start (Bolt runs listeners after its ack), as the
+    server's graceful shutdown does, so a test can wait for exactly those."""
+    in_flight = lifecycle.InFlight()
+    app.middlewares.append(in_flight.middleware)
+
+    async def started(_: web.Application) -> None:
+        in_flight.install(asyncio.get_running_loop())
+
+    async def stopped(_: web.Application) -> None:
+        in_flight.uninstall(asyncio.get_running_loop())
+
+    app.on_startup.append(started)
+    app.on_cleanup.append(stopped)
+    app[_IN_FLIGHT] = in_flight
+    return in_flight
+
+
+async def listeners_done(client: TestClient[Any, Any], *, seconds: float = 30) -> None:
+    """Wait until every listener the requests so far started has finished (and whatever those
+    started): after it, nothing more happens unless another request comes."""
+    assert client.app is not None
+    assert await client.app[_IN_FLIGHT].drain(seconds=seconds) == 0, "listeners still running"
 
 
 def headers(body: str, *, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:

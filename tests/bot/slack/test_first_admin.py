@@ -77,8 +77,10 @@ async def test_someone_who_wrote_before_the_import_is_not_imported_twice(
     await eve.open_home()
     await _import(services, world.fake, tmp_path)
     async with services.db.session() as session:
-        eve = (await session.execute(select(Person).filter_by(email="early@example.com"))).scalars()
-        (only,) = list(eve)
+        found = (
+            await session.execute(select(Person).filter_by(email="early@example.com"))
+        ).scalars()
+        (only,) = list(found)
     assert (only.external_id, only.team, only.manager_id is not None) == ("UEVE", "Ops", True)
 
 

@@ -33,6 +33,7 @@ from handlers.types import (
     ShareReady,
     Text,
 )
+from tests.hypothesis_profiles import examples
 
 HOSTILE = "<!channel> <@U123> <https://evil.example|bank> & <!here>"
 # A mrkdwn link we wrote ourselves: an http(s) target without spaces or brackets.
@@ -704,7 +705,7 @@ REPLIES = st.builds(
 )
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.05), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(reply=REPLIES, title=TEXTS, more=TEXTS)
 def test_any_reply_renders_valid_within_limits_everywhere(
     reply: Reply, title: str, more: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -17,7 +16,18 @@ from domain.programme import Role
 from handlers.context import Services
 from messages import translate
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.bot.slack.signed import SECRET, client, event, headers, post, press, slack, slash, until
+from tests.bot.slack.signed import (
+    SECRET,
+    client,
+    event,
+    headers,
+    listeners_done,
+    post,
+    press,
+    slack,
+    slash,
+    until,
+)
 from tests.bot.slack.world import SlackWorld
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, add_item, grant
@@ -119,7 +129,7 @@ async def test_bad_signatures_are_rejected_with_no_side_effects(
         headers={**forged, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status == 401
-    await asyncio.sleep(0.2)
+    await listeners_done(client)
     assert slack.calls == []
     async with services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Person)) == 0
@@ -134,8 +144,7 @@ async def test_the_same_event_three_times_has_one_effect(
             {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         )
         assert await post(client, opened, "application/json", **extra) == 200
-    await until(lambda: slack.calls_to("chat.postMessage"))
-    await asyncio.sleep(0.3)
+    await listeners_done(client)
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert len(slack.calls_to("views.publish")) == 1
     async with services.db.session() as session:

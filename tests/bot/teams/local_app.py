@@ -23,7 +23,7 @@ def local_teams_app(
     app = create_app(services)
     adapter = setup.register(
         app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        settings=TeamsSettings(_env_file=None),
         services=services,
         local_service_url=service_url,
     )

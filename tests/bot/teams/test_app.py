@@ -50,7 +50,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 @pytest.fixture
 async def client(
     services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TestClient]:
+) -> AsyncIterator[TestClient[Any, Any]]:
     app, _ = local_teams_app(services, service_url=connector.service_url, monkeypatch=monkeypatch)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -77,7 +77,7 @@ def activity(
     }
 
 
-async def post(client: TestClient, body: dict[str, Any]) -> bool:
+async def post(client: TestClient[Any, Any], body: dict[str, Any]) -> bool:
     """Post an activity as Teams would; True when the bot accepted it (200 or 202)."""
     response = await client.post("/api/messages", json=body)
     return response.status in (200, 202)
@@ -88,7 +88,7 @@ def texts(call: Call) -> str:
 
 
 async def test_a_private_answer_asked_for_in_a_channel_goes_to_the_personal_chat(
-    client: TestClient, connector: FakeConnector, services: Services
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services
 ) -> None:
     assert await post(client, activity(connector, text="help"))
     thread = f"{CHANNEL};messageid=1700000000000"
@@ -120,7 +120,7 @@ async def test_a_private_answer_asked_for_in_a_channel_goes_to_the_personal_chat
 
 
 async def test_installing_welcomes_once_and_removing_forgets_the_chat(
-    client: TestClient, connector: FakeConnector, services: Services
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services
 ) -> None:
     install = activity(connector, type="installationUpdate", action="add")
     assert await post(client, install)
@@ -135,7 +135,7 @@ async def test_installing_welcomes_once_and_removing_forgets_the_chat(
 
 
 async def test_an_activity_teams_delivers_twice_has_one_effect(
-    client: TestClient, connector: FakeConnector
+    client: TestClient[Any, Any], connector: FakeConnector
 ) -> None:
     await post(client, activity(connector, text="help"))
     before = len(connector.posted_to(PERSONAL))
@@ -145,7 +145,7 @@ async def test_an_activity_teams_delivers_twice_has_one_effect(
     assert len(connector.posted_to(PERSONAL)) == before + 1
 
 
-async def test_a_body_that_is_not_an_activity_is_refused(client: TestClient) -> None:
+async def test_a_body_that_is_not_an_activity_is_refused(client: TestClient[Any, Any]) -> None:
     bad_json = await client.post(
         "/api/messages", data=b"{nope", headers={"Content-Type": "application/json"}
     )
@@ -154,7 +154,7 @@ async def test_a_body_that_is_not_an_activity_is_refused(client: TestClient) -> 
 
 
 async def test_an_admin_gives_a_role_by_mentioning_someone(
-    client: TestClient, connector: FakeConnector, services: Services
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services
 ) -> None:
     await grant(services.db, TENANT, ALEX, Role.ADMIN)
     connector.members["29:megan"] = {"id": "29:megan", "name": "Megan", "aadObjectId": MEGAN}
@@ -168,7 +168,7 @@ async def test_an_admin_gives_a_role_by_mentioning_someone(
 
 
 async def test_prefs_shows_one_form_and_its_one_save_keeps_every_choice(
-    client: TestClient, connector: FakeConnector, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services, clock: FakeClock
 ) -> None:
     await join(services.db, TENANT, ALEX, now=clock.now())
     await post(client, activity(connector, text="prefs"))
@@ -213,7 +213,7 @@ async def site() -> AsyncIterator[str]:
 
 
 async def test_content_is_previewed_then_saved_from_the_card(
-    client: TestClient, connector: FakeConnector, services: Services, site: str
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services, site: str
 ) -> None:
     await grant(services.db, TENANT, ALEX, Role.CONTENT)
     await post(client, activity(connector, text=f"add {site}/launch #product"))
@@ -236,7 +236,7 @@ async def test_content_is_previewed_then_saved_from_the_card(
 
 
 async def test_an_answer_teams_refuses_is_logged_and_the_request_still_accepted(
-    client: TestClient, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+    client: TestClient[Any, Any], connector: FakeConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
     await post(client, activity(connector, text="help"))
     connector.answer(Answer(403, body={"error": {"code": "BotDisabledByAdmin"}}))
@@ -247,7 +247,7 @@ async def test_an_answer_teams_refuses_is_logged_and_the_request_still_accepted(
 
 
 async def test_tips_and_the_let_my_manager_know_button(
-    client: TestClient, connector: FakeConnector, services: Services
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services
 ) -> None:
     await post(client, activity(connector, text="tips"))
     tips = connector.posted_to(PERSONAL)[-1]
@@ -266,7 +266,7 @@ async def test_tips_and_the_let_my_manager_know_button(
 
 
 async def test_a_known_chat_is_not_rewritten_by_every_message_but_comes_back_after_removal(
-    client: TestClient, connector: FakeConnector, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services, clock: FakeClock
 ) -> None:
     async def stored() -> list[Any]:
         async with services.db.session() as session:
@@ -285,7 +285,7 @@ async def test_a_known_chat_is_not_rewritten_by_every_message_but_comes_back_aft
 
 
 async def test_channel_mode_in_teams_posts_to_the_channel_and_the_own_version_goes_private(
-    client: TestClient, connector: FakeConnector, services: Services, clock: FakeClock
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services, clock: FakeClock
 ) -> None:
     """Regression (issue 14 item 8): 'channel #general' was refused and Teams had no channel
     mode; now an admin says 'channel here' in a team channel."""
@@ -325,7 +325,7 @@ async def test_channel_mode_in_teams_posts_to_the_channel_and_the_own_version_go
 
 
 async def test_channel_here_in_a_personal_chat_says_where_to_say_it(
-    client: TestClient, connector: FakeConnector, services: Services
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services
 ) -> None:
     await grant(services.db, TENANT, ALEX, Role.ADMIN)
     assert await post(client, activity(connector, text="channel here"))

@@ -38,7 +38,7 @@ ACTIVITY = {
 
 
 def settings(**values: Any) -> TeamsSettings:
-    return TeamsSettings(_env_file=None, **values)  # type: ignore[call-arg]
+    return TeamsSettings(_env_file=None, **values)
 
 
 def with_credentials() -> TeamsSettings:
@@ -46,7 +46,7 @@ def with_credentials() -> TeamsSettings:
 
 
 @pytest.fixture
-async def client(services: Services) -> AsyncIterator[TestClient]:
+async def client(services: Services) -> AsyncIterator[TestClient[Any, Any]]:
     app = create_app(services)
     setup.register(app, settings=with_credentials(), services=services)
     async with TestClient(TestServer(app)) as test_client:
@@ -73,7 +73,7 @@ def token(*, key: rsa.RSAPrivateKey = SIGNER, **claims: Any) -> str:
     "header", [None, "", "Bearer", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer a b"]
 )
 async def test_requests_without_a_valid_token_are_refused(
-    client: TestClient, header: str | None
+    client: TestClient[Any, Any], header: str | None
 ) -> None:
     headers = {"Authorization": header} if header is not None else {}
     response = await client.post("/api/messages", json=ACTIVITY, headers=headers)
@@ -82,7 +82,7 @@ async def test_requests_without_a_valid_token_are_refused(
 
 
 async def test_a_token_from_another_signer_or_for_another_bot_is_refused(
-    client: TestClient, signing_keys: None
+    client: TestClient[Any, Any], signing_keys: None
 ) -> None:
     for bad in (
         token(key=STRANGER),

@@ -12,9 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from microsoft_agents.activity import Activity, ChannelAccount, RoleTypes
 from microsoft_agents.authentication.msal import MsalAuth
-from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core import RestChannelServiceClientFactory, TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from packaging.specifiers import SpecifierSet
 
 from bot.teams import client_pool
 from bot.teams.client_pool import PooledClientFactory, PooledConnectorClient
@@ -71,6 +72,7 @@ async def cloud() -> AsyncIterator[TeamsCloudAdapter]:
 
 @pytest.fixture
 async def factory(cloud: TeamsCloudAdapter) -> PooledClientFactory:
+    assert isinstance(cloud.clients, PooledClientFactory)
     return cloud.clients
 
 
@@ -124,6 +126,36 @@ async def test_proactive_sends_reuse_the_connection(
         await messenger.send_to_user(workspace_id=TENANT, user_id=USER, reply=Reply.text(text))
     assert len(connector.calls) == 3
     assert connector.connections() == 1
+
+
+def test_the_installed_agents_sdk_is_a_release_the_pool_supports() -> None:
+    # Fails after a lock bump past client_pool.SUPPORTED: the pool would silently be off.
+    # Compare the factory with the new SDK's RestChannelServiceClientFactory, run this file,
+    # then widen the range.
+    assert client_pool.unsupported_versions() == [], (
+        "the Agents SDK is outside what bot/teams/client_pool.py was written for"
+    )
+
+
+async def test_an_unsupported_sdk_gets_its_own_per_turn_clients_with_a_warning(
+    db: Database,
+    connector: FakeConnector,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(
+        client_pool, "SUPPORTED", {"microsoft-agents-hosting-core": SpecifierSet("<1")}
+    )
+    cloud = build_cloud_adapter(auth_configuration(None))
+    assert type(cloud.clients) is RestChannelServiceClientFactory
+    assert "Teams client pool off" in caplog.text
+    messenger = TeamsMessenger(adapter=cloud, db=db, app_id=None)
+    await remember(db, connector.service_url)
+    for text in ("one", "two"):
+        await messenger.send_to_user(workspace_id=TENANT, user_id=USER, reply=Reply.text(text))
+    assert len(connector.calls) == 2
+    assert connector.connections() == 2  # a client, and a connection, per send
+    await cloud.aclose()
 
 
 async def test_a_refreshed_token_gets_a_new_client_and_every_one_is_closed_at_the_end(

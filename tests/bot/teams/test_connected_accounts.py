@@ -45,13 +45,13 @@ async def wired(services: Services, fake_linkedin: FakeLinkedIn) -> Services:
 @pytest.fixture
 async def client(
     wired: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TestClient]:
+) -> AsyncIterator[TestClient[Any, Any]]:
     for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(wired)
     setup.register(
         app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        settings=TeamsSettings(_env_file=None),
         services=wired,
         local_service_url=connector.service_url,
     )
@@ -76,7 +76,7 @@ def _action(connector: FakeConnector, title: str) -> dict[str, Any]:
 
 
 async def test_connect_linkedin_edit_in_the_card_and_post_it_from_teams(
-    client: TestClient,
+    client: TestClient[Any, Any],
     connector: FakeConnector,
     wired: Services,
     fake_linkedin: FakeLinkedIn,
@@ -127,7 +127,7 @@ async def test_connect_bluesky_and_post_from_teams(
     app = create_app(wired)
     setup.register(
         app,
-        settings=TeamsSettings(_env_file=None),  # type: ignore[call-arg]
+        settings=TeamsSettings(_env_file=None),
         services=wired,
         local_service_url=connector.service_url,
     )

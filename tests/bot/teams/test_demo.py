@@ -23,6 +23,10 @@ from tests.bot.teams.local_app import local_teams_app
 from tests.bot.teams.playground import Playground
 from tests.conftest import FakeClock
 
+# Under pytest-xdist every test that starts Microsoft's Playground (a Node process) or Chromium
+# runs on one worker, one at a time: they would compete for the cores their timeouts assume.
+pytestmark = pytest.mark.xdist_group("playground")
+
 TENANT = DemoTenant(tenant_id="tenant-demo", user_id="aad-demo", user_name="Alex")
 
 

@@ -33,6 +33,10 @@ from tests.bot.teams.playground import Playground, Shown, playground_process
 from tests.bot.teams.test_render import elements
 from tests.conftest import FakeClock
 
+# Under pytest-xdist every test that starts Microsoft's Playground (a Node process) or Chromium
+# runs on one worker, one at a time: they would compete for the cores their timeouts assume.
+pytestmark = pytest.mark.xdist_group("playground")
+
 BOT_PORT = free_port()
 
 

@@ -233,7 +233,7 @@ async def test_sql_signals_equal_the_python_reference(
         assert got.own_accord_total == pytest.approx(want.own_accord_total)
         assert got.help_recent == pytest.approx(want.help_recent)
         plain = {"rewrite_ratio": None, "own_accord_total": 0.0, "help_recent": 0.0}
-        assert replace(got, **plain) == replace(want, **plain)
+        assert replace(got, **plain) == replace(want, **plain)  # type: ignore[arg-type]
 
 
 # (nudge, seconds from the nudge to the share): at, inside and just past the window's edge,

@@ -33,6 +33,7 @@ from tests.captions.textbook import reference_distance
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item, grant
 from tests.fakes import FakeMessenger
+from tests.hypothesis_profiles import examples
 
 WEEK = timedelta(days=7)
 _codes = count(1)
@@ -248,7 +249,7 @@ def _reference_count(captions: list[str], threshold: float) -> int:
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(0.2))
 @given(
     captions=st.lists(st.text(alphabet="ab c", max_size=12), max_size=8),
     threshold=st.sampled_from([0.5, 0.75, 0.9, 1.0]),
