@@ -389,6 +389,20 @@ async def post_now(
     return await _posted(services, prepared, network=network, ref=ref, url=url)
 
 
+async def _written_share(
+    session: AsyncSession, caller: Caller, *, content_id: int, network: Network
+) -> tuple[Share, str]:
+    """The person's share of this item on this network, and the caption they wrote."""
+    record = await find_share(
+        session, person_id=caller.person.id, content_id=content_id, network=network
+    )
+    if record is None or not record.final_caption:
+        raise InvalidInput(
+            "share.not_started", "Press the share button first, then confirm you posted it."
+        )
+    return record, record.final_caption
+
+
 async def _prepare(
     services: Services, actor: Actor, *, content_id: int, network: Network
 ) -> _Prepared | Reply:
@@ -400,13 +414,9 @@ async def _prepare(
         caller = await load_caller(session, actor, services)
         # Nothing is posted for someone who left, nor during a programme-wide pause.
         require_participant(caller)
-        record = await find_share(
-            session, person_id=caller.person.id, content_id=content_id, network=network
+        record, caption = await _written_share(
+            session, caller, content_id=content_id, network=network
         )
-        if record is None or not record.final_caption:
-            raise InvalidInput(
-                "share.not_started", "Press the share button first, then confirm you posted it."
-            )
         item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
         if record.posted_ref:
             return _already_posted(caller, network, record.posted_ref)
@@ -420,11 +430,11 @@ async def _prepare(
             # The key changed without keeping the old one: as good as not connected.
             account = None
         if account is None or _expired(account, now):
-            kept = _Kept(caller, item, record.final_caption, link)
+            kept = _Kept(caller, item, caption, link)
             return await _reconnect_reply(services, session, kept, network=network)
         if not await store.claim_for_posting(session, share_id=record.id, now=now):
             raise InvalidInput("share.posting", "This is being posted right now; wait a moment.")
-        return _Prepared(caller, item, record.id, record.final_caption, link, account)
+        return _Prepared(caller, item, record.id, caption, link, account)
 
 
 def _expired(account: AccountTokens, now: datetime) -> bool:
@@ -599,13 +609,9 @@ async def post_later(
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller)
-        record = await find_share(
-            session, person_id=caller.person.id, content_id=content_id, network=network
+        record, _ = await _written_share(
+            session, caller, content_id=content_id, network=network
         )
-        if record is None or not record.final_caption:
-            raise InvalidInput(
-                "share.not_started", "Press the share button first, then confirm you posted it."
-            )
         if record.posted_ref:
             return _already_posted(caller, network, record.posted_ref)
         due = _tomorrow_at_nine(services, caller)

@@ -39,6 +39,7 @@ from handlers.weekly_picks import (
     colleague_openings,
     load_candidates,
     picks_reply,
+    topic_feedback,
 )
 from picks import Candidate, PersonProfile, Pick, PickReason, ReasonKind, choose_picks
 
@@ -230,20 +231,9 @@ async def _profiles(session: AsyncSession, people: Sequence[Person]) -> dict[int
             excluded_content_ids=frozenset(excluded[person.id]),
             not_for_me_content_ids=frozenset(own["not_for_me"]),
             more_like_this_content_ids=frozenset(own["more_like_this"]),
-            feedback_topics=_topic_feedback(own, rated_topics),
+            feedback_topics=topic_feedback(own, rated_topics),
         )
     return profiles
-
-
-def _topic_feedback(
-    feedback: dict[str, set[int]], topics: dict[int, list[str]]
-) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for kind, sign in (("more_like_this", 1.0), ("not_for_me", -1.0)):
-        for content_id in feedback[kind]:
-            for slug in topics.get(content_id, []):
-                scores[slug] = scores.get(slug, 0.0) + sign
-    return scores
 
 
 async def _styles(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

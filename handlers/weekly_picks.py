@@ -76,9 +76,8 @@ async def _feedback(session: AsyncSession, *, person_id: int) -> dict[str, set[i
     return by_kind
 
 
-def _topic_feedback(
-    feedback: dict[str, set[int]], topics: dict[int, list[str]]
-) -> dict[str, float]:
+def topic_feedback(feedback: dict[str, set[int]], topics: dict[int, list[str]]) -> dict[str, float]:
+    """Each topic's score from a person's feedback: +1 per "more like this", -1 per "not for me"."""
     scores: dict[str, float] = {}
     for kind, sign in (("more_like_this", 1.0), ("not_for_me", -1.0)):
         for content_id in feedback[kind]:
@@ -101,7 +100,7 @@ async def load_profile(
         excluded_content_ids=await _excluded(session, person_id=caller.person.id),
         not_for_me_content_ids=frozenset(feedback["not_for_me"]),
         more_like_this_content_ids=frozenset(feedback["more_like_this"]),
-        feedback_topics=_topic_feedback(feedback, topics),
+        feedback_topics=topic_feedback(feedback, topics),
     )
 
 
