@@ -63,7 +63,8 @@ PYTEST_WORKERS ?= auto
 pytest: $(STAMP) node
 	bash .ci/ensure-postgres
 	bash .ci/ensure-chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not serial"
+	$(BIN)/pytest -m serial
 
 test: lint typecheck pytest
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -25,7 +26,8 @@ ANONYMOUS_BANNER = (
     "Teams runs in ANONYMOUS LOCAL MODE: TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID "
     "are not set, so POST /api/messages checks no token and accepts requests from this "
     "machine only, none forwarded by a proxy, and only for the Microsoft 365 Agents "
-    "Playground's service URL (%s). Set all three for real Teams."
+    "Playground's service URL (path %s on this machine's port %s). Set all three for real "
+    "Teams."
 )
 
 
@@ -72,7 +74,9 @@ def register(
     web_app.on_cleanup.append(lambda _: adapter.close())
     if credentials is None:
         log.warning("!" * 72)
-        log.warning(ANONYMOUS_BANNER, adapter.local_service_url)
+        # The address itself is said once, by the demo, in the line that says to open it.
+        service = urlsplit(adapter.local_service_url or "")
+        log.warning(ANONYMOUS_BANNER, service.path, service.port)
         log.warning("!" * 72)
         # Without an app id the SDK repeats a warning on every turn; the banner says it once.
         logging.getLogger(

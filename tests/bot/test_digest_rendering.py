@@ -79,8 +79,9 @@ def test_teams_shows_the_figures_and_the_chart_in_one_valid_card() -> None:
 
     assert_valid_cards([message.card])
     text = _all_text(message.card)
-    assert "3 of the 8 people" in text and "Shares this week: 11" in text
-    assert "Our <b>climate</b> report — 4 shares, 9 clicks" in text
+    assert "who take part: 8. Shared something this week: 3" in text
+    assert "Shares this week: 11" in text
+    assert "Our <b>climate</b> report — shared 4 times, 9 clicks" in text
     images = [e for e in message.card["body"] if e.get("type") == "Image"]
     encoded = base64.b64encode(reply.files[0].content).decode()
     assert [image["url"] for image in images] == [f"data:image/png;base64,{encoded}"]

@@ -151,7 +151,12 @@ async def _share_on_linkedin(playground: Playground) -> str:
     await playground.say(playground.personal_chat, "picks")
     share = translate("picks.share_on", "en", network="LinkedIn")
     pick = await playground.wait(lambda shown: _with(shown[mark:], share))
-    await playground.press(pick, submitted(pick, share, {}, last=False))
+    # The caption as the person makes it their own (a placeholder left in is refused).
+    caption = next(
+        str(e["id"]) for e in elements(pick, "Input.Text") if str(e["id"]).startswith("caption")
+    )
+    typed = {caption: "Proud of this launch, in my own words."}
+    await playground.press(pick, submitted(pick, share, typed, last=False))
     opened = translate("share.open", "en", network="LinkedIn")
     ready = await playground.wait(
         lambda shown: _with([s for s in shown if s.message_id == pick.message_id], opened)

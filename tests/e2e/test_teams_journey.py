@@ -41,9 +41,9 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.teams_browser import TeamsChat, chromium, chromium_or_skip
 
-# Under pytest-xdist every test that starts Microsoft's Playground (a Node process) or Chromium
-# runs on one worker, one at a time: they would compete for the cores their timeouts assume.
-pytestmark = pytest.mark.xdist_group("playground")
+# The steps of one journey in one browser, in order: `make test` runs them apart from
+# pytest-xdist, which keeps neither the order nor the module's fixtures.
+pytestmark = pytest.mark.serial
 
 NETWORKS = ("LinkedIn", "X")
 TOPICS = ("#product", "#engineering")

@@ -38,7 +38,7 @@ def test_changes_since_the_base_are_applied_and_plural_ones_reported() -> None:
     report = fold(catalog, current, base)
     assert _get(catalog, "kept").string == "Rewritten on this branch"
     assert forms_of(_get(catalog, "counted")) == ("Once.", "{count} times.")
-    assert _get(catalog, "gone") is None
+    assert catalog.get("gone") is None
     assert _get(catalog, "new").string == "New"
     assert report == [
         "CONFLICT counted: plural in .po, changed in JSON; edit by hand",
@@ -51,7 +51,7 @@ def test_keys_removed_from_the_po_since_the_base_stay_removed() -> None:
     catalog = _catalog()
     base = {"dropped": "Old", "reworded": "Old"}
     report = fold(catalog, {"dropped": "Old", "reworded": "New"}, base)
-    assert _get(catalog, "dropped") is None and _get(catalog, "reworded") is None
+    assert catalog.get("dropped") is None and catalog.get("reworded") is None
     assert report == ["CONFLICT reworded: removed from the .po, changed in JSON"]
 
 

@@ -40,9 +40,10 @@ from tests.bot.slack.world import SlackWorld, slack_world
 from tests.conftest import PLATFORM_CAPABILITIES, FakeClock, _migrated, empty_tables
 from tests.factories import WORKSPACE
 
-# Its tests are the days of one week, in order, on one module-wide workspace: under pytest-xdist
-# they stay together on one worker.
-pytestmark = pytest.mark.xdist_group("week_in_slack")
+# Its tests are the days of one week, in order, on one module-wide workspace. pytest-xdist keeps
+# neither the order nor the module's fixture between them (measured: a later day ran first, on a
+# fresh workspace), so `make test` runs them in a process of their own.
+pytestmark = pytest.mark.serial
 
 MONDAY = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 CHANNEL = ("C0BOOST", "social-boost")
