@@ -609,9 +609,7 @@ async def post_later(
     async with services.db.session() as session:
         caller = await load_caller(session, actor, services)
         require_participant(caller)
-        record, _ = await _written_share(
-            session, caller, content_id=content_id, network=network
-        )
+        record, _ = await _written_share(session, caller, content_id=content_id, network=network)
         if record.posted_ref:
             return _already_posted(caller, network, record.posted_ref)
         due = _tomorrow_at_nine(services, caller)
