@@ -1,7 +1,9 @@
 """Driving Microsoft 365 Agents Playground (Microsoft's local Teams client) from tests.
 
-The Playground is started as a process; tests act as its user over HTTP and read what the bot
-sends over its WebSocket stream, as `../shared/guides/teams-agents-playground.md` describes.
+The Playground is started as a process. Tests act as its signed-in user through the endpoints
+its own web client calls (`/_conversation/v1/...` to say something or submit a card,
+`/_debug/...` to install the app), and read what the bot sends from the WebSocket stream that
+client listens on (`/_ws_conversation/v1/conversations/stream`).
 """
 
 from __future__ import annotations
