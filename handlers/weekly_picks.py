@@ -493,6 +493,7 @@ def item_card(
         if feedback
         else ()
     )
+    roomiest = max((caption_budget(n, link) for n in networks), default=280)
     return ContentCard(
         content_id=item.id,
         title=item.title,
@@ -501,22 +502,22 @@ def item_card(
         image_url=item.image_url,
         reason=reason,
         caption=caption,
-        caption_label=_caption_label(networks, link=link, locale=locale, caption=caption),
-        # Never below what the field already holds: a client would cut the person's words.
-        caption_max_chars=max(
-            max((caption_budget(n, link) for n in networks), default=280), len(caption)
+        caption_label=_caption_label(
+            networks, link=link, locale=locale, caption=caption, roomiest=roomiest
         ),
+        # Never below what the field already holds: a client would cut the person's words.
+        caption_max_chars=max(roomiest, len(caption)),
         actions=(*share_buttons, *extra),
     )
 
 
 def _caption_label(
-    networks: Sequence[Network], *, link: str, locale: str, caption: str = ""
+    networks: Sequence[Network], *, link: str, locale: str, caption: str, roomiest: int
 ) -> str:
-    """The caption's label with its limit, a stricter network's limit when there is one, and
-    how long the caption is when it is already over the limit (kept after another share)."""
+    """The caption's label with the roomiest network's limit, a stricter network's limit when
+    there is one, and how long the caption is when it is already over the limit (kept after
+    another share)."""
     label = translate("picks.caption_label", locale)
-    roomiest = max((caption_budget(n, link) for n in networks), default=280)
     strict = strictest_network(networks, link=link) if networks else None
     if len(caption) > roomiest:
         over = translate("picks.caption_over", locale, max=roomiest, length=len(caption))
