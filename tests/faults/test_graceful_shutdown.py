@@ -5,20 +5,20 @@ server must finish those listeners before it closes the database and exits."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from content_store.database import Database
 from content_store.models import Person
 from domain.programme import ProgrammeStatus
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import FORM
+from tests.bot.slack.signed import headers as signed_headers
 from tests.factories import WORKSPACE
 from tests.scheduler.server_process import ServerProcess
 
@@ -52,15 +52,7 @@ def _signed(user: str, slack: FakeSlack) -> tuple[str, dict[str, str]]:
             "api_app_id": "A1",
         }
     )
-    stamp = str(int(time.time()))
-    headers = {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": str(
-            SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
-        ),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    return body, headers
+    return body, {**signed_headers(body, secret=SECRET), "Content-Type": FORM}
 
 
 async def _command(session: aiohttp.ClientSession, url: str, user: str, slack: FakeSlack) -> bool:

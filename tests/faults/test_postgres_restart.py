@@ -23,13 +23,14 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from content_store.database import Database
 from content_store.models import Share
 from messages import translate
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import FORM
+from tests.bot.slack.signed import headers as signed_headers
 from tests.factories import WORKSPACE, add_item
 from tests.scheduler.server_process import ServerProcess, free_port, until
 
@@ -100,16 +101,6 @@ async def slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-def _signed(body: str) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body))
-    return {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-
-
 class Client:
     """Signed Slack requests to the server process, answers read at the fake Slack."""
 
@@ -119,7 +110,9 @@ class Client:
 
     async def _post(self, session: aiohttp.ClientSession, body: str) -> int:
         url = f"{self.server.url}/slack/events"
-        async with session.post(url, data=body, headers=_signed(body)) as response:
+        async with session.post(
+            url, data=body, headers={**signed_headers(body, secret=SECRET), "Content-Type": FORM}
+        ) as response:
             return response.status
 
     async def command(self, session: aiohttp.ClientSession, text: str) -> str:

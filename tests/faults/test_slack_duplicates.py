@@ -35,20 +35,13 @@ from domain.programme import Role
 from handlers import programme
 from handlers.context import Services
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import headers as signed_headers
 from tests.bot.slack.signed import listeners_done
-from tests.bot.slack.test_slack_app import SECRET, until
+from tests.bot.slack.test_slack_app import until
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, actor, add_item, grant
 
 pytestmark = pytest.mark.faults
-
-
-def _signed(body: str) -> dict[str, str]:
-    from slack_sdk.signature import SignatureVerifier
-
-    stamp = str(int(time.time()))
-    signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body))
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
 @dataclass
@@ -61,7 +54,7 @@ class Ctx:
 
 
 async def _send(ctx: Ctx, body: str, content_type: str, retry: int) -> None:
-    headers = {**_signed(body), "Content-Type": content_type}
+    headers = {**signed_headers(body), "Content-Type": content_type}
     if retry:
         headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
     response = await ctx.client.post("/slack/events", data=body, headers=headers)

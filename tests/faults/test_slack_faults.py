@@ -27,6 +27,7 @@ from messages import translate
 from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import headers as signed_headers
 from tests.bot.slack.signed import listeners_done
 from tests.bot.slack.test_slack_app import SECRET, press, slash, until
 from tests.conftest import FakeClock
@@ -35,14 +36,6 @@ from tests.factories import WORKSPACE, actor, add_item
 pytestmark = pytest.mark.faults
 
 FAILED = translate("slack.failed", "en")
-
-
-def _signed(body: str) -> dict[str, str]:
-    from slack_sdk.signature import SignatureVerifier
-
-    stamp = str(int(time.time()))
-    signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body))
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
 async def _dm(client: TestClient[Any, Any], text: str, *, event_id: str, user: str = "U1") -> int:
@@ -56,7 +49,7 @@ async def _dm(client: TestClient[Any, Any], text: str, *, event_id: str, user: s
             "event": {"type": "message", "channel_type": "im", "user": user, "text": text},
         }
     )
-    headers = {**_signed(body), "Content-Type": "application/json"}
+    headers = {**signed_headers(body), "Content-Type": "application/json"}
     return (await client.post("/slack/events", data=body, headers=headers)).status
 
 
@@ -137,7 +130,7 @@ async def test_a_burst_on_the_home_tab_still_saves_the_choice_and_shows_it(
         ],
     }
     body = urlencode({"payload": json.dumps(payload)})
-    headers = {**_signed(body), "Content-Type": "application/x-www-form-urlencoded"}
+    headers = {**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"}
     assert (await client.post("/slack/events", data=body, headers=headers)).status == 200
     await until(lambda: slack.calls_to("views.publish", ok=True))
     async with services.db.session() as session:

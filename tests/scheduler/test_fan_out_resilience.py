@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from bot.slack.app import render_pair
@@ -37,6 +36,8 @@ from handlers.deliveries import RetryPolicy
 from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.signed import FORM
+from tests.bot.slack.signed import headers as signed_headers
 from tests.factories import WORKSPACE, add_item, grant
 from tests.scheduler.server_process import ServerProcess, until
 
@@ -218,14 +219,7 @@ async def _press(replica: ServerProcess, slack: FakeSlack, action_id: str, name:
 async def _signed(
     replica: ServerProcess, slack: FakeSlack, body: str, name: str, *, what: str
 ) -> float:
-    stamp = str(int(time.time()))
-    headers = {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": str(
-            SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
-        ),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    headers = {**signed_headers(body, secret=SECRET), "Content-Type": FORM}
     url = f"{replica.url}/slack/events"
     async with (
         aiohttp.ClientSession() as session,
