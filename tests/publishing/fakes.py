@@ -65,6 +65,8 @@ class FakeLinkedIn:
     # Statuses the next posts get instead of being taken (429, 500, 503…).
     fail_posts: list[int] = field(default_factory=list)
     post_attempts: int = 0
+    # Every access token handed out, so a test can look for them where they must not be.
+    issued: list[str] = field(default_factory=list)
     base_url: str = ""
     _codes: dict[str, _Code] = field(default_factory=dict)
     _tokens: dict[str, _Token] = field(default_factory=dict)
@@ -120,6 +122,7 @@ class FakeLinkedIn:
             return self._refuse(400, "code_verifier does not match the challenge")
         token = secrets.token_urlsafe(32)
         self._tokens[token] = _Token(code.sub, code.scope)
+        self.issued.append(token)
         return web.json_response(
             {"access_token": token, "expires_in": 5184000, "scope": " ".join(sorted(code.scope))}
         )
@@ -210,6 +213,8 @@ class FakeBluesky:
     refusals: list[str] = field(default_factory=list)
     fail_posts: list[int] = field(default_factory=list)
     main_password_tried: bool = False
+    # Every access and refresh token handed out.
+    issued: list[str] = field(default_factory=list)
     base_url: str = ""
     _access: dict[str, _Session] = field(default_factory=dict)
     _refresh: dict[str, _Session] = field(default_factory=dict)
@@ -236,6 +241,7 @@ class FakeBluesky:
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self._access[access] = _Session(did, handle)
         self._refresh[refresh] = _Session(did, handle)
+        self.issued += [access, refresh]
         return {"did": did, "handle": handle, "accessJwt": access, "refreshJwt": refresh}
 
     async def create_session(self, request: web.Request) -> web.Response:
