@@ -523,6 +523,11 @@ async def _posted(
         posted = await confirmed_networks(
             session, person_id=caller.person.id, content_id=prepared.item.id
         )
+    # The panel that showed the caption is replaced by this answer (or it comes as a new
+    # message, for a planned post): it says itself what was posted.
+    said = translate(
+        "share.posted_now", caller.locale, network=_label(network), caption=prepared.caption
+    )
     return _with_post_link(
         caller.locale,
         network,
@@ -530,13 +535,14 @@ async def _posted(
         posted_reply(
             caller, prepared.item, posted, caption=prepared.caption, source="dm", services=services
         ),
-        key="share.posted_now",
+        said=said,
     )
 
 
 def _already_posted(caller: Caller, network: Network, ref: str) -> Reply:
     url = linkedin.post_url(ref) if network is Network.LINKEDIN else _bluesky_url(ref)
-    return _with_post_link(caller.locale, network, url, Reply(), key="share.already_posted")
+    said = translate("share.already_posted", caller.locale, network=_label(network))
+    return _with_post_link(caller.locale, network, url, Reply(), said=said)
 
 
 def _bluesky_url(uri: str) -> str:
@@ -545,13 +551,12 @@ def _bluesky_url(uri: str) -> str:
     return bluesky.post_url(did, uri)
 
 
-def _with_post_link(locale: str, network: Network, url: str, reply: Reply, *, key: str) -> Reply:
+def _with_post_link(locale: str, network: Network, url: str, reply: Reply, *, said: str) -> Reply:
     label = _label(network)
-    said = Text(translate(key, locale, network=label))
     view = Actions(
         (Button(translate("share.view_post", locale, network=label), actions.OPEN_LINK, url=url),)
     )
-    return dataclasses.replace(reply, blocks=(said, view, *reply.blocks))
+    return dataclasses.replace(reply, blocks=(Text(said), view, *reply.blocks))
 
 
 def _kept_reply(kept: _Kept, network: Network, key: str) -> Reply:

@@ -346,7 +346,7 @@ async def test_07_post_to_linkedin_now_posts_exactly_that_text(journey: Journey)
         assert post["content"]["article"]["source"] == link
         assert post["content"]["article"]["title"].endswith("at Contoso")
         text = await _text(posted)
-        assert en("share.posted_now", network="LinkedIn") in text, text
+        assert en("share.posted_now", network="LinkedIn", caption=LINKEDIN_WORDS) in text, text
         url = await chat.link_of(posted, view)
         assert url == f"https://www.linkedin.com/feed/update/{post['id']}/"
         tab = await journey.opened(posted, view)
@@ -426,6 +426,8 @@ async def test_10_post_to_bluesky_now_posts_the_text_facet_and_card(journey: Jou
         ]
         assert links == [link]
         assert post["embed"]["external"]["uri"] == link
+        said = en("share.posted_now", network="Bluesky", caption=BLUESKY_WORDS)
+        assert said in await _text(posted)
         rkey = post["uri"].rsplit("/", 1)[1]
         assert await chat.link_of(posted, view) == f"https://bsky.app/profile/{HANDLE}/post/{rkey}"
     journey.reached.add("bluesky-posted")

@@ -78,6 +78,8 @@ async def test_connect_then_post_exactly_the_caption_once(
         == f"https://www.linkedin.com/feed/update/{posted['id']}/"
     )
     assert any(isinstance(block, ItemSummary) for block in reply.blocks)
+    # The panel that showed the caption is gone (replaced by this answer): it says what went.
+    assert f"exactly this text: “{CAPTION}”" in _texts(reply)
     # A second press (or a replayed one) answers with the post and posts nothing.
     again = await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
     assert len(fake_linkedin.posts) == 1
@@ -263,6 +265,7 @@ async def test_post_at_nine_tomorrow_goes_out_once_through_the_outbox(
     assert posted["text"] == CAPTION
     [(_, told)] = messenger.sent
     assert "Posted on LinkedIn" in _texts(told) and button(told, "View your post")
+    assert CAPTION in _texts(told), "a planned post's message says what was posted"
     clock.advance(hours=24)
     await drain(services, messenger)
     await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
