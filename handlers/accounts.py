@@ -20,7 +20,7 @@ from content_store import outbox
 from content_store.accounts import CONNECT_LINK_KEPT, AccountTokens
 from content_store.content import get_content
 from content_store.events import record_event
-from content_store.models import ContentItem, Delivery, Link, Person, Share
+from content_store.models import ConnectedAccount, ContentItem, Delivery, Link, Person, Share
 from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery
 from content_store.sharing import confirm_share, confirmed_networks, find_share
 from content_store.token_box import TokenUnreadable
@@ -305,6 +305,10 @@ async def _store_connected(services: Services, tokens: AccountTokens, *, now: da
         if person is None:  # erased while the browser was away
             return
         await store.save_account(session, box=box, tokens=tokens, now=now)
+        # The browser page says so, but the chat still shows the card with the connect link:
+        # the chat is told too, through the outbox like any other send.
+        slot = f"{CONNECTED}:{tokens.network.value}:{now.isoformat()}"
+        await outbox.plan(session, planned=[PlannedDelivery(person.id, slot, CONNECTED, now)])
         # Logged by person id: in a browser there is no chat actor at hand.
         await record_event(
             session,
@@ -315,6 +319,36 @@ async def _store_connected(services: Services, tokens: AccountTokens, *, now: da
             payload={"network": tokens.network.value},
             at=now,
         )
+
+
+CONNECTED = "connected"
+
+
+class ConnectedDelivery:
+    """The chat's word that an account was connected in the browser, with the page again."""
+
+    async def compose(self, services: Services, claimed: ClaimedDelivery) -> Reply | None:
+        """ "Connected as …" and the accounts page; None when it is not connected any more."""
+        network = Network(claimed.slot.split(":")[1])
+        async with services.db.session() as session:
+            account = await session.get(ConnectedAccount, (claimed.person_id, network))
+            name = account.display_name if account is not None else ""
+        if account is None:
+            return None  # disconnected (or erased) before the word went out
+        person = Actor(claimed.platform, claimed.workspace_external_id, claimed.person_external_id)
+        page = await accounts_page(services, person)
+        locale = await _locale_of(services, claimed.person_id)
+        said = translate("accounts.now_connected", locale, network=_label(network), name=name)
+        return dataclasses.replace(
+            page, blocks=(Text(said), *page.blocks), tag=f"delivery:{claimed.delivery_id}"
+        )
+
+    def wanted(self, person: PersonState, *, now: datetime) -> bool:
+        """Always: it answers what the person just did."""
+        return True
+
+    async def sent(self, session: AsyncSession, claimed: ClaimedDelivery, *, now: datetime) -> None:
+        """Connecting was recorded when it happened; nothing more to record."""
 
 
 # ---------------------------------------------------------------- posting

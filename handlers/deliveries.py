@@ -23,7 +23,7 @@ from domain.events import EventType
 from domain.programme import ProgrammeStatus, Role
 from domain.schedules import cadence_allows, personally_paused, zone
 from handlers import channel_mode
-from handlers.accounts import POST, PostDelivery
+from handlers.accounts import CONNECTED, POST, ConnectedDelivery, PostDelivery
 from handlers.context import Services, load_caller, require_role
 from handlers.manager_digest import DIGEST, DigestDelivery
 from handlers.picks_batch import compose_picks
@@ -130,6 +130,7 @@ KINDS: dict[str, DeliveryKind] = {
     DIGEST: DigestDelivery(),
     REMINDER: ReminderDelivery(),
     POST: PostDelivery(),
+    CONNECTED: ConnectedDelivery(),
 }
 
 

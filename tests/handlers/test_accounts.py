@@ -42,6 +42,12 @@ async def _shared(services: Services, clock: FakeClock, network: Network) -> tup
     return item, panel
 
 
+async def _connected_and_told(services: Services) -> None:
+    """LinkedIn connected, and the chat's word about it sent, so the outbox is empty again."""
+    assert await connect_linkedin_via_handlers(services, actor()) is Outcome.CONNECTED
+    assert (await drain(services, FakeMessenger()))[Outcome_.SENT] == 1
+
+
 def _texts(reply: Reply) -> str:
     return " ".join(getattr(block, "text", "") for block in reply.blocks)
 
@@ -243,6 +249,36 @@ async def test_bluesky_connects_with_an_app_password_and_posts_a_card(
     assert len(fake_bluesky.posts) == 1
 
 
+async def test_the_chat_is_told_when_an_account_is_connected_in_the_browser(
+    services: Services, fake_linkedin: FakeLinkedIn, fake_bluesky: FakeBluesky
+) -> None:
+    """The chat still shows the card with the connect link the browser used: a new message
+    says it worked, with the page as it is now."""
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=fake_bluesky)
+    await _in(services, "linkedin", "bluesky")
+    await connect_linkedin_via_handlers(services, actor())
+    messenger = FakeMessenger()
+    assert (await drain(services, messenger))[Outcome_.SENT] == 1
+    [(_, told)] = messenger.sent
+    said = _texts(told)
+    assert said.startswith("LinkedIn is connected as Ann Example: “Post to LinkedIn now”"), said
+    assert "Bluesky: not connected" in said
+    assert [b.label for b in buttons(told)] == ["Disconnect LinkedIn", "Connect Bluesky"]
+    assert sum((await drain(services, messenger)).values()) == 0  # said once
+
+
+async def test_no_word_of_a_connection_that_is_gone_before_it_is_said(
+    services: Services, fake_linkedin: FakeLinkedIn
+) -> None:
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
+    await _in(services, "linkedin")
+    await connect_linkedin_via_handlers(services, actor())
+    await accounts.disconnect(services, actor(), "linkedin")
+    messenger = FakeMessenger()
+    await drain(services, messenger)
+    assert messenger.sent == []
+
+
 # ---------------------------------------------------------------- post at 09:00 tomorrow
 
 
@@ -251,7 +287,7 @@ async def test_post_at_nine_tomorrow_goes_out_once_through_the_outbox(
 ) -> None:
     services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
     await _in(services, "linkedin")
-    await connect_linkedin_via_handlers(services, actor())
+    await _connected_and_told(services)
     item, panel = await _shared(services, clock, Network.LINKEDIN)
     planned = await accounts.post_later(
         services, actor(), content_id=item, network=Network.LINKEDIN
@@ -296,7 +332,7 @@ async def test_a_busy_linkedin_at_nine_is_retried_by_the_outbox(
 ) -> None:
     services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
     await _in(services, "linkedin")
-    await connect_linkedin_via_handlers(services, actor())
+    await _connected_and_told(services)
     item, _ = await _shared(services, clock, Network.LINKEDIN)
     await accounts.post_later(services, actor(), content_id=item, network=Network.LINKEDIN)
     clock.advance(hours=24)
