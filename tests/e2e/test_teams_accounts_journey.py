@@ -1,9 +1,9 @@
 """Connected accounts in Teams (issue 19), in Microsoft 365 Agents Playground in chromium.
 
 One person, in order: the accounts card; "Connect LinkedIn" opens the bot's connect link in
-the browser, which goes to the fake LinkedIn and back to /oauth/linkedin/callback; "Connect
-Bluesky" opens the bot's form, where a wrong app password is refused and the right one
-connects; picks; a caption rewritten in the card; "Post to LinkedIn now" (the fake gets exactly
+the browser, which goes to the fake LinkedIn and back to /oauth/linkedin/callback, and the
+chat is told (the server's outbox sender runs throughout); "Connect Bluesky" opens the bot's
+form, where a wrong app password is refused and the right one connects; picks; a caption rewritten in the card; "Post to LinkedIn now" (the fake gets exactly
 that text and the tracked link); Bluesky planned for 09:00, cancelled, then posted now; every
 button of the accounts card; disconnect; `forget-me` and a scan of every table. The fakes run
 on loopback; every step fails on any error the client shows and leaves a screenshot in
@@ -12,6 +12,7 @@ var/screenshots/teams/accounts/. Run the whole module: a step needs the ones bef
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -30,7 +31,10 @@ from content_store.database import Database
 from content_store.models import Base, ConnectedAccount, ConnectState, Link, Share
 from domain.networks import Network
 from handlers.context import Services
+from handlers.types import Messenger
 from messages import translate
+from scheduler.rate_limit import Rate, RateLimiter
+from scheduler.sender import Sender, SenderConfig
 from tests.bot.teams.fake_connector import free_port
 from tests.bot.teams.playground import Playground
 from tests.bot.teams.test_render import elements
@@ -56,6 +60,7 @@ SHOTS = SCREENSHOTS / "accounts"
 LINKEDIN_WORDS = "R&D shipped it (finally) — proud of this team 🚀 #Launch"
 BLUESKY_WORDS = "Our on-call rota, in my words: calm nights ☕ #Engineering"
 WRONG_PASSWORD = "abcd-efgh-ijkl-xxxx"
+NAME = FakeLinkedIn.member_name
 
 
 def en(key: str, **params: Any) -> str:
@@ -98,6 +103,12 @@ class Journey:
             lambda: self.chat.say("accounts"), containing=en("accounts.title")
         )
         self.accounts = card
+        return card
+
+    async def told(self, text: str) -> Locator:
+        """The card the bot sends on its own (through the outbox) that says `text`."""
+        card = self.chat.cards_with(text).last
+        await card.wait_for()
         return card
 
     async def opened(self, scope: Locator, label: str) -> Page:
@@ -155,7 +166,10 @@ async def journey(
     )
     services = with_accounts(plain, linkedin=linkedin, bluesky=bluesky)
     turns = Turns()
-    async with teams_bot(services, port=bot_port, playground_port=playground_port, turns=turns):
+    async with (
+        teams_bot(services, port=bot_port, playground_port=playground_port, turns=turns) as bot,
+        outbox_sender(services, bot.messenger),
+    ):
         with playground_for(bot_port, tmp_path_factory, port=playground_port) as playground_url:
             async with aiohttp.ClientSession() as session:
                 sent = Playground(playground_url, session)
@@ -174,6 +188,21 @@ async def journey(
                     yield Journey(chat, sent, turns, services, linkedin, bluesky)
                 await sent.stop()
     await database.dispose()
+
+
+@contextlib.asynccontextmanager
+async def outbox_sender(services: Services, messenger: Messenger) -> AsyncIterator[None]:
+    """The server's outbox sender, working while the journey runs: it tells the chat."""
+    limiter = RateLimiter(services.db, rates={"teams": Rate(per_second=50, burst=50)})
+    config = SenderConfig(poll_seconds=0.2)
+    sender = Sender(services, messengers={"teams": messenger}, limiter=limiter, config=config)
+    task = asyncio.create_task(sender.run(), name="journey-outbox")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _route_networks(browser: BrowserContext) -> None:
@@ -236,8 +265,14 @@ async def test_02_connect_linkedin_goes_to_linkedin_and_back(journey: Journey) -
         # The stored token is sealed: the one LinkedIn issued is not in it.
         [issued] = journey.linkedin.issued
         assert issued.encode() not in account.access_token
-        shown["card"] = again = await journey.accounts_card()
-        assert "LinkedIn: connected as Ann Example, until" in await _text(again)
+        # Back in the chat, the bot has said so: the page as it is now.
+        told = await journey.told(en("accounts.now_connected", network="LinkedIn", name=NAME))
+        shown["card"] = journey.accounts = told
+        assert "LinkedIn: connected as Ann Example, until" in await _text(told)
+        assert await journey.chat.button_titles(told) == [
+            en("accounts.disconnect", network="LinkedIn"),
+            en("accounts.connect", network="Bluesky"),
+        ]
     journey.reached.add("linkedin")
 
 
@@ -283,7 +318,8 @@ async def test_04_connect_bluesky_with_a_typo_then_the_app_password(journey: Jou
         assert not journey.bluesky.main_password_tried
         account = (await _accounts_in_db(journey.services))[Network.BLUESKY]
         assert (account.external_id, account.display_name) == (DID, HANDLE)
-        shown["card"] = again = await journey.accounts_card()
+        told = await journey.told(en("accounts.now_connected", network="Bluesky", name=HANDLE))
+        shown["card"] = again = told
         text = await _text(again)
         assert en("accounts.connected", network="Bluesky", name=HANDLE) in text, text
         assert await chat.button_titles(again) == [
@@ -477,6 +513,7 @@ async def test_13_forget_me_leaves_no_token_and_no_id_in_any_table(journey: Jour
         assert en("accounts.page.connected", network="LinkedIn") in await tab.inner_text("body")
         await tab.close()
         assert Network.LINKEDIN in await _accounts_in_db(journey.services)
+        await journey.told(en("accounts.now_connected", network="LinkedIn", name=NAME))
         needles = _needles(journey)
         before = {needle for _, _, needle in await _found_anywhere(journey.services, needles)}
         # The scan sees what it looks for (tokens are only stored sealed, so never seen).
