@@ -615,7 +615,11 @@ async def _reconnect_reply(
         actions.OPEN_LINK,
         url=services.connect_url(network.value, state),
     )
-    panel = share_ready_reply(caller, kept.item, network, kept.caption, kept.link, extra=(connect,))
+    # This answer replaces the panel the person pressed on: it keeps "Post to … now" (and the
+    # caption), which they press once connected again, as it says.
+    panel = share_ready_reply(
+        caller, kept.item, network, kept.caption, kept.link, can_post=True, extra=(connect,)
+    )
     said = Text(translate("accounts.reconnect", caller.locale, network=label))
     return dataclasses.replace(panel, blocks=(said, *panel.blocks))
 

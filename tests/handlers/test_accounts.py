@@ -106,6 +106,9 @@ async def test_an_expired_connection_asks_to_reconnect_and_keeps_the_caption(
     [panel] = [b for b in reply.blocks if isinstance(b, ShareReady)]
     assert panel.caption == CAPTION
     assert fake_linkedin.posts == []
+    # The answer replaces the panel, so it carries the button to press once reconnected.
+    again = button(reply, "Post to LinkedIn now")
+    assert again.value == f"{item}:linkedin"
     # Reconnected through the answer's link, the same press works, and only then.
     connect = button(reply, "Connect LinkedIn").url or ""
     assert await linkedin_round_trip(services, connect) is Outcome.CONNECTED
