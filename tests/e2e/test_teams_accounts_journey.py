@@ -1,13 +1,15 @@
 """Connected accounts in Teams (issue 19), in Microsoft 365 Agents Playground in chromium.
 
-One person, in order: the accounts card; "Connect LinkedIn" opens the bot's connect link in
-the browser, which goes to the fake LinkedIn and back to /oauth/linkedin/callback, and the
-chat is told (the server's outbox sender runs throughout); "Connect Bluesky" opens the bot's
-form, where a wrong app password is refused and the right one connects; picks; a caption rewritten in the card; "Post to LinkedIn now" (the fake gets exactly
-that text and the tracked link); Bluesky planned for 09:00, cancelled, then posted now; every
-button of the accounts card; disconnect; `forget-me` and a scan of every table. The fakes run
-on loopback; every step fails on any error the client shows and leaves a screenshot in
-var/screenshots/teams/accounts/. Run the whole module: a step needs the ones before it.
+One person, in order: the accounts card; declining on LinkedIn's page; "Connect LinkedIn"
+opens the bot's connect link in the browser, which goes to the fake LinkedIn and back to
+/oauth/linkedin/callback, and the chat is told (the server's outbox sender runs throughout);
+"Connect Bluesky" opens the bot's form, where a wrong app password is refused and the right
+one connects; picks; a caption rewritten in the card; "Post to LinkedIn now" (the fake gets
+exactly that text and the tracked link), pressed twice; Bluesky planned for 09:00, cancelled,
+then posted now; a revoked LinkedIn token, connected again from the answer; disconnect;
+`forget-me` and a scan of every table. The fakes run on loopback; every step fails on any
+error the client shows and leaves a screenshot in var/screenshots/teams/accounts/ (and one of
+each connect page). Run the whole module: a step needs the ones before it.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ SHOTS = SCREENSHOTS / "accounts"
 # (several UTF-8 bytes before Bluesky's link facet) and a hashtag.
 LINKEDIN_WORDS = "R&D shipped it (finally) — proud of this team 🚀 #Launch"
 BLUESKY_WORDS = "Our on-call rota, in my words: calm nights ☕ #Engineering"
+AGAIN_WORDS = "Hiring again: come and work with us <3 [engineering]"
 WRONG_PASSWORD = "abcd-efgh-ijkl-xxxx"
 NAME = FakeLinkedIn.member_name
 
@@ -247,14 +250,35 @@ async def test_01_the_accounts_card_offers_both_networks(journey: Journey) -> No
     journey.reached.add("accounts")
 
 
-async def test_02_connect_linkedin_goes_to_linkedin_and_back(journey: Journey) -> None:
+async def test_02_declining_at_linkedin_connects_nothing(journey: Journey) -> None:
     journey.need("accounts")
     card = journey.accounts
     assert card is not None
-    async with step(journey, "02-connect-linkedin") as shown:
+    async with step(journey, "02-linkedin-declined") as shown:
+        shown["card"] = card
+        journey.linkedin.decline = True  # the person presses "Cancel" on LinkedIn's page
+        try:
+            tab = await journey.opened(card, en("accounts.connect", network="LinkedIn"))
+        finally:
+            journey.linkedin.decline = False
+        said = await tab.inner_text("body")
+        await tab.screenshot(path=str(SHOTS / "02-linkedin-declined-page.png"))
+        await tab.close()
+        assert en("accounts.page.cancelled", network="LinkedIn") in said, said
+        assert await _accounts_in_db(journey.services) == {}
+        assert not journey.linkedin.issued
+        # That link is used up; "accounts" gives a fresh one, as the page says.
+        shown["card"] = await journey.accounts_card()
+
+
+async def test_03_connect_linkedin_goes_to_linkedin_and_back(journey: Journey) -> None:
+    journey.need("accounts")
+    card = journey.accounts
+    assert card is not None
+    async with step(journey, "03-connect-linkedin") as shown:
         shown["card"] = card
         tab = await journey.opened(card, en("accounts.connect", network="LinkedIn"))
-        await tab.screenshot(path=str(SHOTS / "02-connect-linkedin-page.png"))
+        await tab.screenshot(path=str(SHOTS / "03-connect-linkedin-page.png"))
         page_text = await tab.inner_text("body")
         assert tab.url.startswith(f"{journey.services.public_base_url}/oauth/linkedin/callback")
         assert en("accounts.page.connected", network="LinkedIn") in page_text, page_text
@@ -276,43 +300,43 @@ async def test_02_connect_linkedin_goes_to_linkedin_and_back(journey: Journey) -
     journey.reached.add("linkedin")
 
 
-async def test_03_a_used_connect_link_says_so(journey: Journey) -> None:
+async def test_04_a_used_connect_link_says_so(journey: Journey) -> None:
     """The first card's "Connect LinkedIn" was used up: pressed again, it says what to do."""
     journey.need("linkedin")
     chat = journey.chat
     first = chat.cards_with(en("accounts.title")).first
-    async with step(journey, "03-used-link") as shown:
+    async with step(journey, "04-used-link") as shown:
         shown["card"] = first
         tab = await journey.opened(first, en("accounts.connect", network="LinkedIn"))
-        await tab.screenshot(path=str(SHOTS / "03-used-link-page.png"))
+        await tab.screenshot(path=str(SHOTS / "04-used-link-page.png"))
         assert en("accounts.page.stale") in await tab.inner_text("body")
         await tab.close()
         assert len(journey.linkedin.issued) == 1
 
 
-async def test_04_connect_bluesky_with_a_typo_then_the_app_password(journey: Journey) -> None:
+async def test_05_connect_bluesky_with_a_typo_then_the_app_password(journey: Journey) -> None:
     journey.need("accounts")
     chat, card = journey.chat, journey.accounts
     assert card is not None
-    async with step(journey, "04-connect-bluesky") as shown:
+    async with step(journey, "05-connect-bluesky") as shown:
         shown["card"] = card
         tab = await journey.opened(card, en("accounts.connect", network="Bluesky"))
         assert en("accounts.bluesky_note") in await tab.inner_text("body")
         await tab.get_by_label(en("accounts.form.handle")).fill(HANDLE)
         await tab.get_by_label(en("accounts.form.password")).fill(WRONG_PASSWORD)
-        await tab.screenshot(path=str(SHOTS / "04-bluesky-form.png"))
+        await tab.screenshot(path=str(SHOTS / "05-bluesky-form.png"))
         await tab.get_by_role("button", name=en("accounts.form.submit")).click()
         await tab.wait_for_load_state()
         refused = await tab.inner_text("body")
         assert en("accounts.page.refused", network="Bluesky") in refused, refused
-        await tab.screenshot(path=str(SHOTS / "04-bluesky-refused.png"))
+        await tab.screenshot(path=str(SHOTS / "05-bluesky-refused.png"))
         # The link still works: the person corrects the password on the same page.
         await tab.get_by_label(en("accounts.form.handle")).fill(f"@{HANDLE}")
         await tab.get_by_label(en("accounts.form.password")).fill(APP_PASSWORD)
         await tab.get_by_role("button", name=en("accounts.form.submit")).click()
         await tab.wait_for_load_state()
         said = await tab.inner_text("body")
-        await tab.screenshot(path=str(SHOTS / "04-bluesky-connected.png"))
+        await tab.screenshot(path=str(SHOTS / "05-bluesky-connected.png"))
         await tab.close()
         assert en("accounts.page.connected", network="Bluesky") in said, said
         assert not journey.bluesky.main_password_tried
@@ -329,14 +353,15 @@ async def test_04_connect_bluesky_with_a_typo_then_the_app_password(journey: Jou
     journey.reached.add("bluesky")
 
 
-async def test_05_picks_offer_both_networks(journey: Journey) -> None:
+async def test_06_picks_offer_both_networks(journey: Journey) -> None:
     journey.need("linkedin", "bluesky")
     chat = journey.chat
-    async with step(journey, "05-picks") as shown:
+    async with step(journey, "06-picks") as shown:
         share_on = en("picks.share_on", network="LinkedIn")
-        journey.picks = picks = await chat.replies(
-            lambda: chat.say("picks"), containing=share_on, count=2
-        )
+        shown_picks = await chat.replies(lambda: chat.say("picks"), containing=share_on, count=3)
+        # Each card by its item's title, which stays when a press replaces the card's body.
+        titles = [(await card.inner_text()).strip().splitlines()[0] for card in shown_picks]
+        journey.picks = picks = [chat.cards_with(title).last for title in titles]
         shown["card"] = picks[0]
         for card in picks:
             assert await chat.text_boxes(card).count() == 1
@@ -344,12 +369,12 @@ async def test_05_picks_offer_both_networks(journey: Journey) -> None:
     journey.reached.add("picks")
 
 
-async def test_06_a_caption_typed_in_the_card_reaches_the_linkedin_panel(
+async def test_07_a_caption_typed_in_the_card_reaches_the_linkedin_panel(
     journey: Journey,
 ) -> None:
     journey.need("picks")
     chat, card = journey.chat, journey.picks[0]
-    async with step(journey, "06-linkedin-panel") as shown:
+    async with step(journey, "07-linkedin-panel") as shown:
         shown["card"] = card
         await chat.text_boxes(card).fill(LINKEDIN_WORDS)
         panel = await chat.reply(
@@ -367,10 +392,10 @@ async def test_06_a_caption_typed_in_the_card_reaches_the_linkedin_panel(
     journey.reached.add("linkedin-panel")
 
 
-async def test_07_post_to_linkedin_now_posts_exactly_that_text(journey: Journey) -> None:
+async def test_08_post_to_linkedin_now_posts_exactly_that_text(journey: Journey) -> None:
     journey.need("linkedin-panel")
     chat, panel = journey.chat, journey.panels[Network.LINKEDIN]
-    async with step(journey, "07-linkedin-posted") as shown:
+    async with step(journey, "08-linkedin-posted") as shown:
         view = en("share.view_post", network="LinkedIn")
         posted = await chat.reply(
             lambda: chat.press(panel, en("share.post_now", network="LinkedIn")), containing=view
@@ -391,7 +416,7 @@ async def test_07_post_to_linkedin_now_posts_exactly_that_text(journey: Journey)
     journey.reached.add("linkedin-posted")
 
 
-async def test_08_a_second_press_of_post_now_posts_nothing_more(journey: Journey) -> None:
+async def test_09_a_second_press_of_post_now_posts_nothing_more(journey: Journey) -> None:
     """The panel is replaced by the answer, so the second press of a double click (sent
     before the card changed) arrives for the panel: it answers with the post, once."""
     journey.need("linkedin-posted")
@@ -404,7 +429,7 @@ async def test_08_a_second_press_of_post_now_posts_nothing_more(journey: Journey
         for e in elements(card)
         if e.get("type") == "Action.Submit" and e.get("title") == label
     ]
-    async with step(journey, "08-linkedin-again") as shown:
+    async with step(journey, "09-linkedin-again") as shown:
         again = await chat.reply(
             lambda: sent.press(panel, data),
             containing=en("share.already_posted", network="LinkedIn"),
@@ -414,10 +439,10 @@ async def test_08_a_second_press_of_post_now_posts_nothing_more(journey: Journey
         assert journey.linkedin.post_attempts == 1
 
 
-async def test_09_bluesky_planned_for_nine_then_cancelled(journey: Journey) -> None:
+async def test_10_bluesky_planned_for_nine_then_cancelled(journey: Journey) -> None:
     journey.need("picks")
     chat, card = journey.chat, journey.picks[1]
-    async with step(journey, "09-bluesky-later") as shown:
+    async with step(journey, "10-bluesky-later") as shown:
         shown["card"] = card
         await chat.text_boxes(card).fill(BLUESKY_WORDS)
         panel = await chat.reply(
@@ -442,10 +467,10 @@ async def test_09_bluesky_planned_for_nine_then_cancelled(journey: Journey) -> N
     journey.reached.add("bluesky-panel")
 
 
-async def test_10_post_to_bluesky_now_posts_the_text_facet_and_card(journey: Journey) -> None:
+async def test_11_post_to_bluesky_now_posts_the_text_facet_and_card(journey: Journey) -> None:
     journey.need("bluesky-panel")
     chat, panel = journey.chat, journey.panels[Network.BLUESKY]
-    async with step(journey, "10-bluesky-posted") as shown:
+    async with step(journey, "11-bluesky-posted") as shown:
         view = en("share.view_post", network="Bluesky")
         posted = await chat.reply(
             lambda: chat.press(panel, en("share.post_now", network="Bluesky")), containing=view
@@ -465,14 +490,55 @@ async def test_10_post_to_bluesky_now_posts_the_text_facet_and_card(journey: Jou
         said = en("share.posted_now", network="Bluesky", caption=BLUESKY_WORDS)
         assert said in await _text(posted)
         rkey = post["uri"].rsplit("/", 1)[1]
-        assert await chat.link_of(posted, view) == f"https://bsky.app/profile/{HANDLE}/post/{rkey}"
+        url = await chat.link_of(posted, view)
+        assert url == f"https://bsky.app/profile/{HANDLE}/post/{rkey}"
+        tab = await journey.opened(posted, view)
+        assert tab.url == url
+        await tab.close()
     journey.reached.add("bluesky-posted")
 
 
-async def test_11_disconnect_each_deletes_its_tokens(journey: Journey) -> None:
+async def test_12_an_expired_linkedin_connection_asks_to_connect_again_keeping_the_caption(
+    journey: Journey,
+) -> None:
+    """LinkedIn revoked the token: the answer says so, keeps the caption and "Post to
+    LinkedIn now", and offers the connect link; once connected again, that press posts."""
+    journey.need("linkedin-posted")
+    chat, card = journey.chat, journey.picks[2]
+    post_now = en("share.post_now", network="LinkedIn")
+    async with step(journey, "12-linkedin-reconnect") as shown:
+        shown["card"] = card
+        await chat.text_boxes(card).fill(AGAIN_WORDS)
+        panel = await chat.reply(
+            lambda: chat.press(card, en("picks.share_on", network="LinkedIn")),
+            containing=post_now,
+        )
+        journey.linkedin.revoke_all()
+        prompt = await chat.reply(
+            lambda: chat.press(panel, post_now),
+            containing=en("accounts.reconnect", network="LinkedIn"),
+        )
+        shown["card"] = prompt
+        assert AGAIN_WORDS in await prompt.inner_text()
+        assert len(journey.linkedin.posts) == 1
+        told = chat.cards_with(en("accounts.now_connected", network="LinkedIn", name=NAME))
+        before = await told.count()
+        tab = await journey.opened(prompt, en("accounts.connect", network="LinkedIn"))
+        assert en("accounts.page.connected", network="LinkedIn") in await tab.inner_text("body")
+        await tab.close()
+        await told.nth(before).wait_for()
+        posted = await chat.reply(
+            lambda: chat.press(prompt, post_now),
+            containing=en("share.view_post", network="LinkedIn"),
+        )
+        shown["card"] = posted
+        assert [p["text"] for p in journey.linkedin.posts] == [LINKEDIN_WORDS, AGAIN_WORDS]
+
+
+async def test_13_disconnect_each_deletes_its_tokens(journey: Journey) -> None:
     journey.need("linkedin", "bluesky")
     chat = journey.chat
-    async with step(journey, "11-disconnect") as shown:
+    async with step(journey, "13-disconnect") as shown:
         card = await journey.accounts_card()
         shown["card"] = card
         for network, label in ((Network.LINKEDIN, "LinkedIn"), (Network.BLUESKY, "Bluesky")):
@@ -489,11 +555,11 @@ async def test_11_disconnect_each_deletes_its_tokens(journey: Journey) -> None:
     journey.reached.add("disconnected")
 
 
-async def test_12_a_disconnect_pressed_twice_says_it_was_not_connected(journey: Journey) -> None:
+async def test_14_a_disconnect_pressed_twice_says_it_was_not_connected(journey: Journey) -> None:
     journey.need("disconnected")
     chat = journey.chat
     older = chat.cards_with(en("accounts.disconnect", network="LinkedIn")).last
-    async with step(journey, "12-disconnect-again") as shown:
+    async with step(journey, "14-disconnect-again") as shown:
         said = await chat.reply(
             lambda: chat.press(older, en("accounts.disconnect", network="LinkedIn")),
             containing=en("accounts.was_not_connected", network="LinkedIn"),
@@ -501,12 +567,12 @@ async def test_12_a_disconnect_pressed_twice_says_it_was_not_connected(journey: 
         shown["card"] = said
 
 
-async def test_13_forget_me_leaves_no_token_and_no_id_in_any_table(journey: Journey) -> None:
+async def test_15_forget_me_leaves_no_token_and_no_id_in_any_table(journey: Journey) -> None:
     journey.need("disconnected")
     chat = journey.chat
-    async with step(journey, "13-forget-me") as shown:
+    async with step(journey, "15-forget-me") as shown:
         # Connected again first, so that there are tokens for the erasure to remove. The
-        # page that step 12's disconnect drew has the only live link: a disconnect revokes
+        # page that step 14's disconnect drew has the only live link: a disconnect revokes
         # the connect links of every older page.
         card = chat.cards_with(en("accounts.was_not_connected", network="LinkedIn")).last
         tab = await journey.opened(card, en("accounts.connect", network="LinkedIn"))
@@ -543,6 +609,7 @@ def _needles(journey: Journey) -> list[str]:
         DID,
         LINKEDIN_WORDS,
         BLUESKY_WORDS,
+        AGAIN_WORDS,
         *journey.linkedin.issued,
         *journey.bluesky.issued,
     ]
