@@ -453,7 +453,7 @@ async def _prepare(
         )
         item = await get_content(session, workspace_id=caller.workspace.id, content_id=content_id)
         if record.posted_ref:
-            return _already_posted(caller, network, record.posted_ref)
+            return await _already_posted(services, session, caller, item, record, network)
         code = await session.scalar(select(Link.code).where(Link.id == record.link_id))
         link = services.link_url(str(code))
         try:
@@ -573,10 +573,24 @@ async def _posted(
     )
 
 
-def _already_posted(caller: Caller, network: Network, ref: str) -> Reply:
+async def _already_posted(
+    services: Services,
+    session: AsyncSession,
+    caller: Caller,
+    item: ContentItem,
+    record: Share,
+    network: Network,
+) -> Reply:
+    """The post, and the item as it stands: the answer replaces the card pressed on (a late
+    second press replaces the first one's answer), so the other networks must stay on it."""
+    ref = str(record.posted_ref)
     url = linkedin.post_url(ref) if network is Network.LINKEDIN else _bluesky_url(ref)
     said = translate("share.already_posted", caller.locale, network=_label(network))
-    return _with_post_link(caller.locale, network, url, Reply(), said=said)
+    posted = await confirmed_networks(session, person_id=caller.person.id, content_id=item.id)
+    item_now = posted_reply(
+        caller, item, posted, caption=record.final_caption or "", source="dm", services=services
+    )
+    return _with_post_link(caller.locale, network, url, item_now, said=said)
 
 
 def _bluesky_url(uri: str) -> str:
@@ -654,7 +668,10 @@ async def post_later(
         require_participant(caller)
         record, _ = await _written_share(session, caller, content_id=content_id, network=network)
         if record.posted_ref:
-            return _already_posted(caller, network, record.posted_ref)
+            item = await get_content(
+                session, workspace_id=caller.workspace.id, content_id=content_id
+            )
+            return await _already_posted(services, session, caller, item, record, network)
         due = _tomorrow_at_nine(services, caller)
         planned = PlannedDelivery(caller.person.id, _slot(record.id), POST, due)
         if not await outbox.plan(session, planned=[planned]):

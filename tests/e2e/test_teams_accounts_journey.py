@@ -437,6 +437,8 @@ async def test_09_a_second_press_of_post_now_posts_nothing_more(journey: Journey
         shown["card"] = again
         assert len(journey.linkedin.posts) == 1
         assert journey.linkedin.post_attempts == 1
+        # The answer replaced the first one's card: the item and Bluesky are still on it.
+        assert await chat.button(again, en("picks.share_on", network="Bluesky")).count() == 1
 
 
 async def test_10_bluesky_planned_for_nine_then_cancelled(journey: Journey) -> None:

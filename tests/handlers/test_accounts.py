@@ -90,7 +90,29 @@ async def test_connect_then_post_exactly_the_caption_once(
     again = await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
     assert len(fake_linkedin.posts) == 1
     assert "already posted" in _texts(again) and button(again, "View your post")
+    # It replaces the card pressed on, so the item stays on it as the first answer left it.
+    assert [b for b in again.blocks if isinstance(b, ItemSummary)] == [
+        b for b in reply.blocks if isinstance(b, ItemSummary)
+    ]
     assert post.value == f"{item}:linkedin"
+
+
+async def test_a_late_second_press_keeps_the_other_networks_on_the_card(
+    services: Services, clock: FakeClock, fake_linkedin: FakeLinkedIn
+) -> None:
+    """In Teams the answer replaces the whole card: the second press of a double click must
+    leave "Share on Bluesky" there, as the first press's answer did."""
+    services = with_accounts(services, linkedin=fake_linkedin, bluesky=None)
+    await _in(services, "linkedin", "bluesky")
+    await connect_linkedin_via_handlers(services, actor())
+    item, _ = await _shared(services, clock, Network.LINKEDIN)
+    first = await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
+    again = await accounts.post_now(services, actor(), content_id=item, network=Network.LINKEDIN)
+    assert len(fake_linkedin.posts) == 1
+    assert "already posted" in _texts(again)
+    assert button(first, "Share on Bluesky") == button(again, "Share on Bluesky")
+    later = await accounts.post_later(services, actor(), content_id=item, network=Network.LINKEDIN)
+    assert button(later, "Share on Bluesky") == button(first, "Share on Bluesky")
 
 
 async def test_an_expired_connection_asks_to_reconnect_and_keeps_the_caption(
