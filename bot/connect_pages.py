@@ -92,7 +92,9 @@ def attach(app: web.Application, services_key: web.AppKey[Services]) -> None:
         if result.outcome is Outcome.REFUSED:
             label = NETWORK_RULES[Network.BLUESKY].label
             said = translate("accounts.page.refused", result.locale, network=label)
-            return _form(result.locale, said=said, status=400)
+            # The handle stays filled in: mostly it is the app password that was mistyped.
+            handle = str(posted.get("handle", ""))[:253]
+            return _form(result.locale, said=said, handle=handle, status=400)
         return _said(result)
 
     app.router.add_get("/connect/linkedin/{state}", linkedin_start)
@@ -101,7 +103,7 @@ def attach(app: web.Application, services_key: web.AppKey[Services]) -> None:
     app.router.add_post("/connect/bluesky/{state}", bluesky_submit)
 
 
-def _form(locale: str, *, said: str = "", status: int = 200) -> web.Response:
+def _form(locale: str, *, said: str = "", handle: str = "", status: int = 200) -> web.Response:
     """Handle and app password, posted back to the same address (the link's secret)."""
     note = translate("accounts.bluesky_note", locale)
     body = (
@@ -109,7 +111,8 @@ def _form(locale: str, *, said: str = "", status: int = 200) -> web.Response:
         + f"<p>{escape(note)}</p>"
         + '<form method="post">'
         + f"<p><label>{escape(translate('accounts.form.handle', locale))}<br>"
-        + '<input name="handle" autocomplete="username" required maxlength="253"></label></p>'
+        + f'<input name="handle" value="{escape(handle)}" autocomplete="username" required'
+        + ' maxlength="253"></label></p>'
         + f"<p><label>{escape(translate('accounts.form.password', locale))}<br>"
         + '<input name="app_password" type="password" autocomplete="off" required'
         + ' maxlength="100"></label></p>'

@@ -78,7 +78,13 @@ async def test_the_bluesky_form_asks_for_an_app_password_never_the_main_one(
             assert "app password" in text.lower() and "never" in text.lower()
         main = {"handle": HANDLE, "app_password": MAIN_PASSWORD}
         async with session.post(connect, data=main) as refused:
-            assert refused.status == 400 and "did not accept" in await refused.text()
+            said = await refused.text()
+            assert refused.status == 400 and "did not accept" in said
+            # The handle is kept for the second try; no password is ever sent back.
+            assert f'value="{HANDLE}"' in said and MAIN_PASSWORD not in said
+        tricky = {"handle": '"><script>x</script>', "app_password": "wrong"}
+        async with session.post(connect, data=tricky) as escaped:
+            assert "<script>" not in await escaped.text()
         assert await _stored(services) == []
         right = {"handle": HANDLE, "app_password": APP_PASSWORD}
         async with session.post(connect, data=right) as done:

@@ -322,7 +322,8 @@ async def test_05_connect_bluesky_with_a_typo_then_the_app_password(journey: Jou
         shown["card"] = card
         tab = await journey.opened(card, en("accounts.connect", network="Bluesky"))
         assert en("accounts.bluesky_note") in await tab.inner_text("body")
-        await tab.get_by_label(en("accounts.form.handle")).fill(HANDLE)
+        # Typed as Bluesky shows it, with the @.
+        await tab.get_by_label(en("accounts.form.handle")).fill(f"@{HANDLE}")
         await tab.get_by_label(en("accounts.form.password")).fill(WRONG_PASSWORD)
         await tab.screenshot(path=str(SHOTS / "05-bluesky-form.png"))
         await tab.get_by_role("button", name=en("accounts.form.submit")).click()
@@ -330,8 +331,8 @@ async def test_05_connect_bluesky_with_a_typo_then_the_app_password(journey: Jou
         refused = await tab.inner_text("body")
         assert en("accounts.page.refused", network="Bluesky") in refused, refused
         await tab.screenshot(path=str(SHOTS / "05-bluesky-refused.png"))
-        # The link still works: the person corrects the password on the same page.
-        await tab.get_by_label(en("accounts.form.handle")).fill(f"@{HANDLE}")
+        # The link still works, the handle is still there: the person corrects the password.
+        assert await tab.get_by_label(en("accounts.form.handle")).input_value() == f"@{HANDLE}"
         await tab.get_by_label(en("accounts.form.password")).fill(APP_PASSWORD)
         await tab.get_by_role("button", name=en("accounts.form.submit")).click()
         await tab.wait_for_load_state()
