@@ -8,10 +8,11 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from domain.programme import ProgrammeStatus
-from insights.signals import DAY_SECONDS, WEEK_SECONDS, Signals, Timing
+from insights.signals import DAY_SECONDS, WEEK_SECONDS, Raw, Signals, Timing, summarise
 
 
 class Group(enum.StrEnum):
@@ -198,6 +199,19 @@ def place_all(
     anchors = [(scores[pid], mark) for pid, mark in marks.items() if pid in scores]
     calibration = calibrate(list(scores.values()), thresholds, anchors)
     return [place(s, thresholds, calibration) for s in everyone]
+
+
+def group_workspace(
+    raws: Sequence[Raw],
+    *,
+    now: datetime,
+    thresholds: Thresholds,
+    marks: Mapping[int, Mark] | None = None,
+) -> list[Placement]:
+    """A whole workspace's groups from its raw figures: the CPU-bound part of a regrouping
+    (a module-level function, so it can run in the CPU worker off the event loop)."""
+    signals = [summarise(raw, now=now, timing=thresholds.timing) for raw in raws]
+    return place_all(signals, thresholds, marks)
 
 
 def place(
