@@ -89,6 +89,8 @@ async def load(seed: int, out: Path, thresholds: Thresholds) -> list[Run]:
     runs = []
     for scenario in SCENARIOS:
         stem = _stem(out, seed, scenario.name)
+        if not stem.with_suffix(".json").exists():
+            continue  # not recorded (yet)
         facts = json.loads(stem.with_suffix(".json").read_text())
         db = Database(f"sqlite+aiosqlite:///{stem.with_suffix('.db')}")
         try:
