@@ -109,8 +109,8 @@ CUTS = tuple(round(0.25 + step * 0.005, 3) for step in range(111))
 DEFAULT_SPREAD = 0.12
 # The split sits in the sparsest stretch between the two sides: scores are smoothed with a
 # Gaussian kernel this wide, and the stretch leaves out this fraction of the way at either end.
-VALLEY_BANDWIDTH = 0.03
-VALLEY_MARGIN = 0.2
+VALLEY_BANDWIDTH = 0.05
+VALLEY_MARGIN = 0.4
 # Before this many complete weeks, a single act is too little to go on; after, one act in all
 # those weeks itself says the person does not (yet) share on their own.
 SINGLE_ACT_WEEKS = 4
