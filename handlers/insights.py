@@ -39,7 +39,7 @@ LIST_LIMIT = 50
 ASKED_FOR_HELP_SHOWN = timedelta(weeks=8)
 # How far back a push from outside the bot may be logged.
 NUDGE_LOG_PAST = timedelta(days=90)
-# Placing 50,000 people takes seconds (bench/RESULTS.md); the cap is for a worker still starting.
+# Placing 50,000 people takes 7 to 14 s on a busy machine (bench/RESULTS.md); the cap is generous.
 REGROUP_SECONDS = 300.0
 _LEGACY_COUNT = {
     "insights.evidence.steady": "of",
