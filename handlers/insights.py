@@ -17,7 +17,7 @@ from content_store.analytics.insights import (
     person_by_user,
     store_placements,
     team_members,
-    workspace_signals,
+    workspace_raws,
 )
 from content_store.events import record_event
 from content_store.models import PersonInsight, Workspace
@@ -27,8 +27,9 @@ from domain.programme import Role
 from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_role
 from handlers.types import Actions, Actor, Button, Reply, Text
-from insights.grouping import Group, Mark, Placement, place_all
+from insights.grouping import Group, Mark, Placement, group_workspace
 from messages import format_day, format_duration, translate
+from offload.worker import run_bounded
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ LIST_LIMIT = 50
 ASKED_FOR_HELP_SHOWN = timedelta(weeks=8)
 # How far back a push from outside the bot may be logged.
 NUDGE_LOG_PAST = timedelta(days=90)
+# Placing 50,000 people takes 7 to 14 s on a busy machine (bench/RESULTS.md); the cap is generous.
+REGROUP_SECONDS = 300.0
 _LEGACY_COUNT = {
     "insights.evidence.steady": "of",
     "insights.evidence.quiet": "weeks",
@@ -45,15 +48,26 @@ _LEGACY_COUNT = {
 
 
 async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Placement]:
-    """Recompute and store every person's group in one workspace, in one transaction."""
+    """Recompute and store every person's group in one workspace.
+
+    The queries run here; turning their figures into signals and groups is CPU-bound (seconds
+    for a large workspace), so it runs in the CPU worker, with no database connection held
+    meanwhile. The stored groups are replaced in one transaction.
+    """
     now = services.clock.now()
     thresholds = services.insight_thresholds
     async with services.db.session() as session:
-        signals = await workspace_signals(
-            session, workspace_id=workspace_id, now=now, timing=thresholds.timing
-        )
+        raws = await workspace_raws(session, workspace_id=workspace_id)
         marks = await content_team_marks(session, workspace_id=workspace_id)
-        placements = place_all(signals, thresholds, marks)
+    placements = await run_bounded(
+        group_workspace,
+        raws,
+        now=now,
+        thresholds=thresholds,
+        marks=marks,
+        seconds=REGROUP_SECONDS,
+    )
+    async with services.db.session() as session:
         await store_placements(session, workspace_id=workspace_id, placements=placements, now=now)
     return placements
 

@@ -7,11 +7,12 @@ import enum
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from domain.programme import ProgrammeStatus
-from insights.signals import DAY_SECONDS, WEEK_SECONDS, Signals, Timing
+from insights.signals import DAY_SECONDS, WEEK_SECONDS, Raw, Signals, Timing, summarise
 
 
 class Group(enum.StrEnum):
@@ -82,16 +83,6 @@ class Placement:
     headline: str = ""
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """A workspace's split of the drive score and the spread around it."""
-
-    threshold: float
-    spread: float
-    calibrated: bool = False
-    anchors: int = 0
-
-
 # How much each part of the drive score weighs; the score is their weighted average.
 # Own words weighs little: rewriting shows diligence more than motivation.
 WEIGHTS = {
@@ -104,12 +95,36 @@ WEIGHTS = {
     "clicks": 1.0,
     "own_words": 0.5,
 }
+# Habits whose meaning depends on the organisation: rewriting and clicks show drive in one and
+# diligence in another, and so may topics and steadiness. In a calibrated workspace each counts
+# only as far as it goes along with the core parts (the other four) there.
+HABITS = ("on_topic", "steadiness", "clicks", "own_words")
+# A habit whose correlation with the core parts reaches this counts with its full weight.
+FULL_AGREEMENT = 0.2
 # Clicks per share that count fully as "relevant to one's followers".
 FULL_CLICKS_PER_SHARE = 2.0
 # The cuts calibration chooses from.
 CUTS = tuple(round(0.25 + step * 0.005, 3) for step in range(111))
 # The spread assumed before a workspace is calibrated.
 DEFAULT_SPREAD = 0.12
+# The split sits in the sparsest stretch between the two sides: scores are smoothed with a
+# Gaussian kernel this wide, and the stretch leaves out this fraction of the way at either end.
+VALLEY_BANDWIDTH = 0.05
+VALLEY_MARGIN = 0.4
+# Before this many complete weeks, a single act is too little to go on; after, one act in all
+# those weeks itself says the person does not (yet) share on their own.
+SINGLE_ACT_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A workspace's split of the drive score, the spread around it and the parts' weights."""
+
+    threshold: float
+    spread: float
+    calibrated: bool = False
+    anchors: int = 0
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(WEIGHTS))
 
 
 def fact(key: str, side: str = "", **params: Any) -> Evidence:
@@ -139,11 +154,42 @@ def drive_parts(signals: Signals, thresholds: Thresholds) -> dict[str, float]:
     }
 
 
-def drive_score(signals: Signals, thresholds: Thresholds) -> float:
+def drive_score(
+    signals: Signals, thresholds: Thresholds, weights: Mapping[str, float] = WEIGHTS
+) -> float:
     """How much the person acts on their own, 0..1 (docs/insights.md: "drive score")."""
-    parts = drive_parts(signals, thresholds)
-    total = sum(WEIGHTS.values())
-    return sum(WEIGHTS[name] * value for name, value in parts.items()) / total
+    return _weighted(drive_parts(signals, thresholds), weights)
+
+
+def _weighted(parts: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    return sum(weights[name] * value for name, value in parts.items()) / sum(weights.values())
+
+
+def workspace_weights(parts: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """The weights for one workspace: each habit (HABITS) at its full weight where it goes along
+    with the core parts there (correlation at least FULL_AGREEMENT), less where it goes along
+    less, and not at all where it goes the other way."""
+    core = {name: weight for name, weight in WEIGHTS.items() if name not in HABITS}
+    cores = [_weighted({name: p[name] for name in core}, core) for p in parts]
+    weights = dict(WEIGHTS)
+    for habit in HABITS:
+        agreement = _correlation([p[habit] for p in parts], cores)
+        weights[habit] = WEIGHTS[habit] * min(1.0, max(0.0, agreement / FULL_AGREEMENT))
+    return weights
+
+
+def _correlation(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Pearson's correlation; 0 when either side does not vary."""
+    count = len(xs)
+    if count < 2:
+        return 0.0
+    mean_x, mean_y = sum(xs) / count, sum(ys) / count
+    var_x = sum((x - mean_x) ** 2 for x in xs)
+    var_y = sum((y - mean_y) ** 2 for y in ys)
+    if var_x <= 1e-12 or var_y <= 1e-12:
+        return 0.0
+    covariance = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    return covariance / math.sqrt(var_x * var_y)
 
 
 def is_active(signals: Signals) -> bool:
@@ -154,9 +200,10 @@ def is_active(signals: Signals) -> bool:
 def calibrate(
     scores: Sequence[float], thresholds: Thresholds, anchors: Sequence[tuple[float, Mark]] = ()
 ) -> Calibration:
-    """The workspace's own split: Otsu's threshold on its active participants' drive scores
-    (the cut that makes the two sides tightest), moved as little as needed to put the people
-    the content team marked on their side."""
+    """The workspace's own split of its active participants' drive scores: the sparsest stretch
+    between the two sides Otsu's threshold finds (it would cut into the larger side when the
+    sides differ in size), moved as little as needed to put the people the content team marked
+    on their side."""
     if len(scores) < thresholds.calibrate_from:
         return Calibration(thresholds.self_driven_score, DEFAULT_SPREAD, anchors=len(anchors))
     ordered = sorted(scores)
@@ -171,16 +218,35 @@ def calibrate(
         mean_low, mean_high = sums[low] / low, (sums[total] - sums[low]) / (total - low)
         return low * (total - low) * (mean_high - mean_low) ** 2
 
-    best = max(CUTS, key=between)
+    otsu = max(CUTS, key=between)
+    best = _valley(ordered, otsu)
     if anchors:
-        otsu = best
-        best = min(CUTS, key=lambda cut: (_anchor_errors(anchors, cut), abs(cut - otsu)))
+        found = best
+        best = min(CUTS, key=lambda cut: (_anchor_errors(anchors, cut), abs(cut - found)))
     low = bisect.bisect_left(ordered, best)
     # The pooled spread within the two sides: how far from the split "far" is here.
     within = squares[total] - sums[low] ** 2 / max(1, low)
     within -= (sums[total] - sums[low]) ** 2 / max(1, total - low)
     spread = math.sqrt(max(0.0, within) / total)
     return Calibration(round(best, 4), max(0.03, spread), calibrated=True, anchors=len(anchors))
+
+
+def _valley(ordered: Sequence[float], otsu: float) -> float:
+    """The cut with the fewest scores around it (kernel density) between the means of the two
+    sides of Otsu's cut, leaving out VALLEY_MARGIN of the way at either end; nearest to Otsu's
+    cut on a tie."""
+    low = bisect.bisect_left(ordered, otsu)
+    if low in (0, len(ordered)):
+        return otsu
+    mean_low = sum(ordered[:low]) / low
+    mean_high = sum(ordered[low:]) / (len(ordered) - low)
+    margin = VALLEY_MARGIN * (mean_high - mean_low)
+    stretch = [cut for cut in CUTS if mean_low + margin <= cut <= mean_high - margin]
+
+    def density(cut: float) -> float:
+        return sum(math.exp(-0.5 * ((s - cut) / VALLEY_BANDWIDTH) ** 2) for s in ordered)
+
+    return min(stretch, key=lambda cut: (density(cut), abs(cut - otsu)), default=otsu)
 
 
 def _anchor_errors(anchors: Sequence[tuple[float, Mark]], cut: float) -> int:
@@ -194,10 +260,28 @@ def place_all(
 ) -> list[Placement]:
     """Everyone's group, with the split calibrated on this workspace (and its marks)."""
     marks = marks or {}
-    scores = {s.person_id: drive_score(s, thresholds) for s in everyone if is_active(s)}
+    parts = {s.person_id: drive_parts(s, thresholds) for s in everyone if is_active(s)}
+    weights = dict(WEIGHTS)
+    if len(parts) >= thresholds.calibrate_from:
+        weights = workspace_weights(list(parts.values()))
+    scores = {pid: _weighted(found, weights) for pid, found in parts.items()}
     anchors = [(scores[pid], mark) for pid, mark in marks.items() if pid in scores]
     calibration = calibrate(list(scores.values()), thresholds, anchors)
+    calibration = replace(calibration, weights=weights)
     return [place(s, thresholds, calibration) for s in everyone]
+
+
+def group_workspace(
+    raws: Sequence[Raw],
+    *,
+    now: datetime,
+    thresholds: Thresholds,
+    marks: Mapping[int, Mark] | None = None,
+) -> list[Placement]:
+    """A whole workspace's groups from its raw figures: the CPU-bound part of a regrouping
+    (a module-level function, so it can run in the CPU worker off the event loop)."""
+    signals = [summarise(raw, now=now, timing=thresholds.timing) for raw in raws]
+    return place_all(signals, thresholds, marks)
 
 
 def place(
@@ -209,14 +293,14 @@ def place(
     if _quiet(signals):
         return _quiet_placement(signals, thresholds)
     calibration = calibration or Calibration(thresholds.self_driven_score, DEFAULT_SPREAD)
-    score = drive_score(signals, thresholds)
+    score = drive_score(signals, thresholds, calibration.weights)
     cut = calibration.threshold
     group = Group.SELF_DRIVEN if score >= cut else Group.NEEDS_HELP
     # How many spreads from the split, turned into 0.5..1: the calibrated confidence.
     distance = abs(score - cut) / calibration.spread
     confidence = 0.5 + 0.5 * math.tanh(distance)
-    if _acts(signals) < 2 or signals.weeks_in_programme < 2:
-        confidence = min(confidence, 0.6)  # one act or one week is little to go on
+    if _little_to_go_on(signals, group):
+        confidence = min(confidence, 0.6)
     evidence = evidence_of(signals, thresholds)
     sure = confidence >= thresholds.sure_from
     headline = _headline(group, signals, thresholds, sure=sure)
@@ -236,6 +320,17 @@ def _headline(group: Group, signals: Signals, thresholds: Thresholds, *, sure: b
     if signals.steadiness >= thresholds.full_steadiness:
         return "insights.own.self_driven.steady"
     return "insights.own.self_driven"
+
+
+def _little_to_go_on(signals: Signals, group: Group) -> bool:
+    """Under two complete weeks; or a single act, unless it is the only one in SINGLE_ACT_WEEKS
+    or more complete weeks and the person leans to needing help (the rarity is the evidence)."""
+    weeks = signals.weeks_in_programme
+    if weeks < 2:
+        return True
+    if _acts(signals) >= 2:
+        return False
+    return group is Group.SELF_DRIVEN or weeks < SINGLE_ACT_WEEKS
 
 
 def _acts(signals: Signals) -> int:

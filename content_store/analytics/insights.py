@@ -115,6 +115,13 @@ async def workspace_signals(
     session: AsyncSession, *, workspace_id: int, now: datetime, timing: Timing
 ) -> list[Signals]:
     """Everyone's signals in one workspace: a few set-based queries, whatever its size."""
+    raws = await workspace_raws(session, workspace_id=workspace_id)
+    return [summarise(raw, now=now, timing=timing) for raw in raws]
+
+
+async def workspace_raws(session: AsyncSession, *, workspace_id: int) -> list[Raw]:
+    """Everyone's raw figures in one workspace (`insights.signals.summarise` turns them into
+    signals; a regrouping does that in the CPU worker, off the event loop)."""
     rows = await _people(session, workspace_id=workspace_id)
     await _event_counts(session, rows, workspace_id=workspace_id)
     await _shares(session, rows, workspace_id=workspace_id)
@@ -123,10 +130,7 @@ async def workspace_signals(
     await _topics(session, rows, workspace_id=workspace_id)
     content_topics = await _content_topics(session, workspace_id=workspace_id)
     await _clicks(session, rows, workspace_id=workspace_id)
-    return [
-        summarise(_raw(person_id, row, content_topics), now=now, timing=timing)
-        for person_id, row in sorted(rows.items())
-    ]
+    return [_raw(person_id, row, content_topics) for person_id, row in sorted(rows.items())]
 
 
 def _raw(person_id: int, row: _Row, content_topics: dict[int, frozenset[int]]) -> Raw:

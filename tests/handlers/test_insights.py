@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -16,6 +18,7 @@ from handlers.context import Services
 from handlers.types import Actions, Actor, Reply
 from insights.grouping import Mark
 from insights.signals import Timing
+from offload import worker
 from tests.conftest import FakeClock
 from tests.factories import actor, grant
 from tests.fakes import FakeMessenger
@@ -121,6 +124,23 @@ async def test_regroup_all_covers_every_workspace_and_replaces_old_groups(
     async with services.db.session() as session:
         rows = (await session.execute(select(PersonInsight))).scalars().all()
     assert sorted(r.group for r in rows) == ["needs_help", "needs_help"]
+
+
+async def test_regrouping_places_people_in_the_cpu_worker_not_on_the_event_loop(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+    real = worker.run_bounded
+
+    async def watched(function: Any, /, *args: Any, seconds: float, **kwargs: Any) -> Any:
+        ran.append(f"{function.__module__}.{function.__name__}")
+        return await real(function, *args, seconds=seconds, **kwargs)
+
+    monkeypatch.setattr(insights, "run_bounded", watched)
+    await programme.answer_invitation(services, actor("U1"), "in")
+    placements = await insights.regroup_workspace(services, workspace_id=1)
+    assert ran == ["insights.grouping.group_workspace"]
+    assert [p.group.value for p in placements] == ["needs_help"]
 
 
 def test_insights_takes_only_refresh() -> None:

@@ -14,9 +14,11 @@ from insights.grouping import (
     Mark,
     Thresholds,
     calibrate,
+    drive_parts,
     drive_score,
     place,
     place_all,
+    workspace_weights,
 )
 from insights.signals import Signals
 from messages import translate
@@ -167,7 +169,8 @@ def test_calibration_follows_the_workspace_and_the_content_teams_marks() -> None
 def test_place_all_uses_the_marks() -> None:
     people = [dataclasses.replace(NEEDS_HELP, person_id=n) for n in range(20)]
     people += [dataclasses.replace(SELF_DRIVEN, person_id=100 + n) for n in range(10)]
-    middle = dataclasses.replace(NEEDS_HELP, person_id=999, own_accord_total=2.5)
+    # Steadiness is the same for all of them here, so it weighs nothing in this workspace.
+    middle = dataclasses.replace(NEEDS_HELP, person_id=999, own_accord_total=3.5)
     unmarked = {p.person_id: p.group for p in place_all([*people, middle], T)}
     marked = {p.person_id: p.group for p in place_all([*people, middle], T, {999: Mark.AMBASSADOR})}
     assert unmarked[999] is Group.NEEDS_HELP and marked[999] is Group.SELF_DRIVEN
@@ -240,3 +243,37 @@ def test_every_headline_and_piece_of_evidence_has_a_message_in_both_languages() 
         for p in placements:
             assert translate(p.headline, locale)
     assert len({item["key"] for item in evidence}) >= 12
+
+
+def test_the_split_sits_in_the_gap_even_when_one_side_is_much_larger() -> None:
+    rng = random.Random(7)
+    many = [rng.gauss(0.35, 0.07) for _ in range(90)]
+    few = [rng.gauss(0.75, 0.05) for _ in range(25)]
+    found = calibrate(many + few, T)
+    # Otsu's cut alone leans into the larger side; the sparsest stretch between them does not.
+    assert 0.5 <= found.threshold <= 0.62
+    assert sum(1 for s in many if s >= found.threshold) <= 2
+
+
+def test_a_habit_counts_only_where_it_goes_along_with_the_core_signals() -> None:
+    def person(pid: int, driven: bool, rewrites: bool) -> Signals:
+        base = SELF_DRIVEN if driven else NEEDS_HELP
+        return dataclasses.replace(base, person_id=pid, rewrite_ratio=0.6 if rewrites else 0.0)
+
+    # Here the people who need help rewrite everything and the self-driven share as-is.
+    diligent = [person(n, n % 3 == 0, n % 3 != 0) for n in range(30)]
+    assert workspace_weights([drive_parts(s, T) for s in diligent])["own_words"] == 0.0
+    # Where rewriting goes with the rest, it keeps its weight.
+    usual = [person(n, n % 3 == 0, n % 3 == 0) for n in range(30)]
+    assert workspace_weights([drive_parts(s, T) for s in usual])["own_words"] == 0.5
+
+
+def test_one_act_in_many_weeks_is_itself_evidence_but_not_for_sharing_on_ones_own() -> None:
+    one = dataclasses.replace(
+        NEEDS_HELP, shares=1, own_accord_total=0.0, shares_soon_after_nudge=1, weeks_with_share=1
+    )
+    one = dataclasses.replace(one, help_asked=0, help_recent=0.0)
+    early = place(dataclasses.replace(one, weeks_in_programme=3), T)
+    late = place(one, T)
+    assert late.group is Group.NEEDS_HELP and late.sure
+    assert not early.sure and early.confidence <= 0.6
