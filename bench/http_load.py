@@ -33,7 +33,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from bench.workload import ROOT, FakeSlackProcess, database_url, fresh_database, seed_people
+from bench.workload import ROOT, database_url, fresh_database, seed_people
 from content_store.models import ContentItem
 from domain.programme import ContentStatus
 from tests.scheduler.server_process import worker_pids
@@ -45,7 +45,8 @@ Op = Callable[[aiohttp.ClientSession], Awaitable[bool]]
 
 
 class Sink:
-    """Slack's response URLs and the Teams connector, answering at once and noting arrivals."""
+    """Slack's Web API and response URLs and the Teams connector, answering at once and noting
+    arrivals. It knows every person (Slack's users.info answers), as Slack would."""
 
     def __init__(self) -> None:
         self.waiting: dict[str, asyncio.Future[None]] = {}
@@ -59,6 +60,7 @@ class Sink:
         app.add_routes(
             [
                 web.post("/respond/{key}", self._responded),
+                web.route("*", "/api/{method}", self._slack_api),
                 web.route("*", "/_connector/{tail:.*}", self._connector),
             ]
         )
@@ -81,6 +83,30 @@ class Sink:
         future = self.waiting.pop(request.match_info["key"], None)
         if future is not None and not future.done():
             future.set_result(None)
+        return web.json_response({"ok": True})
+
+    async def _slack_api(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        method = request.match_info["method"]
+        if method == "users.info":  # slack_sdk asks with GET
+            user = str(request.query.get("user") or form.get("user", ""))
+            profile = {"real_name": user, "display_name": user, "email": f"{user}@example.com"}
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user": {
+                        "id": user,
+                        "name": user,
+                        "locale": "en-US",
+                        "tz": "Europe/Amsterdam",
+                        "profile": profile,
+                    },
+                }
+            )
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "team_id": "T-LOAD", "user_id": "UBOT", "bot_id": "BBOT"}
+            )
         return web.json_response({"ok": True})
 
     async def _connector(self, request: web.Request) -> web.Response:
@@ -406,9 +432,7 @@ def _env(**settings: str) -> dict[str, str]:
     return env
 
 
-def ours(
-    kind: str, url: str, fake: FakeSlackProcess, *, connector_port: int, workers: int = 1
-) -> Target:
+def ours(kind: str, url: str, sink: Sink, *, workers: int = 1) -> Target:
     """`socialboost serve` on `url`, Slack over HTTP and Teams in anonymous local mode (whose
     only service URL is the Playground's: the sink listens on `connector_port` in its stead)."""
     port = _port()
@@ -418,13 +442,13 @@ def ours(
         PUBLIC_BASE_URL="https://boost.example.org",
         SLACK_BOT_TOKEN="xoxb-test",  # noqa: S106 - the fake Slack's
         SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=f"{fake.root}/api/",
+        SLACK_API_URL=f"{sink.url}/api/",
     )
     command = [
         str(Path(sys.executable).parent / "socialboost"),
         "serve",
         "--playground-port",
-        str(connector_port),
+        str(sink.port),
     ]
     if profile := os.environ.get("BENCH_PROFILE"):  # cProfile's statistics of the server
         command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
@@ -437,17 +461,17 @@ def ours(
     return Target(label, command, env, port)
 
 
-def bare(platform: str, fake: FakeSlackProcess, *, connector_port: int) -> Target:
+def bare(platform: str, sink: Sink) -> Target:
     """The baseline that only acks."""
     port = _port()
-    env = _env(SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{fake.root}/api/")
+    env = _env(SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{sink.url}/api/")
     command = [
         sys.executable,
         "-m",
         "bench.bare_apps",
         platform,
         str(port),
-        str(connector_port),
+        str(sink.port),
     ]
     label = "bare Bolt app (ack only)" if platform == "slack" else "bare Agents SDK app"
     return Target(label, command, env, port)
@@ -477,7 +501,6 @@ async def _seed(kind: str, directory: Path, *, people: int) -> dict[str, Clicks]
 
 async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
     """Ours on one database for each platform, then the bare apps."""
-    fake = FakeSlackProcess(rate=100_000, latency=0.0)
     sink = Sink()
     await sink.start()
     rows: list[Row] = []
@@ -488,8 +511,7 @@ async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
             target = ours(
                 kind,
                 database_url(kind, Path(directory)),
-                fake,
-                connector_port=sink.port,
+                sink,
                 workers=workers,
             )
             await target.start(log)
@@ -506,27 +528,25 @@ async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
             finally:
                 await target.stop()
         # The baselines need no database, but run beside each one: CPU drifts within the hour.
-        rows += await _bare_rows(arguments, fake, sink, clicks, log)
+        rows += await _bare_rows(arguments, sink, clicks, log)
         for row in rows:
             row.kind = kind
             if row.bare:
                 row.label = f"{kind}: {row.label}"
     finally:
         await sink.stop()
-        fake.stop()
     return rows
 
 
 async def _bare_rows(
     arguments: argparse.Namespace,
-    fake: FakeSlackProcess,
     sink: Sink,
     clicks: dict[str, Clicks],
     log: Path,
 ) -> list[Row]:
     rows: list[Row] = []
     for platform in arguments.platforms:
-        target = bare(platform, fake, connector_port=sink.port)
+        target = bare(platform, sink)
         await target.start(log)
         try:
             op = (
