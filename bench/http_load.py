@@ -9,6 +9,10 @@ Each target runs in its own process, started the same way; per target: a closed 
 `--clients` clients for `--seconds`, then an open loop at `--rate` requests a second.
 
     .venv/bin/python -m bench.http_load --database both --platform both
+
+The `cpu ms` of each of ours is divided by the bare app's (same platform, phase and run) in the
+`ratio` column. `--workers N` > 1 measures Slack only: `serve`'s worker processes accept only the
+default Playground port's service URL in anonymous Teams mode, not the sink's.
 """
 
 from __future__ import annotations
