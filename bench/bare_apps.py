@@ -3,8 +3,10 @@
 Each is served by aiohttp exactly as `socialboost serve` serves the real ones (the same request
 conversion for Bolt, the same CloudAdapter and token check for Teams), with nothing behind them.
 
-    python -m bench.bare_apps slack 8123     # POST /slack/events, GET /healthz
-    python -m bench.bare_apps teams 8124     # POST /api/messages, GET /healthz
+    python -m bench.bare_apps slack 8123 3978   # POST /slack/events, GET /healthz
+    python -m bench.bare_apps teams 8124 3978   # POST /api/messages, GET /healthz
+
+The last argument is the Playground port whose service URL anonymous local mode accepts.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.teams.cloud import auth_configuration, authorize, build_cloud_adapter
+from bot.teams.cloud import (
+    Unauthorized,
+    auth_configuration,
+    authorize,
+    build_cloud_adapter,
+    check_local_service_url,
+    playground_service_url,
+)
 
 
 def slack_app() -> web.Application:
@@ -46,8 +55,9 @@ class _Nothing:
         return None
 
 
-def teams_app() -> web.Application:
-    """The Agents SDK's CloudAdapter in anonymous local mode, running an empty turn."""
+def teams_app(connector_port: int) -> web.Application:
+    """The Agents SDK's CloudAdapter in anonymous local mode, running an empty turn after the
+    same checks as ours (loopback peer, no forwarding header, the Playground's service URL)."""
     # As in `socialboost serve`: without an app id the SDK warns on every turn.
     logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
         logging.ERROR
@@ -55,11 +65,19 @@ def teams_app() -> web.Application:
     configuration = auth_configuration(None)
     cloud = build_cloud_adapter(configuration)
     agent = _Nothing()
+    allowed = playground_service_url(connector_port)
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        identity = await authorize(
-            configuration, request.headers.get("Authorization"), peer=request.remote
-        )
+        try:
+            identity = await authorize(
+                configuration,
+                request.headers.get("Authorization"),
+                peer=request.remote,
+                headers=request.headers,
+            )
+            check_local_service_url(await request.read(), allowed=allowed)
+        except Unauthorized:
+            return web.json_response({"error": "unauthorized"}, status=401)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", web.NotAppKeyWarning)
             request["claims_identity"] = identity
@@ -81,6 +99,6 @@ def _served(route: web.RouteDef) -> web.Application:
 
 
 if __name__ == "__main__":
-    platform, port = sys.argv[1], int(sys.argv[2])
-    app = slack_app() if platform == "slack" else teams_app()
+    platform, port, connector = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    app = slack_app() if platform == "slack" else teams_app(connector)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)

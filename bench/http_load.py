@@ -9,6 +9,10 @@ Each target runs in its own process, started the same way; per target: a closed 
 `--clients` clients for `--seconds`, then an open loop at `--rate` requests a second.
 
     .venv/bin/python -m bench.http_load --database both --platform both
+
+The `cpu ms` of each of ours is divided by the bare app's (same platform, phase and run) in the
+`ratio` column. `--workers N` > 1 measures Slack only: `serve`'s worker processes accept only the
+default Playground port's service URL in anonymous Teams mode, not the sink's.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from bench.workload import ROOT, FakeSlackProcess, database_url, fresh_database, seed_people
+from bench.workload import ROOT, database_url, fresh_database, seed_people
 from content_store.models import ContentItem
 from domain.programme import ContentStatus
 from tests.scheduler.server_process import worker_pids
@@ -45,12 +49,14 @@ Op = Callable[[aiohttp.ClientSession], Awaitable[bool]]
 
 
 class Sink:
-    """Slack's response URLs and the Teams connector, answering at once and noting arrivals."""
+    """Slack's Web API and response URLs and the Teams connector, answering at once and noting
+    arrivals. It knows every person (Slack's users.info answers), as Slack would."""
 
     def __init__(self) -> None:
         self.waiting: dict[str, asyncio.Future[None]] = {}
         self.runner: web.AppRunner | None = None
         self.url = ""
+        self.port = 0
 
     async def start(self) -> None:
         """Listen on a free loopback port."""
@@ -58,7 +64,8 @@ class Sink:
         app.add_routes(
             [
                 web.post("/respond/{key}", self._responded),
-                web.route("*", "/teams/{tail:.*}", self._connector),
+                web.route("*", "/api/{method}", self._slack_api),
+                web.route("*", "/_connector/{tail:.*}", self._connector),
             ]
         )
         self.runner = web.AppRunner(app, access_log=None)
@@ -67,6 +74,7 @@ class Sink:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+        self.port = port
 
     def expect(self, key: str) -> asyncio.Future[None]:
         """A future that resolves when the answer for `key` arrives."""
@@ -79,6 +87,30 @@ class Sink:
         future = self.waiting.pop(request.match_info["key"], None)
         if future is not None and not future.done():
             future.set_result(None)
+        return web.json_response({"ok": True})
+
+    async def _slack_api(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        method = request.match_info["method"]
+        if method == "users.info":  # slack_sdk asks with GET
+            user = str(request.query.get("user") or form.get("user", ""))
+            profile = {"real_name": user, "display_name": user, "email": f"{user}@example.com"}
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user": {
+                        "id": user,
+                        "name": user,
+                        "locale": "en-US",
+                        "tz": "Europe/Amsterdam",
+                        "profile": profile,
+                    },
+                }
+            )
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "team_id": "T-LOAD", "user_id": "UBOT", "bot_id": "BBOT"}
+            )
         return web.json_response({"ok": True})
 
     async def _connector(self, request: web.Request) -> web.Response:
@@ -164,6 +196,10 @@ class Row:
     latencies: list[float] = field(repr=False)
     memory: float = 0.0
     cpu: float = 0.0  # server CPU seconds during the phase
+    platform: str = ""
+    kind: str = ""  # the database of the run it belongs to
+    bare: bool = False
+    ratio: float = float("nan")  # cpu ms ÷ the bare app's, same platform and phase, same run
 
     @property
     def throughput(self) -> float:
@@ -187,7 +223,7 @@ class Row:
         return (
             f"{self.label:<40} {self.phase:<12} {self.throughput:>8.1f} "
             f"{self.percentile(0.5):>8.1f} {self.percentile(0.99):>8.1f} {self.failed:>6} "
-            f"{self.cpu_ms:>7.2f} {self.memory:>7.0f}"
+            f"{self.cpu_ms:>7.2f} {self.ratio:>6.2f} {self.memory:>7.0f}"
         )
 
 
@@ -283,7 +319,8 @@ def teams_click(target: Target, sink: Sink, clicks: Clicks) -> Op:
             "id": f"m-{number}",
             "replyToId": f"card-{number}",
             "channelId": "msteams",
-            "serviceUrl": f"{sink.url}/teams/",
+            # Anonymous local mode serves only the Playground's service URL: the sink stands in.
+            "serviceUrl": f"{sink.url}/_connector",
             "from": {"id": f"29:{person}", "name": "Bench", "aadObjectId": person},
             "recipient": {"id": "28:bot", "name": "Social Boost"},
             "conversation": {
@@ -399,8 +436,9 @@ def _env(**settings: str) -> dict[str, str]:
     return env
 
 
-def ours(kind: str, url: str, fake: FakeSlackProcess, *, workers: int = 1) -> Target:
-    """`socialboost serve` on `url`, Slack over HTTP and Teams in anonymous local mode."""
+def ours(kind: str, url: str, sink: Sink, *, workers: int = 1) -> Target:
+    """`socialboost serve` on `url`, Slack over HTTP and Teams in anonymous local mode (whose
+    only service URL is the Playground's: the sink listens on `connector_port` in its stead)."""
     port = _port()
     env = _env(
         DATABASE_URL=url,
@@ -408,11 +446,18 @@ def ours(kind: str, url: str, fake: FakeSlackProcess, *, workers: int = 1) -> Ta
         PUBLIC_BASE_URL="https://boost.example.org",
         SLACK_BOT_TOKEN="xoxb-test",  # noqa: S106 - the fake Slack's
         SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=f"{fake.root}/api/",
+        SLACK_API_URL=f"{sink.url}/api/",
     )
-    command = [str(Path(sys.executable).parent / "socialboost"), "serve"]
+    command = [
+        str(Path(sys.executable).parent / "socialboost"),
+        "serve",
+        "--playground-port",
+        str(sink.port),
+    ]
     if profile := os.environ.get("BENCH_PROFILE"):  # cProfile's statistics of the server
         command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
+    elif os.environ.get("BENCH_PROFILE_CPU"):  # the same, charged in CPU time
+        command = [sys.executable, "-m", "bench.cpu_profile", *command[1:]]
     label = f"{kind}: socialboost serve"
     if workers > 1:
         command += ["--workers", str(workers)]
@@ -420,11 +465,18 @@ def ours(kind: str, url: str, fake: FakeSlackProcess, *, workers: int = 1) -> Ta
     return Target(label, command, env, port)
 
 
-def bare(platform: str, fake: FakeSlackProcess) -> Target:
+def bare(platform: str, sink: Sink) -> Target:
     """The baseline that only acks."""
     port = _port()
-    env = _env(SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{fake.root}/api/")
-    command = [sys.executable, "-m", "bench.bare_apps", platform, str(port)]
+    env = _env(SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{sink.url}/api/")
+    command = [
+        sys.executable,
+        "-m",
+        "bench.bare_apps",
+        platform,
+        str(port),
+        str(sink.port),
+    ]
     label = "bare Bolt app (ack only)" if platform == "slack" else "bare Agents SDK app"
     return Target(label, command, env, port)
 
@@ -453,7 +505,6 @@ async def _seed(kind: str, directory: Path, *, people: int) -> dict[str, Clicks]
 
 async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
     """Ours on one database for each platform, then the bare apps."""
-    fake = FakeSlackProcess(rate=100_000, latency=0.0)
     sink = Sink()
     await sink.start()
     rows: list[Row] = []
@@ -461,7 +512,12 @@ async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
         with tempfile.TemporaryDirectory() as directory:
             clicks = await _seed(kind, Path(directory), people=arguments.people)
             workers = arguments.workers if kind == "postgresql" else 1
-            target = ours(kind, database_url(kind, Path(directory)), fake, workers=workers)
+            target = ours(
+                kind,
+                database_url(kind, Path(directory)),
+                sink,
+                workers=workers,
+            )
             await target.start(log)
             try:
                 for platform in arguments.platforms:
@@ -471,28 +527,30 @@ async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
                         else teams_click(target, sink, clicks["teams"])
                     )
                     for row in await measure(target, op, arguments):
-                        row.label = f"{row.label} ({platform})"
+                        row.label, row.platform = f"{row.label} ({platform})", platform
                         rows.append(row)
             finally:
                 await target.stop()
-        if arguments.bare:
-            rows += await _bare_rows(arguments, fake, sink, clicks, log)
+        # The baselines need no database, but run beside each one: CPU drifts within the hour.
+        rows += await _bare_rows(arguments, sink, clicks, log)
+        for row in rows:
+            row.kind = kind
+            if row.bare:
+                row.label = f"{kind}: {row.label}"
     finally:
         await sink.stop()
-        fake.stop()
     return rows
 
 
 async def _bare_rows(
     arguments: argparse.Namespace,
-    fake: FakeSlackProcess,
     sink: Sink,
     clicks: dict[str, Clicks],
     log: Path,
 ) -> list[Row]:
     rows: list[Row] = []
     for platform in arguments.platforms:
-        target = bare(platform, fake)
+        target = bare(platform, sink)
         await target.start(log)
         try:
             op = (
@@ -500,10 +558,21 @@ async def _bare_rows(
                 if platform == "slack"
                 else teams_click(target, sink, clicks["teams"])
             )
-            rows += await measure(target, op, arguments)
+            for row in await measure(target, op, arguments):
+                row.platform, row.bare = platform, True
+                rows.append(row)
         finally:
             await target.stop()
     return rows
+
+
+def set_ratios(rows: list[Row]) -> None:
+    """Each row's CPU per request over the bare app's for the same platform and phase."""
+    floors = {(row.kind, row.platform, row.phase): row.cpu_ms for row in rows if row.bare}
+    for row in rows:
+        floor = floors.get((row.kind, row.platform, row.phase))
+        if floor:
+            row.ratio = row.cpu_ms / floor
 
 
 def main() -> None:
@@ -525,17 +594,23 @@ def main() -> None:
     kinds = ["sqlite", "postgresql"] if arguments.database == "both" else [arguments.database]
     log = Path(tempfile.gettempdir()) / "socialboost-http-load.log"
     rows: list[Row] = []
-    for index, kind in enumerate(kinds):
-        arguments.bare = index == len(kinds) - 1  # the baselines need no database: once
+    for kind in kinds:
         rows += asyncio.run(run(kind, arguments, log))
+    set_ratios(rows)
     print(
         f"{'target':<40} {'phase':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'failed':>6} {'cpu ms':>7} {'MiB':>7}"
+        f"{'failed':>6} {'cpu ms':>7} {'ratio':>6} {'MiB':>7}"
     )
     for row in rows:
         print(row.line())
     summary = {
-        f"{r.label} {r.phase}": [round(r.throughput, 1), round(r.percentile(0.99), 1)] for r in rows
+        f"{r.label} {r.phase}": [
+            round(r.throughput, 1),
+            round(r.percentile(0.99), 1),
+            round(r.cpu_ms, 2),
+            round(r.ratio, 2),
+        ]
+        for r in rows
     }
     print(json.dumps(summary))
     print(f"server logs: {log}")

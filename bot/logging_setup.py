@@ -56,6 +56,9 @@ _ROUTINE = (
     "apscheduler.executors.default",
     "apscheduler.scheduler",
     "microsoft_agents.hosting.core.authorization.connection_manager",
+    # One INFO line per card updated or reply sent ("Updating activity: ..."): formatted and
+    # redacted on every share submit.
+    "microsoft_agents.hosting.core.connector.client.connector_client",
     "aiohttp.access",
 )
 

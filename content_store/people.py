@@ -81,14 +81,15 @@ def _new_person_values(*, workspace_id: int, external_id: str) -> dict[str, obje
     }
 
 
-_ROLES = (
+# The person's roles, joined by commas: a scalar subquery correlated with the outer Person.
+ROLES = (
     select(func.aggregate_strings(cast(PersonRole.role, String), ","))
     .where(PersonRole.person_id == Person.id)
     .scalar_subquery()
 )
 # Built once: every button press and command starts here, and building costs more than running.
 _MEMBER = (
-    select(Workspace, Person, _ROLES)
+    select(Workspace, Person, ROLES)
     .outerjoin(
         Person,
         and_(Person.workspace_id == Workspace.id, Person.external_id == bindparam("person")),
@@ -119,7 +120,12 @@ async def find_member(
     if row is None:
         return None
     workspace, person, joined = row
-    return Member(workspace, person, frozenset(Role(r) for r in (joined or "").split(",") if r))
+    return Member(workspace, person, roles_from(joined))
+
+
+def roles_from(joined: str | None) -> frozenset[Role]:
+    """The roles in the comma-joined column that `ROLES` selects."""
+    return frozenset(Role(r) for r in (joined or "").split(",") if r)
 
 
 async def find_person(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.models import (
@@ -16,8 +16,11 @@ from content_store.models import (
     Delivery,
     DeliveryItem,
     Link,
+    Person,
     Share,
+    Workspace,
 )
+from content_store.people import ROLES, Member, roles_from
 from content_store.upsert import insert_or_ignore, table_of, upsert_returning
 from domain.errors import InvalidInput
 from domain.networks import Network
@@ -46,6 +49,11 @@ _ITEM_TO_SHARE = (
 )
 
 
+def unknown_item(content_id: int) -> InvalidInput:
+    """The refusal of a content id unknown in the person's workspace."""
+    return InvalidInput("content.unknown", "There is no content item {id}.", id=content_id)
+
+
 async def item_to_share(
     session: AsyncSession, *, workspace_id: int, person_id: int, content_id: int, network: Network
 ) -> tuple[ContentItem, str]:
@@ -62,9 +70,71 @@ async def item_to_share(
     }
     row = (await session.execute(_ITEM_TO_SHARE, parameters)).one_or_none()
     if row is None:
-        raise InvalidInput("content.unknown", "There is no content item {id}.", id=content_id)
+        raise unknown_item(content_id)
     item, sent_caption, team_caption = row
     return item, sent_caption if sent_caption is not None else (team_caption or "")
+
+
+# A share press's first query: the workspace, the person and their roles, the item and the
+# suggested caption, by the platform's ids (the two queries of find_member and item_to_share).
+_SENT_TO_MEMBER = (
+    select(DeliveryItem.suggested_caption)
+    .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+    .where(Delivery.person_id == Person.id)
+    .where(DeliveryItem.content_id == bindparam("content_id"))
+    .order_by(Delivery.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_MEMBER_AND_ITEM = (
+    select(Workspace, Person, ROLES, ContentItem, _SENT_TO_MEMBER, _TEAM_CAPTION)
+    .outerjoin(
+        Person,
+        and_(Person.workspace_id == Workspace.id, Person.external_id == bindparam("person")),
+    )
+    .outerjoin(
+        ContentItem,
+        and_(ContentItem.workspace_id == Workspace.id, ContentItem.id == bindparam("content_id")),
+    )
+    .where(Workspace.platform == bindparam("platform"))
+    .where(Workspace.external_id == bindparam("workspace"))
+)
+
+
+@dataclass(frozen=True)
+class MemberAndItem:
+    """A known person, and the item they pressed with its suggested caption (None if unknown
+    in their workspace)."""
+
+    member: Member
+    item: ContentItem | None
+    suggested: str
+
+
+async def member_and_item(
+    session: AsyncSession,
+    *,
+    platform: str,
+    workspace_external_id: str,
+    external_id: str,
+    content_id: int,
+    network: Network,
+) -> MemberAndItem | None:
+    """`find_member` and `item_to_share` in one round trip; None unless both the workspace and
+    the person are known (the caller then takes the first-sight path)."""
+    parameters = {
+        "platform": platform,
+        "workspace": workspace_external_id,
+        "person": external_id,
+        "content_id": content_id,
+        "network": network,
+    }
+    row = (await session.execute(_MEMBER_AND_ITEM, parameters)).one_or_none()
+    if row is None or row[1] is None:
+        return None
+    workspace, person, joined, item, sent_caption, team_caption = row
+    suggested = sent_caption if sent_caption is not None else (team_caption or "")
+    return MemberAndItem(Member(workspace, person, roles_from(joined)), item, suggested)
 
 
 async def link_for(

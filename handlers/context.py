@@ -16,6 +16,7 @@ from content_store.events import record_event
 from content_store.models import AuditEntry, Person, Workspace
 from content_store.people import (
     IMPORTED_PREFIX,
+    Member,
     find_member,
     find_person,
     find_person_by_email,
@@ -130,8 +131,13 @@ async def load_caller(session: AsyncSession, actor: Actor, services: Services) -
     )
     if member is None or member.person is None:
         return await _first_sight(session, actor, services)
-    _refresh(member.person, actor)
-    return Caller(workspace=member.workspace, person=member.person, roles=member.roles)
+    return known_caller(member, member.person, actor)
+
+
+def known_caller(member: Member, person: Person, actor: Actor) -> Caller:
+    """The caller for a person found in the database, refreshed from what the actor says."""
+    _refresh(person, actor)
+    return Caller(workspace=member.workspace, person=person, roles=member.roles)
 
 
 async def _first_sight(session: AsyncSession, actor: Actor, services: Services) -> Caller:

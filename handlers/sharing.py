@@ -19,14 +19,23 @@ from content_store.sharing import (
     find_share,
     item_to_share,
     link_for,
+    member_and_item,
     record_share_intent,
+    unknown_item,
 )
 from content_store.upsert import insert_or_ignore
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import NETWORK_RULES, Network, composer_url
 from handlers import actions
-from handlers.context import Caller, Services, load_caller, record_for, require_participant
+from handlers.context import (
+    Caller,
+    Services,
+    known_caller,
+    load_caller,
+    record_for,
+    require_participant,
+)
 from handlers.types import Actor, Button, ItemSummary, Reply, ShareReady
 from handlers.weekly_picks import item_card, person_networks, sample_link
 from messages import translate
@@ -67,15 +76,7 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
         )
     now = services.clock.now()
     async with services.db.session() as session:
-        caller = await load_caller(session, actor, services)
-        require_participant(caller)
-        item, suggested = await item_to_share(
-            session,
-            workspace_id=caller.workspace.id,
-            person_id=caller.person.id,
-            content_id=request.content_id,
-            network=request.network,
-        )
+        caller, item, suggested = await _caller_and_item(session, services, actor, request)
         require_live(item, now=now)
         # "[why this matters to you]" posted as is would embarrass the person: say so, save nothing.
         require_filled(request.caption)
@@ -115,6 +116,37 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
             session, services, person_id=caller.person.id, network=request.network
         )
     return share_ready_reply(caller, item, request.network, final, url, can_post=can_post)
+
+
+async def _caller_and_item(
+    session: AsyncSession, services: Services, actor: Actor, request: ShareRequest
+) -> tuple[Caller, ContentItem, str]:
+    """The participant pressing, the item and its suggested caption: one query for a person
+    seen before (every press but their first), else the caller's first-sight path."""
+    found = await member_and_item(
+        session,
+        platform=actor.platform,
+        workspace_external_id=actor.workspace_id,
+        external_id=actor.user_id,
+        content_id=request.content_id,
+        network=request.network,
+    )
+    if found is None or found.member.person is None:
+        caller = await load_caller(session, actor, services)
+        require_participant(caller)
+        item, suggested = await item_to_share(
+            session,
+            workspace_id=caller.workspace.id,
+            person_id=caller.person.id,
+            content_id=request.content_id,
+            network=request.network,
+        )
+        return caller, item, suggested
+    caller = known_caller(found.member, found.member.person, actor)
+    require_participant(caller)
+    if found.item is None:
+        raise unknown_item(request.content_id)
+    return caller, found.item, found.suggested
 
 
 async def may_post(
