@@ -116,6 +116,10 @@ class WorkspaceBatchGate:
         allowed = await self._limiter.acquire_many(**self._key(), wanted=wanted)
         return 0 if await self._pauses.paused(workspace_id) else allowed
 
+    async def still_open(self) -> bool:
+        """Whether the workspace is still unpaused (read afresh at most every pause check)."""
+        return not await self._pauses.paused(self._claimed.workspace_id)
+
     async def throttled(self, seconds: float) -> None:
         """Hold every replica's sends to this workspace for `seconds`."""
         await self._limiter.penalise(**self._key(), seconds=seconds)
@@ -151,6 +155,8 @@ class Sender:
         self._wake = asyncio.Event()
         # Claims with rows still in progress here, and how many: the heartbeat keeps them.
         self._held: Counter[str] = Counter()
+        # Sends in flight on this replica, whichever batch they belong to.
+        self._slots = asyncio.Semaphore(config.concurrency)
 
     def wake(self) -> None:
         """Look at the outbox now rather than at the next poll."""
@@ -253,6 +259,7 @@ class Sender:
                 policy=self.config.policy,
                 lease=self.config.lease,
                 concurrency=self.config.concurrency,
+                slots=self._slots,
             )
         except Exception:
             # A bug or an outage must not kill the sender; the lease brings the rows back.
