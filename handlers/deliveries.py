@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import itertools
 import logging
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -465,6 +466,15 @@ async def send_picks_batch(
     return outcomes
 
 
+@runtime_checkable
+class RequestCount(Protocol):
+    """A messenger whose one message may take several requests, each counting to the rate."""
+
+    def requests_for(self, reply: Reply | None) -> int:
+        """How many requests sending `reply` to a person makes."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Ready:
     """A row past the gate, its claim renewed at `renewed` (the loop's clock)."""
@@ -512,13 +522,23 @@ class _Pipeline:
             await self.flusher
 
     async def _feed(self, waiting: deque[ClaimedDelivery], *, claim: str) -> None:
+        tokens = 0  # taken from the rate and not spent yet
         try:
             while waiting and not self.stopped:
-                allowed = await self.gate.open(min(len(waiting), self.concurrency))
-                if allowed <= 0:
-                    self.stopped = True
-                    break
-                taken = [waiting.popleft() for _ in range(min(allowed, len(waiting)))]
+                group = list(itertools.islice(waiting, self.concurrency))
+                wanted = sum(self._cost(row) for row in group) - tokens
+                if wanted > 0:
+                    allowed = await self.gate.open(wanted)
+                    if allowed <= 0:
+                        self.stopped = True
+                        break
+                    tokens += allowed
+                taken: list[ClaimedDelivery] = []
+                while waiting and tokens >= self._cost(waiting[0]) and len(taken) < len(group):
+                    tokens -= self._cost(waiting[0])
+                    taken.append(waiting.popleft())
+                if not taken:
+                    continue  # a message of several requests waits for more tokens
                 held = await _held_and_wanted(
                     self.services, taken, lease=self.lease, outcomes=self.outcomes
                 )
@@ -530,6 +550,12 @@ class _Pipeline:
         finally:
             for _ in range(self.concurrency):
                 await self.ready.put(None)
+
+    def _cost(self, row: ClaimedDelivery) -> int:
+        """Tokens one row's message takes: the platform's requests for it (Teams: per card)."""
+        if isinstance(self.messenger, RequestCount):
+            return max(1, self.messenger.requests_for(self.replies[row.delivery_id]))
+        return 1
 
     async def _work(self) -> None:
         while (item := await self.ready.get()) is not None:
