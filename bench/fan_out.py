@@ -194,7 +194,7 @@ async def run_outbox(
 
 async def sent_message(messenger: SlackMessenger, *, channel: str) -> dict[str, Any]:
     """The text and blocks of the newest message in `channel` (one the outbox sent)."""
-    response = await messenger._client.conversations_history(channel=channel, limit=1)
+    response = await messenger.web_client.conversations_history(channel=channel, limit=1)
     message = response["messages"][0]
     return {"text": message["text"], "blocks": message.get("blocks")}
 
@@ -212,7 +212,7 @@ async def run_floor(
     `message`: post these text and blocks (with a tag in the metadata, as every post has)
     rather than a one-line text, so the platform's side costs what a picks message costs.
     """
-    client = messenger._client  # the same client and pool the messenger posts through
+    client = messenger.web_client  # the same client and pool the messenger posts through
     payload: dict[str, Any] = message or {"text": "Your picks"}
     before = await fake.stats()
     queue: asyncio.Queue[int] = asyncio.Queue()

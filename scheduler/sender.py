@@ -58,17 +58,31 @@ class PauseWatch:
         self._services = services
         self._ttl = ttl
         self._seen: dict[int, tuple[bool, float]] = {}
+        # One read at a time per workspace: the sends waiting on it then share its answer.
+        self._reading: dict[int, asyncio.Lock] = {}
 
     async def paused(self, workspace_id: int) -> bool:
         """True while the workspace's programme is paused."""
+        cached = self._fresh(workspace_id)
+        if cached is not None:
+            return cached
+        async with self._reading.setdefault(workspace_id, asyncio.Lock()):
+            cached = self._fresh(workspace_id)
+            if cached is not None:
+                return cached
+            started = time.monotonic()
+            async with self._services.db.session() as session:
+                query = select(Workspace.paused).where(Workspace.id == workspace_id)
+                paused = bool(await session.scalar(query))
+            # Stamped with when the read began, so an answer is never older than the ttl.
+            self._seen[workspace_id] = (paused, started)
+        return paused
+
+    def _fresh(self, workspace_id: int) -> bool | None:
         cached = self._seen.get(workspace_id)
         if cached is not None and time.monotonic() - cached[1] < self._ttl:
             return cached[0]
-        async with self._services.db.session() as session:
-            query = select(Workspace.paused).where(Workspace.id == workspace_id)
-            paused = bool(await session.scalar(query))
-        self._seen[workspace_id] = (paused, time.monotonic())
-        return paused
+        return None
 
 
 class WorkspaceGate:

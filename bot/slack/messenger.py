@@ -166,6 +166,11 @@ class SlackMessenger:
         self._post_attempts = 1 + max(retries, default=0)
         self._dm_channels: dict[str, str] = {}
 
+    @property
+    def web_client(self) -> AsyncWebClient:
+        """The Web API client the messenger calls through (its owner may pool its connections)."""
+        return self._client
+
     async def send_to_user(self, *, workspace_id: str, user_id: str, reply: Reply) -> str:
         """Send a direct message; returns `channel:ts` (the DM channel Slack posted in).
 
