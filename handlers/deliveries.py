@@ -469,6 +469,9 @@ async def send_picks_batch(
 # How long a flush of sent rows waits for more to come in: fewer statements, and a crash in
 # between only leaves a few sent rows in doubt (looked up on the platform, not sent twice).
 FLUSH_WAIT = 0.05
+# How many times the concurrency the feeder takes tokens for and renews in one round trip
+# (the rate permitting); its two statements then no longer pace the sends.
+LOOKAHEAD = 4
 
 
 @runtime_checkable
@@ -509,8 +512,9 @@ class _Pipeline:
         self.concurrency = max(1, concurrency)
         self.outcomes = outcomes
         self.bound = outbox.in_flight_bound(lease)
-        # Room for one group ahead of the sends in flight, so no worker waits on the feeder.
-        self.ready: asyncio.Queue[_Ready | None] = asyncio.Queue(maxsize=self.concurrency)
+        # The feeder works a few sends' worth ahead, so no worker waits on its round trips.
+        self.lookahead = self.concurrency * LOOKAHEAD
+        self.ready: asyncio.Queue[_Ready | None] = asyncio.Queue(maxsize=self.lookahead)
         self.sent: dict[int, str | None] = {}
         self.sent_rows: list[ClaimedDelivery] = []
         self.flusher: asyncio.Task[None] | None = None
@@ -530,7 +534,7 @@ class _Pipeline:
         tokens = 0  # taken from the rate and not spent yet
         try:
             while waiting and not self.stopped:
-                group = list(itertools.islice(waiting, self.concurrency))
+                group = list(itertools.islice(waiting, self.lookahead))
                 wanted = sum(self._cost(row) for row in group) - tokens
                 if wanted > 0:
                     allowed = await self.gate.open(wanted)
