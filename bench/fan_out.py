@@ -1,16 +1,19 @@
-"""Benchmark: the weekly fan-out through the real Slack messenger to a fake Web API (issue 18).
+"""Benchmark: the weekly fan-out through the real Slack and Teams messengers (issue 18).
 
-The fake Slack runs in its own process on loopback (latency added to every call; 429 with
-Retry-After beyond its rate). In one run, next to each other:
+The fake Slack and the local Teams connector run in their own processes on loopback (latency
+added to every call; 429 with Retry-After beyond their rate). In one run, next to each other:
 
 1. unlimited rate: deliveries per second (and per CPU-second of this process) of one
    replica's outbox sender, next to the floor: the same number of bare `chat.postMessage`
-   calls through the same client with no database, at the same concurrency;
+   calls through the same client and connection pool with no database, same concurrency;
 2. rate R for N people on one replica: completion time / (N / R), lost, duplicated;
-3. planning N_big people (`plan_picks`): seconds and the process's peak memory, optionally
-   sending them all at an unlimited rate too (`--big-send`).
+3. the same through the real `TeamsMessenger` against a connector allowing R requests a
+   second per tenant (a picks message is several requests there: one card each, so the
+   ideal is requests / R);
+4. planning N_big people (`plan_picks`): seconds and the process's peak memory, and with
+   `--big-send` sending them all at an unlimited rate too.
 
-    .venv/bin/python -m bench.fan_out --database sqlite --recipients 2000 --rate 50
+    .venv/bin/python -m bench.fan_out --database sqlite --recipients 10000 --rate 50
 """
 
 from __future__ import annotations
@@ -19,25 +22,67 @@ import argparse
 import asyncio
 import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bench.workload import FakeSlackProcess, fresh_database, seed_people
+import aiohttp
+from sqlalchemy import insert
+
+from bench.teams_connector import FakeConnectorProcess
+from bench.workload import ROOT, FakeSlackProcess, fresh_database, seed_people
 from bot.slack.app import render_pair
 from bot.slack.messenger import SlackMessenger, build_web_client
+from bot.teams.cloud import TeamsCloudAdapter, auth_configuration, build_cloud_adapter
+from bot.teams.messenger import TeamsMessenger
 from captions import TemplateCaptionWriter
 from content_store import outbox
 from content_store.database import Database
+from content_store.models import TeamsConversation
 from content_store.people import get_or_create_workspace
 from handlers.context import Services
 from handlers.deliveries import plan_picks
+from handlers.types import Messenger
 from scheduler.rate_limit import Rate, RateLimiter
 from scheduler.sender import Sender, SenderConfig
 
 UNLIMITED = 1e9
+
+# The fake Slack of bench.workload, without its Block Kit checks: the test suite checks every
+# message's shape, and here the fake's own CPU would otherwise cap both the outbox and the floor.
+UNCHECKED = """
+import asyncio, sys
+import tests.bot.slack.fake_slack as fake_slack
+from tests.bot.slack.fake_slack import FakeSlack
+fake_slack.message_problems = lambda blocks: []
+async def main():
+    slack = FakeSlack(team_id="T-BENCH", latency=float(sys.argv[2]))
+    slack.rate_limit_per_second = float(sys.argv[1])
+    await slack.start()
+    print(slack.root_url, flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+class UncheckedSlackProcess(FakeSlackProcess):
+    """The fake Web API in a child process, answering without checking the blocks."""
+
+    def __init__(self, *, rate: float, latency: float) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", UNCHECKED, str(rate), str(latency)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert self.process.stdout is not None
+        self.root = self.process.stdout.readline().strip()
 
 
 class Clock:
@@ -59,6 +104,7 @@ class Run:
     unique: int
     duplicates: int
     rate_limited: int
+    planning: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -80,40 +126,51 @@ def _services(db: Database) -> Services:
     )
 
 
-def _messenger(fake: FakeSlackProcess) -> SlackMessenger:
+def _messenger(fake: FakeSlackProcess, http: aiohttp.ClientSession) -> SlackMessenger:
+    # One connection pool for every call, as the server's Slack adapter keeps (open_http).
     client = build_web_client(token="xoxb-test", base_url=f"{fake.root}/api/")  # noqa: S106
+    client.session = http
     return SlackMessenger(client=client, render=render_pair)
 
 
-async def _diff(fake: FakeSlackProcess, before: dict[str, int]) -> dict[str, int]:
-    after = await fake.stats()
+Stats = Callable[[], Any]
+
+
+async def _diff(stats: Stats, before: dict[str, int]) -> dict[str, int]:
+    after: dict[str, int] = await stats()
     return {key: after[key] - before.get(key, 0) for key in after}
 
 
 async def run_outbox(
     db: Database,
-    fake: FakeSlackProcess,
+    stats: Stats,
+    messenger: Messenger,
     *,
+    platform: str,
     workspace: str,
     people: int,
     rate: float,
     concurrency: int,
+    seeded: bool = False,
 ) -> Run:
     """Queue everyone of a new workspace, then let one replica's sender work the outbox dry."""
-    await seed_people(db, workspace=workspace, people=people)
+    if not seeded:
+        await seed_people(db, workspace=workspace, people=people, platform=platform)
     services = _services(db)
     burst = max(1.0, rate / 4) if rate < UNLIMITED else UNLIMITED
     sender = Sender(
         services,
-        messengers={"slack": _messenger(fake)},
-        limiter=RateLimiter(db, rates={"slack": Rate(rate, burst)}),
+        messengers={platform: messenger},
+        limiter=RateLimiter(db, rates={platform: Rate(rate, burst)}),
         config=SenderConfig(concurrency=concurrency),
     )
     async with db.session() as session:
-        ws = await get_or_create_workspace(session, platform="slack", external_id=workspace)
-    before = await fake.stats()
+        ws = await get_or_create_workspace(session, platform=platform, external_id=workspace)
+    before = await stats()
     started, cpu = time.perf_counter(), time.process_time()
-    await plan_picks(services, workspace=ws, occurrence=services.clock.now())
+    planned = await plan_picks(services, workspace=ws, occurrence=services.clock.now())
+    planning = time.perf_counter() - started
+    assert planned == people, planned
     while True:
         await sender.drain()
         async with db.session() as session:
@@ -121,22 +178,42 @@ async def run_outbox(
                 break
         await asyncio.sleep(0.05)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-    stats = await _diff(fake, before)
+    counts = await _diff(stats, before)
     return Run(
-        "outbox sender",
+        f"outbox sender ({platform})",
         people,
         seconds,
         cpu_seconds,
-        stats["posted"],
-        stats["recipients"],
-        stats["duplicates"],
-        stats["rate_limited"],
+        counts["posted"],
+        counts["recipients"],
+        counts.get("duplicates", 0),
+        counts.get("rate_limited", counts.get("throttled", 0)),
+        planning,
     )
 
 
-async def run_floor(fake: FakeSlackProcess, *, people: int, concurrency: int) -> Run:
-    """Bare chat.postMessage calls through the same client: the HTTP cost alone."""
-    client = _messenger(fake)._client  # the same client the messenger posts through
+async def sent_message(messenger: SlackMessenger, *, channel: str) -> dict[str, Any]:
+    """The text and blocks of the newest message in `channel` (one the outbox sent)."""
+    response = await messenger.web_client.conversations_history(channel=channel, limit=1)
+    message = response["messages"][0]
+    return {"text": message["text"], "blocks": message.get("blocks")}
+
+
+async def run_floor(
+    fake: FakeSlackProcess,
+    messenger: SlackMessenger,
+    *,
+    people: int,
+    concurrency: int,
+    message: dict[str, Any] | None = None,
+) -> Run:
+    """Bare chat.postMessage calls through the same client: the HTTP cost alone.
+
+    `message`: post these text and blocks (with a tag in the metadata, as every post has)
+    rather than a one-line text, so the platform's side costs what a picks message costs.
+    """
+    client = messenger.web_client  # the same client and pool the messenger posts through
+    payload: dict[str, Any] = message or {"text": "Your picks"}
     before = await fake.stats()
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(people):
@@ -145,14 +222,19 @@ async def run_floor(fake: FakeSlackProcess, *, people: int, concurrency: int) ->
     async def worker() -> None:
         while not queue.empty():
             index = queue.get_nowait()
-            await client.chat_postMessage(channel=f"FLOOR-U{index:06d}", text="Your picks")
+            channel = f"FLOOR{len(payload)}-U{index:06d}"
+            if message is None:
+                await client.chat_postMessage(channel=channel, **payload)
+                continue
+            metadata = {"event_type": "floor", "event_payload": {"tag": f"floor:{index}"}}
+            await client.chat_postMessage(channel=channel, metadata=metadata, **payload)
 
     started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-    stats = await _diff(fake, before)
+    stats = await _diff(fake.stats, before)
     return Run(
-        "bare chat.postMessage",
+        "bare chat.postMessage" + (", same message" if message else ""),
         people,
         seconds,
         cpu_seconds,
@@ -161,6 +243,36 @@ async def run_floor(fake: FakeSlackProcess, *, people: int, concurrency: int) ->
         stats["duplicates"],
         stats["rate_limited"],
     )
+
+
+async def seed_teams(db: Database, *, tenant: str, people: int, service_url: str) -> None:
+    """People of a tenant, each with the personal chat reference the app stores on install."""
+    workspace_id, ids = await seed_people(db, workspace=tenant, people=people, platform="teams")
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "conversation_id": f"a:{user}",
+            "kind": "personal",
+            "user_id": user,
+            "reference": {
+                "user": {"id": f"29:{user}", "aadObjectId": user},
+                "bot": {"id": "28:bot"},
+                "conversation": {
+                    "id": f"a:{user}",
+                    "conversationType": "personal",
+                    "tenantId": tenant,
+                },
+                "channelId": "msteams",
+                "serviceUrl": service_url,
+            },
+            "updated_at": now,
+        }
+        for user in ids
+    ]
+    async with db.session() as session:
+        for start in range(0, len(rows), 1000):
+            await session.execute(insert(TeamsConversation), rows[start : start + 1000])
 
 
 async def run_planning(db: Database, *, people: int) -> tuple[float, float]:
@@ -173,7 +285,11 @@ async def run_planning(db: Database, *, people: int) -> tuple[float, float]:
     queued = await plan_picks(services, workspace=ws, occurrence=services.clock.now())
     seconds = time.perf_counter() - started
     assert queued == people, queued
-    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return seconds, _peak_mib()
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _line(label: str, run: Run, ideal: float | None = None) -> str:
@@ -185,8 +301,162 @@ def _line(label: str, run: Run, ideal: float | None = None) -> str:
     )
 
 
+async def slack_unlimited(
+    kind: str, db: Database, arguments: argparse.Namespace
+) -> dict[str, float]:
+    """The outbox at no rate limit next to the bare-client floor, against one fake Slack."""
+    fake = UncheckedSlackProcess(rate=UNLIMITED, latency=arguments.latency)
+    try:
+        async with aiohttp.ClientSession() as http:
+            messenger = _messenger(fake, http)
+            ours = await run_outbox(
+                db,
+                fake.stats,
+                messenger,
+                platform="slack",
+                workspace="T-FREE",
+                people=arguments.unlimited,
+                rate=UNLIMITED,
+                concurrency=arguments.concurrency,
+            )
+            floor = await run_floor(
+                fake, messenger, people=arguments.unlimited, concurrency=arguments.concurrency
+            )
+            # The seeded ids are not Slack-shaped, so the fake posts in a channel of that name.
+            message = await sent_message(messenger, channel="T-FREE-U000000")
+            same = await run_floor(
+                fake,
+                messenger,
+                people=arguments.unlimited,
+                concurrency=arguments.concurrency,
+                message=message,
+            )
+    finally:
+        fake.stop()
+    print(_line(f"{kind}: unlimited, outbox", ours))
+    print(_line(f"{kind}: unlimited, bare client, one line", floor))
+    print(_line(f"{kind}: unlimited, bare client, same message", same))
+    return {
+        "unlimited/floor msg/s": ours.per_second / floor.per_second,
+        "unlimited/floor msg/cpu": ours.per_cpu_second / floor.per_cpu_second,
+        "unlimited/same-message floor msg/s": ours.per_second / same.per_second,
+    }
+
+
+async def slack_limited(kind: str, db: Database, arguments: argparse.Namespace) -> dict[str, float]:
+    """N people at R messages a second on one replica, against a fake Slack allowing R."""
+    fake = UncheckedSlackProcess(rate=arguments.rate, latency=arguments.latency)
+    try:
+        async with aiohttp.ClientSession() as http:
+            limited = await run_outbox(
+                db,
+                fake.stats,
+                _messenger(fake, http),
+                platform="slack",
+                workspace="T-BENCH",
+                people=arguments.recipients,
+                rate=arguments.rate,
+                concurrency=arguments.concurrency,
+            )
+    finally:
+        fake.stop()
+    ideal = arguments.recipients / arguments.rate
+    print(_line(f"{kind}: Slack R={arguments.rate:g}/s, outbox", limited, ideal))
+    return {
+        f"slack R={arguments.rate:g} completion/(N/R)": limited.seconds / ideal,
+        "slack lost": limited.recipients - limited.unique,
+        "slack duplicated": limited.duplicates,
+    }
+
+
+async def teams_limited(kind: str, db: Database, arguments: argparse.Namespace) -> dict[str, float]:
+    """N people through TeamsMessenger at R requests a second per tenant."""
+    connector = FakeConnectorProcess(rate=arguments.rate, latency=arguments.latency)
+    adapter: TeamsCloudAdapter = build_cloud_adapter(auth_configuration(None))
+    people = arguments.teams_recipients
+    try:
+        await seed_teams(
+            db, tenant="tenant-bench", people=people, service_url=connector.service_url
+        )
+        messenger = TeamsMessenger(adapter=adapter, db=db, app_id=None)
+        run = await run_outbox(
+            db,
+            connector.stats,
+            messenger,
+            platform="teams",
+            workspace="tenant-bench",
+            people=people,
+            rate=arguments.rate,
+            concurrency=arguments.concurrency,
+            seeded=True,
+        )
+    finally:
+        await adapter.aclose()
+        connector.stop()
+    # Posted counts activities; every person gets the same number of them.
+    ideal = run.posted / arguments.rate
+    duplicated = run.posted - run.unique * round(run.posted / max(run.unique, 1))
+    print(_line(f"{kind}: Teams R={arguments.rate:g} req/s, outbox", run, ideal))
+    print(f"{kind}: Teams requests {run.posted} ({run.posted / people:.2f} a person)")
+    return {
+        f"teams R={arguments.rate:g} completion/(requests/R)": run.seconds / ideal,
+        "teams lost": run.recipients - run.unique,
+        "teams duplicated (requests)": duplicated,
+        "teams requests a person": run.posted / people,
+    }
+
+
+async def big(kind: str, db: Database, arguments: argparse.Namespace) -> dict[str, float]:
+    """Plan N_big people; with --big-send, send them all at an unlimited rate too."""
+    if not arguments.big_send:
+        seconds, peak = await run_planning(db, people=arguments.big)
+        print(
+            f"{kind}: planning {arguments.big:,} people: {seconds:.1f} s "
+            f"({seconds / (arguments.big / arguments.rate):.4f} of the send floor at "
+            f"R={arguments.rate:g}); peak memory {peak:.0f} MiB"
+        )
+        return {"planning s": seconds, "peak MiB": peak}
+    fake = UncheckedSlackProcess(rate=UNLIMITED, latency=arguments.latency)
+    try:
+        async with aiohttp.ClientSession() as http:
+            run = await run_outbox(
+                db,
+                fake.stats,
+                _messenger(fake, http),
+                platform="slack",
+                workspace="T-BIG",
+                people=arguments.big,
+                rate=UNLIMITED,
+                concurrency=arguments.concurrency,
+            )
+    finally:
+        fake.stop()
+    peak = _peak_mib()
+    print(_line(f"{kind}: {arguments.big:,} sent, unlimited", run))
+    print(
+        f"{kind}: planning {arguments.big:,} people: {run.planning:.1f} s "
+        f"({run.planning / (arguments.big / arguments.rate):.4f} of the send floor at "
+        f"R={arguments.rate:g}); peak memory {peak:.0f} MiB"
+    )
+    return {
+        "big planning s": run.planning,
+        "big send msg/s": run.per_second,
+        "big lost": run.recipients - run.unique,
+        "big duplicated": run.duplicates,
+        "peak MiB": peak,
+    }
+
+
+PARTS = {
+    "unlimited": slack_unlimited,
+    "slack": slack_limited,
+    "teams": teams_limited,
+    "big": big,
+}
+
+
 async def bench(kind: str, arguments: argparse.Namespace) -> dict[str, float]:
-    """Every part on one database, each against its own fake Slack process."""
+    """The chosen parts on one database, each against its own fake platform process."""
     figures: dict[str, float] = {}
     print(
         f"{'run':<40} {'people':>7} {'seconds':>8} {'msg/s':>8} {'msg/cpu':>8} "
@@ -195,50 +465,8 @@ async def bench(kind: str, arguments: argparse.Namespace) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as directory:
         db = await fresh_database(kind, Path(directory))
         try:
-            fake = FakeSlackProcess(rate=UNLIMITED, latency=arguments.latency)
-            try:
-                ours = await run_outbox(
-                    db,
-                    fake,
-                    workspace="T-FREE",
-                    people=arguments.unlimited,
-                    rate=UNLIMITED,
-                    concurrency=arguments.concurrency,
-                )
-                floor = await run_floor(
-                    fake, people=arguments.unlimited, concurrency=arguments.concurrency
-                )
-            finally:
-                fake.stop()
-            print(_line(f"{kind}: unlimited, outbox", ours))
-            print(_line(f"{kind}: unlimited, bare client floor", floor))
-            figures["unlimited/floor msg/s"] = ours.per_second / floor.per_second
-            figures["unlimited/floor msg/cpu"] = ours.per_cpu_second / floor.per_cpu_second
-            fake = FakeSlackProcess(rate=arguments.rate, latency=arguments.latency)
-            try:
-                limited = await run_outbox(
-                    db,
-                    fake,
-                    workspace="T-BENCH",
-                    people=arguments.recipients,
-                    rate=arguments.rate,
-                    concurrency=arguments.concurrency,
-                )
-            finally:
-                fake.stop()
-            ideal = arguments.recipients / arguments.rate
-            print(_line(f"{kind}: R={arguments.rate:g}/s, outbox", limited, ideal))
-            figures[f"R={arguments.rate:g} completion/(N/R)"] = limited.seconds / ideal
-            figures["lost"] = limited.recipients - limited.unique
-            figures["duplicated"] = limited.duplicates
-            seconds, peak = await run_planning(db, people=arguments.big)
-            print(
-                f"{kind}: planning {arguments.big:,} people: {seconds:.1f} s "
-                f"({seconds / (arguments.big / arguments.rate):.4f} of the send floor at "
-                f"R={arguments.rate:g}); peak memory {peak:.0f} MiB"
-            )
-            figures["planning s"] = seconds
-            figures["peak MiB"] = peak
+            for part in arguments.parts:
+                figures |= await PARTS[part](kind, db, arguments)
         finally:
             await db.dispose()
     return figures
@@ -247,13 +475,18 @@ async def bench(kind: str, arguments: argparse.Namespace) -> dict[str, float]:
 def main() -> None:
     """Parse arguments, run, print the table and a JSON summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=10_000, help="N at rate R")
-    parser.add_argument("--rate", type=float, default=50.0, help="R: messages/s Slack allows")
+    parser.add_argument("--recipients", type=int, default=10_000, help="N at rate R (Slack)")
+    parser.add_argument("--teams-recipients", type=int, default=2_000, help="N at rate R (Teams)")
+    parser.add_argument("--rate", type=float, default=50.0, help="R: requests/s allowed")
     parser.add_argument("--unlimited", type=int, default=2_000, help="people at no rate limit")
     parser.add_argument("--big", type=int, default=100_000, help="people planned at once")
+    parser.add_argument("--big-send", action="store_true", help="send the big run too")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added per call")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--parts", nargs="+", choices=tuple(PARTS), default=["unlimited", "slack", "teams", "big"]
+    )
     arguments = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if arguments.database == "both" else [arguments.database]
     print(f"latency {arguments.latency * 1000:g} ms per call, concurrency {arguments.concurrency}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import itertools
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -405,6 +406,10 @@ class BatchGate(Protocol):
         """Wait until sends may go; how many of `wanted` may go now (0: the programme paused)."""
         ...
 
+    async def still_open(self) -> bool:
+        """Whether sends that got past `open` may still go (False: the programme paused since)."""
+        ...
+
     async def throttled(self, seconds: float) -> None:
         """The platform asked everyone to wait `seconds` before sending there again."""
         ...
@@ -419,12 +424,15 @@ async def send_picks_batch(
     policy: RetryPolicy = RetryPolicy(),
     lease: timedelta = timedelta(minutes=2),
     concurrency: int = 8,
+    slots: asyncio.Semaphore | None = None,
 ) -> Counter[Outcome]:
     """Send a batch of claimed picks rows of one workspace, all held under one claim.
 
-    Composed together, then sent in groups as the rate allows: per group one token take, one
-    statement renewing the claims (with the people's consent read in the same transaction),
-    the sends side by side, and one statement marking the sent rows with their message ids.
+    Composed together, then sent as a pipeline: a feeder takes tokens and renews the claims
+    (reading the people's consent alongside) a group at a time, `concurrency` workers keep
+    that many sends in flight, and the sent rows are marked with their message ids in one
+    statement per flush while the next sends go. `slots` bounds the sends in flight across
+    batches (one replica's concurrency).
     """
     outcomes: Counter[Outcome] = Counter()
     if not rows:
@@ -442,34 +450,183 @@ async def send_picks_batch(
                 now=services.clock.now(),
             )
         outcomes[Outcome.SKIPPED] += len(done)
-    waiting = [row for row in rows if row.delivery_id not in skipped]
-    while waiting:
-        allowed = await gate.open(min(len(waiting), concurrency))
-        if allowed <= 0:
-            async with services.db.session() as session:
-                await outbox.release_many(
-                    session, ids=[row.delivery_id for row in waiting], claim=claim
-                )
-            outcomes[Outcome.RELEASED] += len(waiting)
-            break
-        group, waiting = waiting[:allowed], waiting[allowed:]
-        ready = await _held_and_wanted(services, group, lease=lease, outcomes=outcomes)
-        results = await asyncio.gather(
-            *(
-                _post(messenger, row, replies[row.delivery_id], bound=outbox.in_flight_bound(lease))
-                for row in ready
-            )
+    waiting = deque(row for row in rows if row.delivery_id not in skipped)
+    if waiting:
+        pipeline = _Pipeline(
+            services,
+            messenger,
+            replies,
+            gate=gate,
+            policy=policy,
+            lease=lease,
+            concurrency=concurrency,
+            slots=slots or asyncio.Semaphore(concurrency),
+            outcomes=outcomes,
         )
-        sent: dict[int, str | None] = {}
-        for row, result in zip(ready, results, strict=True):
+        await pipeline.run(waiting)
+    return outcomes
+
+
+# How long a flush of sent rows waits for more to come in: fewer statements, and a crash in
+# between only leaves a few sent rows in doubt (looked up on the platform, not sent twice).
+FLUSH_WAIT = 0.05
+# How many times the concurrency the feeder takes tokens for and renews in one round trip
+# (the rate permitting); its two statements then no longer pace the sends.
+LOOKAHEAD = 4
+
+
+@runtime_checkable
+class RequestCount(Protocol):
+    """A messenger whose one message may take several requests, each counting to the rate."""
+
+    def requests_for(self, reply: Reply | None) -> int:
+        """How many requests sending `reply` to a person makes."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A row past the gate, its claim renewed at `renewed` (the loop's clock)."""
+
+    row: ClaimedDelivery
+    renewed: float
+
+
+class _Pipeline:
+    """The sends of one batch: fed a group at a time, posted continuously, marked in flushes."""
+
+    def __init__(
+        self,
+        services: Services,
+        messenger: Messenger,
+        replies: dict[int, Reply | None],
+        *,
+        gate: BatchGate,
+        policy: RetryPolicy,
+        lease: timedelta,
+        concurrency: int,
+        slots: asyncio.Semaphore,
+        outcomes: Counter[Outcome],
+    ) -> None:
+        self.services, self.messenger, self.replies = services, messenger, replies
+        self.gate, self.policy, self.lease, self.slots = gate, policy, lease, slots
+        self.concurrency = max(1, concurrency)
+        self.outcomes = outcomes
+        self.bound = outbox.in_flight_bound(lease)
+        # The feeder works a few sends' worth ahead, so no worker waits on its round trips.
+        self.lookahead = self.concurrency * LOOKAHEAD
+        self.ready: asyncio.Queue[_Ready | None] = asyncio.Queue(maxsize=self.lookahead)
+        self.sent: dict[int, str | None] = {}
+        self.sent_rows: list[ClaimedDelivery] = []
+        self.flusher: asyncio.Task[None] | None = None
+        self.stopped = False  # the programme got paused: nothing more goes
+
+    async def run(self, waiting: deque[ClaimedDelivery]) -> None:
+        """Send every waiting row (or hand it back if the programme gets paused)."""
+        claim = waiting[0].claim
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self.concurrency):
+                group.create_task(self._work())
+            group.create_task(self._feed(waiting, claim=claim))
+        while self.flusher is not None:
+            await self.flusher
+
+    async def _feed(self, waiting: deque[ClaimedDelivery], *, claim: str) -> None:
+        tokens = 0  # taken from the rate and not spent yet
+        try:
+            while waiting and not self.stopped:
+                group = list(itertools.islice(waiting, self.lookahead))
+                wanted = sum(self._cost(row) for row in group) - tokens
+                if wanted > 0:
+                    allowed = await self.gate.open(wanted)
+                    if allowed <= 0:
+                        self.stopped = True
+                        break
+                    tokens += allowed
+                taken: list[ClaimedDelivery] = []
+                while waiting and tokens >= self._cost(waiting[0]) and len(taken) < len(group):
+                    tokens -= self._cost(waiting[0])
+                    taken.append(waiting.popleft())
+                if not taken:
+                    continue  # a message of several requests waits for more tokens
+                held = await _held_and_wanted(
+                    self.services, taken, lease=self.lease, outcomes=self.outcomes
+                )
+                renewed = asyncio.get_running_loop().time()
+                for row in held:
+                    await self.ready.put(_Ready(row, renewed))
+            if waiting:
+                await self._release(list(waiting), claim=claim)
+        finally:
+            for _ in range(self.concurrency):
+                await self.ready.put(None)
+
+    def _cost(self, row: ClaimedDelivery) -> int:
+        """Tokens one row's message takes: the platform's requests for it (Teams: per card)."""
+        if isinstance(self.messenger, RequestCount):
+            return max(1, self.messenger.requests_for(self.replies[row.delivery_id]))
+        return 1
+
+    async def _work(self) -> None:
+        while (item := await self.ready.get()) is not None:
+            row = item.row
+            if self.stopped or not await self.gate.still_open():
+                self.stopped = True
+                await self._release([row], claim=row.claim)
+                continue
+            if not await self._fresh(item):
+                continue
+            async with self.slots:
+                result = await _post(
+                    self.messenger, row, self.replies[row.delivery_id], bound=self.bound
+                )
             if isinstance(result, DeliveryError):
                 if result.retry_after:
-                    await gate.throttled(result.retry_after)
-                outcomes[await _failed(services, row, result, policy=policy)] += 1
+                    await self.gate.throttled(result.retry_after)
+                self.outcomes[await _failed(self.services, row, result, policy=self.policy)] += 1
             else:
-                sent[row.delivery_id] = result
-        outcomes[Outcome.SENT] += await _mark_sent(services, ready, sent, claim=claim)
-    return outcomes
+                self._record(row, result)
+
+    async def _fresh(self, item: _Ready) -> bool:
+        """Renew a claim that waited in the queue long enough to eat into the send's bound."""
+        waited = asyncio.get_running_loop().time() - item.renewed
+        if waited < self.bound.total_seconds() / 4:
+            return True
+        row = item.row
+        async with self.services.db.session() as session:
+            held = await outbox.renew_many(
+                session,
+                ids=[row.delivery_id],
+                claim=row.claim,
+                until=self.services.clock.now() + self.lease,
+            )
+        if not held:
+            self.outcomes[Outcome.LOST] += 1
+        return bool(held)
+
+    def _record(self, row: ClaimedDelivery, message_id: str | None) -> None:
+        self.sent[row.delivery_id] = message_id
+        self.sent_rows.append(row)
+        if self.flusher is None:
+            self.flusher = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Mark what was sent, one statement for all that came in since the last flush."""
+        try:
+            if len(self.sent) < self.concurrency:
+                await asyncio.sleep(FLUSH_WAIT)  # let a few more sends end first
+            while self.sent:
+                sent, rows = self.sent, self.sent_rows
+                self.sent, self.sent_rows = {}, []
+                marked = await _mark_sent(self.services, rows, sent, claim=rows[0].claim)
+                self.outcomes[Outcome.SENT] += marked
+        finally:
+            self.flusher = None
+
+    async def _release(self, rows: list[ClaimedDelivery], *, claim: str) -> None:
+        async with self.services.db.session() as session:
+            await outbox.release_many(session, ids=[row.delivery_id for row in rows], claim=claim)
+        self.outcomes[Outcome.RELEASED] += len(rows)
 
 
 async def _held_and_wanted(

@@ -58,17 +58,31 @@ class PauseWatch:
         self._services = services
         self._ttl = ttl
         self._seen: dict[int, tuple[bool, float]] = {}
+        # One read at a time per workspace: the sends waiting on it then share its answer.
+        self._reading: dict[int, asyncio.Lock] = {}
 
     async def paused(self, workspace_id: int) -> bool:
         """True while the workspace's programme is paused."""
+        cached = self._fresh(workspace_id)
+        if cached is not None:
+            return cached
+        async with self._reading.setdefault(workspace_id, asyncio.Lock()):
+            cached = self._fresh(workspace_id)
+            if cached is not None:
+                return cached
+            started = time.monotonic()
+            async with self._services.db.session() as session:
+                query = select(Workspace.paused).where(Workspace.id == workspace_id)
+                paused = bool(await session.scalar(query))
+            # Stamped with when the read began, so an answer is never older than the ttl.
+            self._seen[workspace_id] = (paused, started)
+        return paused
+
+    def _fresh(self, workspace_id: int) -> bool | None:
         cached = self._seen.get(workspace_id)
         if cached is not None and time.monotonic() - cached[1] < self._ttl:
             return cached[0]
-        async with self._services.db.session() as session:
-            query = select(Workspace.paused).where(Workspace.id == workspace_id)
-            paused = bool(await session.scalar(query))
-        self._seen[workspace_id] = (paused, time.monotonic())
-        return paused
+        return None
 
 
 class WorkspaceGate:
@@ -116,6 +130,10 @@ class WorkspaceBatchGate:
         allowed = await self._limiter.acquire_many(**self._key(), wanted=wanted)
         return 0 if await self._pauses.paused(workspace_id) else allowed
 
+    async def still_open(self) -> bool:
+        """Whether the workspace is still unpaused (read afresh at most every pause check)."""
+        return not await self._pauses.paused(self._claimed.workspace_id)
+
     async def throttled(self, seconds: float) -> None:
         """Hold every replica's sends to this workspace for `seconds`."""
         await self._limiter.penalise(**self._key(), seconds=seconds)
@@ -151,6 +169,8 @@ class Sender:
         self._wake = asyncio.Event()
         # Claims with rows still in progress here, and how many: the heartbeat keeps them.
         self._held: Counter[str] = Counter()
+        # Sends in flight on this replica, whichever batch they belong to.
+        self._slots = asyncio.Semaphore(config.concurrency)
 
     def wake(self) -> None:
         """Look at the outbox now rather than at the next poll."""
@@ -253,6 +273,7 @@ class Sender:
                 policy=self.config.policy,
                 lease=self.config.lease,
                 concurrency=self.config.concurrency,
+                slots=self._slots,
             )
         except Exception:
             # A bug or an outage must not kill the sender; the lease brings the rows back.

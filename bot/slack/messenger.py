@@ -166,10 +166,26 @@ class SlackMessenger:
         self._post_attempts = 1 + max(retries, default=0)
         self._dm_channels: dict[str, str] = {}
 
+    @property
+    def web_client(self) -> AsyncWebClient:
+        """The Web API client the messenger calls through (its owner may pool its connections)."""
+        return self._client
+
     async def send_to_user(self, *, workspace_id: str, user_id: str, reply: Reply) -> str:
-        """Send a direct message; returns `channel:ts`."""
-        channel = await self._dm_channel(workspace_id=workspace_id, user_id=user_id)
-        return await self._post(workspace_id=workspace_id, channel=channel, reply=reply)
+        """Send a direct message; returns `channel:ts` (the DM channel Slack posted in).
+
+        A bot token may name the person as the channel: Slack posts in the app's DM with them
+        and answers with that DM's id, so the weekly fan-out costs one call per person, not two.
+        A reply with files opens the DM first, so a refusal comes before anything is posted.
+        """
+        channel = self._dm_channels.get(user_id)
+        if channel is None and reply.files:
+            channel = await self._dm_channel(workspace_id=workspace_id, user_id=user_id)
+        message = await self._post(
+            workspace_id=workspace_id, channel=channel or user_id, reply=reply, user_id=user_id
+        )
+        self._remember(user_id, message.partition(":")[0])
+        return message
 
     async def send_to_channel(self, *, workspace_id: str, channel_id: str, reply: Reply) -> str:
         """Post to a channel the bot is in; returns `channel:ts`."""
@@ -192,14 +208,30 @@ class SlackMessenger:
         call = self._client.conversations_open(users=user_id)
         response = await _call(call, method="conversations.open", workspace_id=workspace_id)
         channel = str(response["channel"]["id"])
+        self._remember(user_id, channel)
+        return channel
+
+    def _remember(self, user_id: str, channel: str) -> None:
+        if not channel.startswith("D") or self._dm_channels.get(user_id) == channel:
+            return
         if len(self._dm_channels) >= _DM_CACHE_LIMIT:
             self._dm_channels.clear()
         self._dm_channels[user_id] = channel
-        return channel
 
     async def find_sent(self, *, workspace_id: str, user_id: str, tag: str) -> str | None:
         """The `channel:ts` of a recent DM to the person carrying `tag`, if Slack has one."""
         channel = await self._dm_channel(workspace_id=workspace_id, user_id=user_id)
+        return await self._find(workspace_id=workspace_id, channel=channel, tag=tag)
+
+    async def _find_in(
+        self, *, workspace_id: str, channel: str, user_id: str | None, tag: str
+    ) -> str | None:
+        """`_find` in `channel`, or in the DM with `user_id` when the post named the person."""
+        if user_id is not None and channel == user_id:
+            try:
+                channel = await self._dm_channel(workspace_id=workspace_id, user_id=user_id)
+            except DeliveryFailed as failure:
+                raise DeliveryFailed(failure.error, False, in_doubt=True) from failure
         return await self._find(workspace_id=workspace_id, channel=channel, tag=tag)
 
     async def _find(self, *, workspace_id: str, channel: str, tag: str) -> str | None:
@@ -220,7 +252,13 @@ class SlackMessenger:
                 return message_id(channel=channel, ts=str(message["ts"]))
         return None
 
-    async def _post(self, *, workspace_id: str, channel: str, reply: Reply) -> str:
+    async def _post(
+        self, *, workspace_id: str, channel: str, reply: Reply, user_id: str | None = None
+    ) -> str:
+        """Post once, looking an in-doubt try up before trying again.
+
+        `user_id`: the channel may be the person's id, whose DM is opened only to look there.
+        """
         text, blocks = self._render(reply)
         # Every post carries a tag in its metadata, so a post whose answer got lost can be found.
         tag = reply.tag or f"post:{uuid.uuid4().hex}"
@@ -233,7 +271,9 @@ class SlackMessenger:
             except DeliveryFailed as failure:
                 if not failure.in_doubt:
                     raise
-                found = await self._find(workspace_id=workspace_id, channel=channel, tag=tag)
+                found = await self._find_in(
+                    workspace_id=workspace_id, channel=channel, user_id=user_id, tag=tag
+                )
                 if found is not None:
                     return found  # it did go out; files are not re-sent (they may have too)
                 if attempt == self._post_attempts:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from bot.slack import setup
 from bot.slack.settings import SlackSettings
@@ -63,5 +63,14 @@ class SlackPlatform:
 
     @asynccontextmanager
     async def messenger(self, *, services: Services) -> AsyncIterator[Messenger]:
-        """A messenger with its own Web API client (which keeps no connection open)."""
-        yield setup.build_messenger(self.settings)
+        """A messenger with its own Web API client and connection pool, closed afterwards.
+
+        Without the pool slack_sdk opens a session, and a TCP connection, for every call.
+        """
+        messenger = setup.build_messenger(self.settings)
+        async with ClientSession() as http:
+            messenger.web_client.session = http
+            try:
+                yield messenger
+            finally:
+                messenger.web_client.session = None

@@ -24,6 +24,7 @@ from bot.teams.render import (
     RenderedMessage,
     data_url,
     media_type_of,
+    message_count,
     render_card,
     render_messages,
 )
@@ -120,6 +121,10 @@ class TeamsMessenger:
         if row is None:
             raise _logged(TeamsDeliveryFailed("no_personal_chat", permanent=True), workspace_id)
         return await self._send(row, render_messages(reply, locale=locale), workspace_id)
+
+    def requests_for(self, reply: Reply | None) -> int:
+        """Requests a send to a person makes: one per message (each pick is a card alone)."""
+        return message_count(reply) if reply is not None else 1
 
     async def send_to_channel(self, *, workspace_id: str, channel_id: str, reply: Reply) -> str:
         """Post to a channel or group chat the app was added to."""

@@ -99,6 +99,11 @@ def render_messages(reply: Reply, *, locale: str) -> list[RenderedMessage]:
     ]
 
 
+def message_count(reply: Reply) -> int:
+    """How many messages `render_messages` makes of the reply, without rendering them."""
+    return max(1, sum(1 for _ in _segments(reply.blocks)))
+
+
 # ---------------------------------------------------------------- messages and size
 
 

@@ -52,27 +52,38 @@ async def _send(messenger: SlackMessenger, text: str = "Your picks") -> str:
     return await messenger.send_to_user(workspace_id="T-TEST", user_id="U1", reply=Reply.text(text))
 
 
-async def test_send_to_user_opens_the_dm_and_posts_the_rendered_reply(slack: FakeSlack) -> None:
+async def test_send_to_user_posts_the_rendered_reply_in_one_call(slack: FakeSlack) -> None:
     message_id = await _send(_messenger(slack))
 
     channel, ts = split_message_id(message_id, conversation_id="")
-    assert [call.method for call in slack.calls] == ["conversations.open", "chat.postMessage"]
-    assert slack.calls[0].args["users"] == "U1"
-    post = slack.calls[1].args
-    assert (post["channel"], post["text"]) == ("DU1", "Your picks")
+    assert [call.method for call in slack.calls] == ["chat.postMessage"]
+    post = slack.calls[0].args
+    assert (post["channel"], post["text"]) == ("U1", "Your picks")
     assert post["blocks"][0]["text"]["text"] == "Your picks"
+    # The id names the DM channel Slack answered with, which chat.update needs later.
+    assert channel == "DU1"
     assert slack.message(channel, ts)["text"] == "Your picks"
     assert slack.problems == []
 
 
-async def test_the_dm_channel_is_opened_once_per_person(slack: FakeSlack) -> None:
+async def test_a_later_post_goes_to_the_dm_channel_slack_answered_with(slack: FakeSlack) -> None:
     messenger = _messenger(slack)
 
     await _send(messenger)
     await _send(messenger)
 
-    assert len(slack.calls_to("conversations.open")) == 1
-    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert slack.calls_to("conversations.open") == []
+    assert [call.args["channel"] for call in slack.calls_to("chat.postMessage")] == ["U1", "DU1"]
+
+
+async def test_a_reply_with_files_opens_the_dm_before_posting(slack: FakeSlack) -> None:
+    attachment = Attachment("export.csv", b"a,b\n", "Export")
+    reply = Reply(blocks=(Text("Your export"),), files=(attachment,))
+
+    await _messenger(slack).send_to_user(workspace_id="T-TEST", user_id="U1", reply=reply)
+
+    assert [call.method for call in slack.calls][:2] == ["conversations.open", "chat.postMessage"]
+    assert slack.calls_to("chat.postMessage")[0].args["channel"] == "DU1"
 
 
 async def test_send_to_channel_posts_there(slack: FakeSlack) -> None:
@@ -133,13 +144,13 @@ async def test_a_permanent_error_fails_at_once_without_retries(
 
 
 async def test_an_unknown_person_is_a_permanent_failure(slack: FakeSlack) -> None:
-    slack.fail_next("conversations.open", "user_not_found")
+    slack.fail_next("chat.postMessage", "user_not_found")
 
     with pytest.raises(DeliveryError) as caught:
         await _send(_messenger(slack))
 
     assert caught.value.permanent is True
-    assert slack.calls_to("chat.postMessage") == []
+    assert len(slack.calls_to("chat.postMessage")) == 1 and slack.messages == {}
 
 
 async def test_other_errors_are_transient(slack: FakeSlack) -> None:
