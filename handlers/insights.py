@@ -71,7 +71,7 @@ async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Pl
     )
     async with services.db.session() as session:
         await store_placement_rows(session, workspace_id=workspace_id, rows=placed, now=now)
-    return [Placed(row[0], Group(row[1])) for row in placed]
+    return [Placed(row[0], Group(row[1]), row[4]) for row in placed]
 
 
 async def regroup_all(services: Services) -> int:

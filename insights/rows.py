@@ -40,10 +40,12 @@ class WorkspaceRows:
 
 
 class Placed(NamedTuple):
-    """Who went to which group (what a regrouping's callers need of it)."""
+    """Who went to which group, and whether sure enough to say (what a regrouping's callers
+    need of it)."""
 
     person_id: int
     group: Group
+    sure: bool
 
 
 @dataclass
