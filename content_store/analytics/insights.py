@@ -94,7 +94,7 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 # Rows handed on per turn of the event loop while fetching and storing: each batch is a few
 # milliseconds of work, so a regrouping never holds the loop for long.
-BATCH = 2000
+BATCH = 500
 
 
 async def workspace_signals(
@@ -129,8 +129,13 @@ async def workspace_rows(session: AsyncSession, *, workspace_id: int) -> Workspa
 
 
 async def _rows(session: AsyncSession, query: Executable) -> list[Any]:
-    """The query's rows as tuples, a batch per turn of the event loop."""
-    result = await session.execute(query)
+    """The query's rows as tuples, a batch per turn of the event loop.
+
+    Through the session's connection, not the session: the ORM would turn every row into a
+    Row at once (an async session prebuffers), holding the loop for a large result.
+    """
+    connection = await session.connection()
+    result = await connection.execute(query)
     found: list[Any] = []
     for batch in result.partitions(BATCH):
         found.extend([tuple(row) for row in batch])
