@@ -15,7 +15,7 @@ from content_store.analytics.insights import (
     insight_of,
     people_in_group,
     person_by_user,
-    store_placement_rows,
+    store_placed,
     team_members,
     workspace_rows,
 )
@@ -28,7 +28,7 @@ from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_role
 from handlers.types import Actions, Actor, Button, Reply, Text
 from insights.grouping import Group, Mark
-from insights.rows import Placed, regroup_rows
+from insights.rows import PlacedColumns, regroup_rows
 from messages import format_day, format_duration, translate
 from offload.worker import run_bounded
 
@@ -48,13 +48,14 @@ _LEGACY_COUNT = {
 }
 
 
-async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Placed]:
+async def regroup_workspace(services: Services, *, workspace_id: int) -> PlacedColumns:
     """Recompute and store every person's group in one workspace.
 
-    Only the queries run here, their rows fetched as plain tuples a batch at a time; building
+    Only the queries run here, their rows fetched into columns a batch at a time; building
     each person's figures, their signals and groups is CPU-bound (seconds for a large
     workspace), so it runs in the CPU worker, with no database connection held meanwhile. The
-    groups come back as rows ready to insert, and replace the stored ones in one transaction.
+    groups come back as columns ready to insert, and replace the stored ones in one
+    transaction. Iterating the result gives who went where.
     """
     now = services.clock.now()
     thresholds = services.insight_thresholds
@@ -70,8 +71,8 @@ async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Pl
         seconds=REGROUP_SECONDS,
     )
     async with services.db.session() as session:
-        await store_placement_rows(session, workspace_id=workspace_id, rows=placed, now=now)
-    return [Placed(row[0], Group(row[1]), row[4]) for row in placed]
+        await store_placed(session, workspace_id=workspace_id, placed=placed, now=now)
+    return placed
 
 
 async def regroup_all(services: Services) -> int:

@@ -2,41 +2,89 @@
 
 from __future__ import annotations
 
+import json
+from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from insights.grouping import Group, Mark, Thresholds, group_workspace
+from insights.grouping import Group, Mark, Placement, Thresholds, group_workspace
 from insights.signals import Raw, ShareFact, person_topics
 
-# (person id, status, invited)
-PersonRow = tuple[int, str, bool]
-# (person id, at, latest nudge before it or None, item or None), moments in epoch seconds
-ShareRow = tuple[int, int, int | None, int | None]
-# (person id, group, confidence, evidence, sure, headline): one stored group, ready to insert
-PlacementRow = tuple[int, str, float, list[dict[str, Any]], bool, str]
+# Stands for NULL in an integer column (no moment or id is this small).
+NULL = -(2**63)
 
 
 @dataclass(frozen=True)
 class WorkspaceRows:
-    """Every query's rows for one workspace, as fetched: only ints, strings and floats, so
-    handing them to the CPU worker is cheap to pickle (no object per share)."""
+    """Every query's rows for one workspace, as columns of numbers (and a few strings).
 
-    people: list[PersonRow] = field(default_factory=list)
-    # The names of the figures in each `counts` row after the person id, then first_in and
-    # first_reminded (epoch seconds or None).
+    Arrays, not tuples per row: the event loop keeps next to no objects for the garbage
+    collector to walk (a full collection over a large workspace's rows stalls the loop), and
+    handing them to the CPU worker pickles each column as one block of memory.
+    """
+
+    # person id, status, invited
+    people: tuple[Any, ...] = ()
+    # The names of the figures in `counts` after the person id; then first_in and
+    # first_reminded (epoch seconds).
     count_names: tuple[str, ...] = ()
-    counts: list[tuple[Any, ...]] = field(default_factory=list)
-    shares: list[ShareRow] = field(default_factory=list)
-    # (person id, when) of the requests for tips made on one's own
-    help_asks: list[tuple[int, int]] = field(default_factory=list)
-    rewrites: list[tuple[int, float]] = field(default_factory=list)
-    chosen: list[tuple[int, int]] = field(default_factory=list)
-    liked: list[tuple[int, int]] = field(default_factory=list)
-    content_topics: list[tuple[int, int]] = field(default_factory=list)
-    clicks: list[tuple[int, int]] = field(default_factory=list)
+    counts: tuple[Any, ...] = ()
+    # person id, at, latest nudge before it, item; moments in epoch seconds
+    shares: tuple[Any, ...] = ()
+    # person id, when: the requests for tips made on one's own
+    help_asks: tuple[Any, ...] = ()
+    # person id, average rewrite ratio
+    rewrites: tuple[Any, ...] = ()
+    # person id, topic
+    chosen: tuple[Any, ...] = ()
+    # person id, item asked more of
+    liked: tuple[Any, ...] = ()
+    # item, topic
+    content_topics: tuple[Any, ...] = ()
+    # person id, clicks
+    clicks: tuple[Any, ...] = ()
+
+
+def _each(columns: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of some columns, with NULL read back as None."""
+    for row in zip(*columns, strict=True):
+        yield tuple(None if value == NULL else value for value in row)
+
+
+@dataclass(frozen=True)
+class PlacedColumns:
+    """A workspace's new groups as columns ready to insert (evidence as JSON text), so the
+    trip back from the worker and the insert build next to no objects on the event loop."""
+
+    person_ids: array[int] = field(default_factory=lambda: array("q"))
+    groups: list[str] = field(default_factory=list)
+    confidences: array[float] = field(default_factory=lambda: array("d"))
+    sure: array[int] = field(default_factory=lambda: array("b"))
+    headlines: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.person_ids)
+
+    def __iter__(self) -> Iterator[Placed]:
+        for person_id, group, sure in zip(self.person_ids, self.groups, self.sure, strict=True):
+            yield Placed(person_id, Group(group), bool(sure))
+
+    @classmethod
+    def of(cls, placements: Iterable[Placement]) -> PlacedColumns:
+        """The columns of some placements."""
+        placed = cls()
+        for p in placements:
+            placed.person_ids.append(p.person_id)
+            placed.groups.append(p.group.value)
+            placed.confidences.append(p.confidence)
+            placed.sure.append(int(p.sure))
+            placed.headlines.append(p.headline)
+            placed.evidence.append(json.dumps(p.evidence))
+        return placed
 
 
 class Placed(NamedTuple):
@@ -67,33 +115,36 @@ class _Person:
 
 def raws_of(rows: WorkspaceRows) -> list[Raw]:
     """Everyone's raw figures from the workspace's rows, in person id order."""
-    people = {pid: _Person(status, bool(invited)) for pid, status, invited in rows.people}
+    people = {
+        pid: _Person(str(getattr(status, "value", status)), bool(invited))
+        for pid, status, invited in _each(rows.people)
+    }
     names = rows.count_names
-    for person_id, *figures in rows.counts:
+    for person_id, *figures in _each(rows.counts):
         person = people.get(person_id)
         if person is not None:
             person.counts = dict(zip(names, figures[: len(names)], strict=True))
             person.first_in, person.first_reminded = figures[-2], figures[-1]
-    for person_id, at, nudged_at, content_id in rows.shares:
+    for person_id, at, nudged_at, content_id in _each(rows.shares):
         if (person := people.get(person_id)) is not None:
             delay = None if nudged_at is None else int(at) - int(nudged_at)
             person.shares.append(ShareFact(int(at), delay, content_id))
-    for person_id, at in rows.help_asks:
+    for person_id, at in _each(rows.help_asks):
         if (person := people.get(person_id)) is not None:
             person.help_asks.append(int(at))
-    for person_id, ratio in rows.rewrites:
+    for person_id, ratio in _each(rows.rewrites):
         if (person := people.get(person_id)) is not None:
             person.rewrite_ratio = float(ratio)
-    for person_id, topic_id in rows.chosen:
+    for person_id, topic_id in _each(rows.chosen):
         if (person := people.get(person_id)) is not None:
             person.chosen.add(topic_id)
-    for person_id, content_id in rows.liked:
+    for person_id, content_id in _each(rows.liked):
         if (person := people.get(person_id)) is not None:
             person.liked.append(content_id)
-    for person_id, count in rows.clicks:
+    for person_id, count in _each(rows.clicks):
         if (person := people.get(person_id)) is not None:
             person.clicks = count
-    topics = _content_topics(rows.content_topics)
+    topics = _content_topics(list(_each(rows.content_topics)))
     return [_raw(pid, person, topics) for pid, person in sorted(people.items())]
 
 
@@ -128,11 +179,9 @@ def regroup_rows(
     now: datetime,
     thresholds: Thresholds,
     marks: Mapping[int, Mark] | None = None,
-) -> list[PlacementRow]:
-    """A whole workspace's groups from its query rows, as rows ready to store: the CPU-bound
-    part of a regrouping, run in the CPU worker (module-level, so it pickles by name)."""
-    placements = group_workspace(raws_of(rows), now=now, thresholds=thresholds, marks=marks)
-    return [
-        (p.person_id, p.group.value, p.confidence, p.evidence, p.sure, p.headline)
-        for p in placements
-    ]
+) -> PlacedColumns:
+    """A whole workspace's groups from its query rows, as columns ready to store: the
+    CPU-bound part of a regrouping, run in the CPU worker (module-level, so it pickles by
+    name)."""
+    raws = raws_of(rows)
+    return PlacedColumns.of(group_workspace(raws, now=now, thresholds=thresholds, marks=marks))

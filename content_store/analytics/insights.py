@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from array import array
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, aliased
@@ -29,7 +41,7 @@ from content_store.models import (
 from domain.events import EventType
 from domain.programme import ProgrammeStatus
 from insights.grouping import Mark, Placement
-from insights.rows import PlacementRow, WorkspaceRows, raws_of
+from insights.rows import NULL, PlacedColumns, WorkspaceRows, raws_of
 from insights.signals import (
     FEEDBACK,
     NUDGE_LOOKBACK_SECONDS,
@@ -112,35 +124,42 @@ async def workspace_raws(session: AsyncSession, *, workspace_id: int) -> list[Ra
 
 
 async def workspace_rows(session: AsyncSession, *, workspace_id: int) -> WorkspaceRows:
-    """Every query's rows for one workspace as plain tuples (a regrouping builds the raw
-    figures from them in the CPU worker, off the event loop)."""
+    """Every query's rows for one workspace as columns (a regrouping builds the raw figures
+    from them in the CPU worker, off the event loop)."""
+    counted = "q" * (len(_COUNT_NAMES) + 3)
     return WorkspaceRows(
-        people=await _rows(session, _people(workspace_id)),
+        people=await _columns(session, _people(workspace_id), "qsb"),
         count_names=_COUNT_NAMES,
-        counts=await _rows(session, _event_counts(workspace_id)),
-        shares=await _rows(session, _shares(workspace_id)),
+        counts=await _columns(session, _event_counts(workspace_id), counted),
+        shares=await _columns(session, _shares(workspace_id), "qqqq"),
         help_asks=await _help_asks(session, workspace_id=workspace_id),
-        rewrites=await _rows(session, _rewrites(workspace_id)),
-        chosen=await _rows(session, _chosen(workspace_id)),
-        liked=await _rows(session, _liked(workspace_id)),
-        content_topics=await _rows(session, _content_topics(workspace_id)),
-        clicks=await _rows(session, _clicks(workspace_id)),
+        rewrites=await _columns(session, _rewrites(workspace_id), "qd"),
+        chosen=await _columns(session, _chosen(workspace_id), "qq"),
+        liked=await _columns(session, _liked(workspace_id), "qq"),
+        content_topics=await _columns(session, _content_topics(workspace_id), "qq"),
+        clicks=await _columns(session, _clicks(workspace_id), "qq"),
     )
 
 
-async def _rows(session: AsyncSession, query: Executable) -> list[Any]:
-    """The query's rows as tuples, a batch per turn of the event loop.
+async def _columns(session: AsyncSession, query: Executable, kinds: str) -> tuple[Any, ...]:
+    """The query's rows as columns (see insights.rows.WorkspaceRows), a batch per turn of the
+    event loop; `kinds` has one letter per column: q integer, d float, b boolean, s other.
 
     Through the session's connection, not the session: the ORM would turn every row into a
     Row at once (an async session prebuffers), holding the loop for a large result.
     """
     connection = await session.connection()
     result = await connection.execute(query)
-    found: list[Any] = []
+    columns = [_column(kind) for kind in kinds]
     for batch in result.partitions(BATCH):
-        found.extend([tuple(row) for row in batch])
+        for column, values in zip(columns, zip(*batch, strict=True), strict=True):
+            column.extend(NULL if value is None else value for value in values)
         await asyncio.sleep(0)
-    return found
+    return tuple(columns)
+
+
+def _column(kind: str) -> Any:
+    return [] if kind == "s" else array(kind)
 
 
 def _people(workspace_id: int) -> Executable:
@@ -214,15 +233,20 @@ def _shares(workspace_id: int) -> Executable:
     )
 
 
-async def _help_asks(session: AsyncSession, *, workspace_id: int) -> list[tuple[int, int]]:
+async def _help_asks(session: AsyncSession, *, workspace_id: int) -> tuple[Any, ...]:
     """When each person asked for tips on their own (see insights.signals.is_own_help_ask)."""
     query = select(Event.person_id, epoch_seconds(Event.created_at), Event.payload).where(
         Event.workspace_id == workspace_id,
         Event.person_id.is_not(None),
         Event.type == EventType.HELP_ASKED.value,
     )
-    rows = await _rows(session, query)
-    return [(person_id, int(at)) for person_id, at, payload in rows if is_own_help_ask(payload)]
+    people, moments, payloads = await _columns(session, query, "qqs")
+    asks: tuple[Any, ...] = (array("q"), array("q"))
+    for person_id, at, payload in zip(people, moments, payloads, strict=True):
+        if is_own_help_ask(payload):
+            asks[0].append(person_id)
+            asks[1].append(at)
+    return asks
 
 
 def _rewrites(workspace_id: int) -> Executable:
@@ -275,36 +299,66 @@ async def store_placements(
     session: AsyncSession, *, workspace_id: int, placements: Sequence[Placement], now: datetime
 ) -> None:
     """Replace the workspace's stored groups with these."""
-    rows = [
-        (p.person_id, p.group.value, p.confidence, p.evidence, p.sure, p.headline)
-        for p in placements
-    ]
-    await store_placement_rows(session, workspace_id=workspace_id, rows=rows, now=now)
+    placed = PlacedColumns.of(placements)
+    await store_placed(session, workspace_id=workspace_id, placed=placed, now=now)
 
 
-async def store_placement_rows(
-    session: AsyncSession, *, workspace_id: int, rows: Sequence[PlacementRow], now: datetime
+class json_text(FunctionElement[Any]):
+    """A bound string that is already JSON, stored in a JSON column as it is."""
+
+    inherit_cache = True
+
+
+@compiles(json_text, "postgresql")
+def _json_text_postgresql(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS JSON)"
+
+
+@compiles(json_text)
+def _json_text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps JSON as text; a CAST to JSON there would give the column numeric affinity.
+    return compiler.process(element.clauses, **kw)
+
+
+_STORE = insert(PersonInsight).values(
+    evidence=json_text(bindparam("evidence_json", type_=String()))
+)
+
+
+async def store_placed(
+    session: AsyncSession, *, workspace_id: int, placed: PlacedColumns, now: datetime
 ) -> None:
-    """Replace the workspace's stored groups with these rows (as `insights.rows.regroup_rows`
-    makes them), a batch per turn of the event loop."""
-    await session.execute(delete(PersonInsight).where(PersonInsight.workspace_id == workspace_id))
-    for start in range(0, len(rows), BATCH):
+    """Replace the workspace's stored groups with these (as `insights.rows.regroup_rows` makes
+    them), a batch per turn of the event loop; the evidence goes in as the JSON text it is."""
+    connection = await session.connection()
+    await connection.execute(
+        delete(PersonInsight).where(PersonInsight.workspace_id == workspace_id)
+    )
+    columns = (
+        placed.person_ids,
+        placed.groups,
+        placed.confidences,
+        placed.sure,
+        placed.headlines,
+        placed.evidence,
+    )
+    for start in range(0, len(placed), BATCH):
         values = [
             {
                 "person_id": person_id,
                 "workspace_id": workspace_id,
                 "group": group,
                 "confidence": confidence,
-                "evidence": evidence,
+                "evidence_json": evidence,
                 "computed_at": now,
-                "sure": sure,
+                "sure": bool(sure),
                 "headline": headline,
             }
-            for person_id, group, confidence, evidence, sure, headline in rows[
-                start : start + BATCH
-            ]
+            for person_id, group, confidence, sure, headline, evidence in zip(
+                *(column[start : start + BATCH] for column in columns), strict=True
+            )
         ]
-        await session.execute(insert(PersonInsight), values)
+        await connection.execute(_STORE, values)
         await asyncio.sleep(0)
 
 
