@@ -2,7 +2,7 @@
 
 Writes the synthetic organisation of bench/insights_load.py (smaller by default) to a SQLite
 file once, then regroups it repeatedly while a ticker measures the event loop's longest stall,
-three ways: everything but the queries on the loop (what regrouping did before issue 17); the
+next to the ticker alone (the floor a busy machine sets), three ways: everything but the queries on the loop (what regrouping did before issue 17); the
 per-person raw figures built on the loop and handed to the CPU worker as objects (issue 17);
 and `handlers.insights.regroup_workspace` as it runs (the queries' rows fetched a batch at a
 time as plain tuples, figures and groups built in the worker, stored in batches).
@@ -86,6 +86,8 @@ async def measure(folder: Path, rounds: int) -> None:
     services = Services(db=db, captions=TemplateCaptionWriter(), public_base_url="https://x.org")
     await regroup_workspace(services, workspace_id=1)  # start the worker first
     ways: dict[str, Callable[[], Awaitable[object]]] = {
+        # The floor: what the machine's other work alone does to the ticker meanwhile.
+        "idle (1.5 s sleep)": lambda: asyncio.sleep(1.5),
         "on the loop": lambda: on_the_loop(db, 1),
         "objects to worker": lambda: objects_to_worker(db, 1),
         "rows to worker (now)": lambda: regroup_workspace(services, workspace_id=1),
