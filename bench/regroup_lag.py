@@ -2,10 +2,11 @@
 
 Writes the synthetic organisation of bench/insights_load.py (smaller by default) to a SQLite
 file once, then regroups it repeatedly while a ticker measures the event loop's longest stall,
-next to the ticker alone (the floor a busy machine sets), three ways: everything but the queries on the loop (what regrouping did before issue 17); the
-per-person raw figures built on the loop and handed to the CPU worker as objects (issue 17);
-and `handlers.insights.regroup_workspace` as it runs (the queries' rows fetched a batch at a
-time as plain tuples, figures and groups built in the worker, stored in batches).
+next to the ticker alone (the floor a busy machine sets), three ways: everything but the
+queries on the loop (what regrouping did before issue 17); the per-person raw figures built on
+the loop and handed to the CPU worker as objects (issue 17); and
+`handlers.insights.regroup_workspace` as it runs (the queries' rows fetched into columns a
+batch at a time, figures and groups built in the worker, stored in batches).
 
     .venv/bin/python -m bench.regroup_lag --people 5000 --events 500000 --folder runs/lag
 """
