@@ -145,13 +145,15 @@ async def _columns(session: AsyncSession, query: Executable, kinds: str) -> tupl
     """The query's rows as columns (see insights.rows.WorkspaceRows), a batch per turn of the
     event loop; `kinds` has one letter per column: q integer, d float, b boolean, s other.
 
-    Through the session's connection, not the session: the ORM would turn every row into a
-    Row at once (an async session prebuffers), holding the loop for a large result.
+    Streamed through the session's connection: the ORM would turn every row into a Row at
+    once (an async session prebuffers), and a buffered result keeps every row's tuple alive
+    until the last is read; enough of those outlive a young collection to set off a full one,
+    which holds the loop for a tenth of a second or more in a large process.
     """
     connection = await session.connection()
-    result = await connection.execute(query)
+    result = await connection.stream(query, execution_options={"yield_per": BATCH})
     columns = [_column(kind) for kind in kinds]
-    for batch in result.partitions(BATCH):
+    async for batch in result.partitions(BATCH):
         for column, values in zip(columns, zip(*batch, strict=True), strict=True):
             column.extend(NULL if value is None else value for value in values)
         await asyncio.sleep(0)
