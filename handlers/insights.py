@@ -15,9 +15,9 @@ from content_store.analytics.insights import (
     insight_of,
     people_in_group,
     person_by_user,
-    store_placements,
+    store_placed,
     team_members,
-    workspace_raws,
+    workspace_rows,
 )
 from content_store.events import record_event
 from content_store.models import PersonInsight, Workspace
@@ -27,7 +27,8 @@ from domain.programme import Role
 from handlers import actions
 from handlers.context import Caller, Services, load_caller, record_for, require_role
 from handlers.types import Actions, Actor, Button, Reply, Text
-from insights.grouping import Group, Mark, Placement, group_workspace
+from insights.grouping import Group, Mark
+from insights.rows import PlacedColumns, regroup_rows
 from messages import format_day, format_duration, translate
 from offload.worker import run_bounded
 
@@ -47,29 +48,31 @@ _LEGACY_COUNT = {
 }
 
 
-async def regroup_workspace(services: Services, *, workspace_id: int) -> list[Placement]:
+async def regroup_workspace(services: Services, *, workspace_id: int) -> PlacedColumns:
     """Recompute and store every person's group in one workspace.
 
-    The queries run here; turning their figures into signals and groups is CPU-bound (seconds
-    for a large workspace), so it runs in the CPU worker, with no database connection held
-    meanwhile. The stored groups are replaced in one transaction.
+    Only the queries run here, their rows fetched into columns a batch at a time; building
+    each person's figures, their signals and groups is CPU-bound (seconds for a large
+    workspace), so it runs in the CPU worker, with no database connection held meanwhile. The
+    groups come back as columns ready to insert, and replace the stored ones in one
+    transaction. Iterating the result gives who went where.
     """
     now = services.clock.now()
     thresholds = services.insight_thresholds
     async with services.db.session() as session:
-        raws = await workspace_raws(session, workspace_id=workspace_id)
+        rows = await workspace_rows(session, workspace_id=workspace_id)
         marks = await content_team_marks(session, workspace_id=workspace_id)
-    placements = await run_bounded(
-        group_workspace,
-        raws,
+    placed = await run_bounded(
+        regroup_rows,
+        rows,
         now=now,
         thresholds=thresholds,
         marks=marks,
         seconds=REGROUP_SECONDS,
     )
     async with services.db.session() as session:
-        await store_placements(session, workspace_id=workspace_id, placements=placements, now=now)
-    return placements
+        await store_placed(session, workspace_id=workspace_id, placed=placed, now=now)
+    return placed
 
 
 async def regroup_all(services: Services) -> int:

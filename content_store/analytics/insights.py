@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, aliased
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -30,15 +41,14 @@ from content_store.models import (
 from domain.events import EventType
 from domain.programme import ProgrammeStatus
 from insights.grouping import Mark, Placement
+from insights.rows import NULL, PlacedColumns, WorkspaceRows, raws_of
 from insights.signals import (
     FEEDBACK,
     NUDGE_LOOKBACK_SECONDS,
     Raw,
-    ShareFact,
     Signals,
     Timing,
     is_own_help_ask,
-    person_topics,
     summarise,
 )
 
@@ -94,21 +104,9 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count().filter(condition)
 
 
-@dataclass
-class _Row:
-    """Accumulates one person's raw figures from the separate queries."""
-
-    status: str
-    invited: bool
-    counts: dict[str, int] = field(default_factory=dict)
-    first_in: int | None = None
-    first_reminded: int | None = None
-    shares: list[ShareFact] = field(default_factory=list)
-    help_asks: list[int] = field(default_factory=list)
-    rewrite_ratio: float | None = None
-    chosen: set[int] = field(default_factory=set)
-    liked: list[int] = field(default_factory=list)
-    clicks: int = 0
+# Rows handed on per turn of the event loop while fetching and storing: each batch is a few
+# milliseconds of work, so a regrouping never holds the loop for long.
+BATCH = 500
 
 
 async def workspace_signals(
@@ -121,42 +119,55 @@ async def workspace_signals(
 
 async def workspace_raws(session: AsyncSession, *, workspace_id: int) -> list[Raw]:
     """Everyone's raw figures in one workspace (`insights.signals.summarise` turns them into
-    signals; a regrouping does that in the CPU worker, off the event loop)."""
-    rows = await _people(session, workspace_id=workspace_id)
-    await _event_counts(session, rows, workspace_id=workspace_id)
-    await _shares(session, rows, workspace_id=workspace_id)
-    await _help_asks(session, rows, workspace_id=workspace_id)
-    await _rewrites(session, rows, workspace_id=workspace_id)
-    await _topics(session, rows, workspace_id=workspace_id)
-    content_topics = await _content_topics(session, workspace_id=workspace_id)
-    await _clicks(session, rows, workspace_id=workspace_id)
-    return [_raw(person_id, row, content_topics) for person_id, row in sorted(rows.items())]
+    signals)."""
+    return raws_of(await workspace_rows(session, workspace_id=workspace_id))
 
 
-def _raw(person_id: int, row: _Row, content_topics: dict[int, frozenset[int]]) -> Raw:
-    return Raw(
-        person_id=person_id,
-        status=row.status,
-        invited=row.invited,
-        counts=row.counts,
-        first_in=row.first_in,
-        first_reminded=row.first_reminded,
-        shares=sorted(row.shares, key=lambda s: s.at),
-        help_asks=sorted(row.help_asks),
-        rewrite_ratio=row.rewrite_ratio,
-        topics_chosen=len(row.chosen),
-        topics=person_topics(frozenset(row.chosen), row.liked, content_topics),
-        content_topics=content_topics,
-        clicks=row.clicks,
+async def workspace_rows(session: AsyncSession, *, workspace_id: int) -> WorkspaceRows:
+    """Every query's rows for one workspace as columns (a regrouping builds the raw figures
+    from them in the CPU worker, off the event loop)."""
+    counted = "q" * (len(_COUNT_NAMES) + 3)
+    return WorkspaceRows(
+        people=await _columns(session, _people(workspace_id), "qsb"),
+        count_names=_COUNT_NAMES,
+        counts=await _columns(session, _event_counts(workspace_id), counted),
+        shares=await _columns(session, _shares(workspace_id), "qqqq"),
+        help_asks=await _help_asks(session, workspace_id=workspace_id),
+        rewrites=await _columns(session, _rewrites(workspace_id), "qd"),
+        chosen=await _columns(session, _chosen(workspace_id), "qq"),
+        liked=await _columns(session, _liked(workspace_id), "qq"),
+        content_topics=await _columns(session, _content_topics(workspace_id), "qq"),
+        clicks=await _columns(session, _clicks(workspace_id), "qq"),
     )
 
 
-async def _people(session: AsyncSession, *, workspace_id: int) -> dict[int, _Row]:
-    query = select(Person.id, Person.status, Person.invited_at.is_not(None)).where(
+async def _columns(session: AsyncSession, query: Executable, kinds: str) -> tuple[Any, ...]:
+    """The query's rows as columns (see insights.rows.WorkspaceRows), a batch per turn of the
+    event loop; `kinds` has one letter per column: q integer, d float, b boolean, s other.
+
+    Streamed through the session's connection: the ORM would turn every row into a Row at
+    once (an async session prebuffers), and a buffered result keeps every row's tuple alive
+    until the last is read; enough of those outlive a young collection to set off a full one,
+    which holds the loop for a tenth of a second or more in a large process.
+    """
+    connection = await session.connection()
+    result = await connection.stream(query, execution_options={"yield_per": BATCH})
+    columns = [_column(kind) for kind in kinds]
+    async for batch in result.partitions(BATCH):
+        for column, values in zip(columns, zip(*batch, strict=True), strict=True):
+            column.extend(NULL if value is None else value for value in values)
+        await asyncio.sleep(0)
+    return tuple(columns)
+
+
+def _column(kind: str) -> Any:
+    return [] if kind == "s" else array(kind)
+
+
+def _people(workspace_id: int) -> Executable:
+    return select(Person.id, Person.status, Person.invited_at.is_not(None)).where(
         Person.workspace_id == workspace_id
     )
-    result = await session.execute(query)
-    return {pid: _Row(str(status.value), bool(invited)) for pid, status, invited in result}
 
 
 _COUNTED = (
@@ -165,12 +176,13 @@ _COUNTED = (
     EventType.CONTENT_SUGGESTED,
     EventType.NUDGED_ELSEWHERE,
 )
+_COUNT_NAMES = (*(kind.value for kind in _COUNTED), "feedback", "picks_dm")
 
 
-async def _event_counts(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
+def _event_counts(workspace_id: int) -> Executable:
     """Counts per person and kind of event, and when they first joined and were reminded."""
     dm = Event.payload["source"].as_string() == "dm"
-    query = (
+    return (
         select(
             Event.person_id,
             *(_count(Event.type == kind.value) for kind in _COUNTED),
@@ -182,19 +194,13 @@ async def _event_counts(session: AsyncSession, rows: dict[int, _Row], *, workspa
         .where(Event.workspace_id == workspace_id, Event.person_id.is_not(None))
         .group_by(Event.person_id)
     )
-    names = [kind.value for kind in _COUNTED] + ["feedback", "picks_dm"]
-    for person_id, *figures in await session.execute(query):
-        row = rows.get(person_id or 0)
-        if row is not None:
-            row.counts = dict(zip(names, figures[: len(names)], strict=True))
-            row.first_in, row.first_reminded = figures[-2], figures[-1]
 
 
 def _first(event_type: EventType) -> ColumnElement[int]:
     return func.min(epoch_seconds(Event.created_at)).filter(Event.type == event_type.value)
 
 
-async def _shares(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
+def _shares(workspace_id: int) -> Executable:
     """Every share intent with the moment of the latest nudge before it.
 
     Shares are few next to nudges, so each share looks back through the person's own events on
@@ -222,108 +228,140 @@ async def _shares(session: AsyncSession, rows: dict[int, _Row], *, workspace_id:
         .correlate(share)
         .scalar_subquery()
     )
-    query = select(share.person_id, seconds, latest, share.content_id).where(
+    return select(share.person_id, seconds, latest, share.content_id).where(
         share.workspace_id == workspace_id,
         share.person_id.is_not(None),
         share.type == EventType.SHARE_INTENT.value,
     )
-    for person_id, at, nudged_at, content_id in await session.execute(query):
-        row = rows.get(person_id)
-        if row is not None:
-            delay = None if nudged_at is None else int(at) - int(nudged_at)
-            row.shares.append(ShareFact(int(at), delay, content_id))
 
 
-async def _help_asks(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
+async def _help_asks(session: AsyncSession, *, workspace_id: int) -> tuple[Any, ...]:
     """When each person asked for tips on their own (see insights.signals.is_own_help_ask)."""
     query = select(Event.person_id, epoch_seconds(Event.created_at), Event.payload).where(
         Event.workspace_id == workspace_id,
         Event.person_id.is_not(None),
         Event.type == EventType.HELP_ASKED.value,
     )
-    for person_id, at, payload in await session.execute(query):
-        row = rows.get(person_id or 0)
-        if row is not None and is_own_help_ask(payload):
-            row.help_asks.append(int(at))
+    people, moments, payloads = await _columns(session, query, "qqs")
+    asks: tuple[Any, ...] = (array("q"), array("q"))
+    for person_id, at, payload in zip(people, moments, payloads, strict=True):
+        if is_own_help_ask(payload):
+            asks[0].append(person_id)
+            asks[1].append(at)
+    return asks
 
 
-async def _rewrites(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
-    query = (
+def _rewrites(workspace_id: int) -> Executable:
+    return (
         select(Share.person_id, func.avg(Share.rewrite_ratio))
         .join(Person, Person.id == Share.person_id)
         .where(Person.workspace_id == workspace_id)
         .group_by(Share.person_id)
     )
-    for person_id, ratio in await session.execute(query):
-        if person_id in rows:
-            rows[person_id].rewrite_ratio = float(ratio)
 
 
-async def _topics(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
-    """Topics each person chose, and the items they asked more of (to infer topics from)."""
-    chosen = (
+def _chosen(workspace_id: int) -> Executable:
+    """Topics each person chose."""
+    return (
         select(PersonTopic.person_id, PersonTopic.topic_id)
         .join(Person, Person.id == PersonTopic.person_id)
         .where(Person.workspace_id == workspace_id, PersonTopic.chosen.is_(True))
     )
-    for person_id, topic_id in await session.execute(chosen):
-        if person_id in rows:
-            rows[person_id].chosen.add(topic_id)
-    liked = select(Event.person_id, Event.content_id).where(
+
+
+def _liked(workspace_id: int) -> Executable:
+    """The items each person asked more of (to infer their topics from)."""
+    return select(Event.person_id, Event.content_id).where(
         Event.workspace_id == workspace_id,
         Event.type == EventType.MORE_LIKE_THIS.value,
         Event.content_id.is_not(None),
+        Event.person_id.is_not(None),
     )
-    for liker, content_id in await session.execute(liked):
-        if liker is not None and liker in rows and content_id is not None:
-            rows[liker].liked.append(content_id)
 
 
-async def _content_topics(session: AsyncSession, *, workspace_id: int) -> dict[int, frozenset[int]]:
-    query = (
+def _content_topics(workspace_id: int) -> Executable:
+    return (
         select(ContentTopic.content_id, ContentTopic.topic_id)
         .join(ContentItem, ContentItem.id == ContentTopic.content_id)
         .where(ContentItem.workspace_id == workspace_id)
     )
-    found: dict[int, set[int]] = defaultdict(set)
-    for content_id, topic_id in await session.execute(query):
-        found[content_id].add(topic_id)
-    return {key: frozenset(value) for key, value in found.items()}
 
 
-async def _clicks(session: AsyncSession, rows: dict[int, _Row], *, workspace_id: int) -> None:
-    query = (
+def _clicks(workspace_id: int) -> Executable:
+    return (
         select(Link.person_id, func.count(Click.id))
         .join(Click, Click.link_id == Link.id)
         .join(Person, Person.id == Link.person_id)
         .where(Person.workspace_id == workspace_id)
         .group_by(Link.person_id)
     )
-    for person_id, count in await session.execute(query):
-        if person_id in rows:
-            rows[person_id].clicks = count
 
 
 async def store_placements(
     session: AsyncSession, *, workspace_id: int, placements: Sequence[Placement], now: datetime
 ) -> None:
     """Replace the workspace's stored groups with these."""
-    await session.execute(delete(PersonInsight).where(PersonInsight.workspace_id == workspace_id))
-    values = [
-        {
-            "person_id": p.person_id,
-            "workspace_id": workspace_id,
-            "group": p.group.value,
-            "confidence": p.confidence,
-            "evidence": p.evidence,
-            "computed_at": now,
-            "sure": p.sure,
-            "headline": p.headline,
-        }
-        for p in placements
-    ]
-    for start in range(0, len(values), 1000):
-        await session.execute(insert(PersonInsight), values[start : start + 1000])
+    placed = PlacedColumns.of(placements)
+    await store_placed(session, workspace_id=workspace_id, placed=placed, now=now)
+
+
+class json_text(FunctionElement[Any]):
+    """A bound string that is already JSON, stored in a JSON column as it is."""
+
+    inherit_cache = True
+
+
+@compiles(json_text, "postgresql")
+def _json_text_postgresql(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS JSON)"
+
+
+@compiles(json_text)
+def _json_text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps JSON as text; a CAST to JSON there would give the column numeric affinity.
+    return compiler.process(element.clauses, **kw)
+
+
+_STORE = insert(PersonInsight).values(
+    evidence=json_text(bindparam("evidence_json", type_=String()))
+)
+
+
+async def store_placed(
+    session: AsyncSession, *, workspace_id: int, placed: PlacedColumns, now: datetime
+) -> None:
+    """Replace the workspace's stored groups with these (as `insights.rows.regroup_rows` makes
+    them), a batch per turn of the event loop; the evidence goes in as the JSON text it is."""
+    connection = await session.connection()
+    await connection.execute(
+        delete(PersonInsight).where(PersonInsight.workspace_id == workspace_id)
+    )
+    columns = (
+        placed.person_ids,
+        placed.groups,
+        placed.confidences,
+        placed.sure,
+        placed.headlines,
+        placed.evidence,
+    )
+    for start in range(0, len(placed), BATCH):
+        values = [
+            {
+                "person_id": person_id,
+                "workspace_id": workspace_id,
+                "group": group,
+                "confidence": confidence,
+                "evidence_json": evidence,
+                "computed_at": now,
+                "sure": bool(sure),
+                "headline": headline,
+            }
+            for person_id, group, confidence, sure, headline, evidence in zip(
+                *(column[start : start + BATCH] for column in columns), strict=True
+            )
+        ]
+        await connection.execute(_STORE, values)
+        await asyncio.sleep(0)
 
 
 async def insight_of(session: AsyncSession, *, person_id: int) -> PersonInsight | None:

@@ -138,8 +138,8 @@ async def test_regrouping_places_people_in_the_cpu_worker_not_on_the_event_loop(
 
     monkeypatch.setattr(insights, "run_bounded", watched)
     await programme.answer_invitation(services, actor("U1"), "in")
-    placements = await insights.regroup_workspace(services, workspace_id=1)
-    assert ran == ["insights.grouping.group_workspace"]
+    placements = list(await insights.regroup_workspace(services, workspace_id=1))
+    assert ran == ["insights.rows.regroup_rows"]
     assert [p.group.value for p in placements] == ["needs_help"]
 
 
