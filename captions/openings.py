@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from captions.fitting import normalize
 
@@ -24,7 +25,14 @@ Opening = tuple[str, ...]
 def opening_words(text: str, count: int = OPENING_WORDS) -> Opening:
     """The first `count` words of `text` (within its first 300 characters), case-folded, without
     punctuation or @-mentions."""
-    words = _WORD.findall(_ADDRESSED.sub(" ", normalize(text[:_SCANNED_CHARS])))
+    return _opening_words(text[:_SCANNED_CHARS], count)
+
+
+# The same few texts (templates, colleagues' suggestions) are read again for every person of a
+# weekly send; the cache is keyed on the scanned prefix, so its size stays bounded.
+@lru_cache(maxsize=4096)
+def _opening_words(scanned: str, count: int) -> Opening:
+    words = _WORD.findall(_ADDRESSED.sub(" ", normalize(scanned)))
     return tuple(word.casefold() for word in words[:count])
 
 
