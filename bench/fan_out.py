@@ -22,8 +22,6 @@ import argparse
 import asyncio
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,7 +34,7 @@ import aiohttp
 from sqlalchemy import insert
 
 from bench.teams_connector import FakeConnectorProcess
-from bench.workload import ROOT, FakeSlackProcess, fresh_database, seed_people
+from bench.workload import FakeSlackProcess, fresh_database, seed_people
 from bot.slack.app import render_pair
 from bot.slack.messenger import SlackMessenger, build_web_client
 from bot.teams.cloud import TeamsCloudAdapter, auth_configuration, build_cloud_adapter
@@ -74,15 +72,7 @@ asyncio.run(main())
 class UncheckedSlackProcess(FakeSlackProcess):
     """The fake Web API in a child process, answering without checking the blocks."""
 
-    def __init__(self, *, rate: float, latency: float) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", UNCHECKED, str(rate), str(latency)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        assert self.process.stdout is not None
-        self.root = self.process.stdout.readline().strip()
+    script = UNCHECKED
 
 
 class Clock:

@@ -38,9 +38,12 @@ asyncio.run(main())
 class FakeSlackProcess:
     """The fake Web API in a child process, so it does not share the measured process's CPU."""
 
+    # The child's Python source; a subclass may run another fake the same way.
+    script = FAKE
+
     def __init__(self, *, rate: float, latency: float) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", FAKE, str(rate), str(latency)],
+            [sys.executable, "-c", self.script, str(rate), str(latency)],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
