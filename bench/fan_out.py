@@ -24,7 +24,8 @@ import json
 import resource
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,11 +117,20 @@ def _services(db: Database) -> Services:
     )
 
 
-def _messenger(fake: FakeSlackProcess, http: aiohttp.ClientSession) -> SlackMessenger:
-    # One connection pool for every call, as the server's Slack adapter keeps (open_http).
-    client = build_web_client(token="xoxb-test", base_url=f"{fake.root}/api/")  # noqa: S106
-    client.session = http
-    return SlackMessenger(client=client, render=render_pair)
+@asynccontextmanager
+async def _fake_slack(
+    *, rate: float, latency: float
+) -> AsyncIterator[tuple[UncheckedSlackProcess, SlackMessenger]]:
+    """A fake Slack in its own process and a messenger on one connection pool, stopped after."""
+    fake = UncheckedSlackProcess(rate=rate, latency=latency)
+    try:
+        async with aiohttp.ClientSession() as http:
+            # One connection pool for every call, as the server's Slack adapter keeps (open_http).
+            client = build_web_client(token="xoxb-test", base_url=f"{fake.root}/api/")  # noqa: S106
+            client.session = http
+            yield fake, SlackMessenger(client=client, render=render_pair)
+    finally:
+        fake.stop()
 
 
 Stats = Callable[[], Any]
@@ -295,34 +305,29 @@ async def slack_unlimited(
     kind: str, db: Database, arguments: argparse.Namespace
 ) -> dict[str, float]:
     """The outbox at no rate limit next to the bare-client floor, against one fake Slack."""
-    fake = UncheckedSlackProcess(rate=UNLIMITED, latency=arguments.latency)
-    try:
-        async with aiohttp.ClientSession() as http:
-            messenger = _messenger(fake, http)
-            ours = await run_outbox(
-                db,
-                fake.stats,
-                messenger,
-                platform="slack",
-                workspace="T-FREE",
-                people=arguments.unlimited,
-                rate=UNLIMITED,
-                concurrency=arguments.concurrency,
-            )
-            floor = await run_floor(
-                fake, messenger, people=arguments.unlimited, concurrency=arguments.concurrency
-            )
-            # The seeded ids are not Slack-shaped, so the fake posts in a channel of that name.
-            message = await sent_message(messenger, channel="T-FREE-U000000")
-            same = await run_floor(
-                fake,
-                messenger,
-                people=arguments.unlimited,
-                concurrency=arguments.concurrency,
-                message=message,
-            )
-    finally:
-        fake.stop()
+    async with _fake_slack(rate=UNLIMITED, latency=arguments.latency) as (fake, messenger):
+        ours = await run_outbox(
+            db,
+            fake.stats,
+            messenger,
+            platform="slack",
+            workspace="T-FREE",
+            people=arguments.unlimited,
+            rate=UNLIMITED,
+            concurrency=arguments.concurrency,
+        )
+        floor = await run_floor(
+            fake, messenger, people=arguments.unlimited, concurrency=arguments.concurrency
+        )
+        # The seeded ids are not Slack-shaped, so the fake posts in a channel of that name.
+        message = await sent_message(messenger, channel="T-FREE-U000000")
+        same = await run_floor(
+            fake,
+            messenger,
+            people=arguments.unlimited,
+            concurrency=arguments.concurrency,
+            message=message,
+        )
     print(_line(f"{kind}: unlimited, outbox", ours))
     print(_line(f"{kind}: unlimited, bare client, one line", floor))
     print(_line(f"{kind}: unlimited, bare client, same message", same))
@@ -335,21 +340,17 @@ async def slack_unlimited(
 
 async def slack_limited(kind: str, db: Database, arguments: argparse.Namespace) -> dict[str, float]:
     """N people at R messages a second on one replica, against a fake Slack allowing R."""
-    fake = UncheckedSlackProcess(rate=arguments.rate, latency=arguments.latency)
-    try:
-        async with aiohttp.ClientSession() as http:
-            limited = await run_outbox(
-                db,
-                fake.stats,
-                _messenger(fake, http),
-                platform="slack",
-                workspace="T-BENCH",
-                people=arguments.recipients,
-                rate=arguments.rate,
-                concurrency=arguments.concurrency,
-            )
-    finally:
-        fake.stop()
+    async with _fake_slack(rate=arguments.rate, latency=arguments.latency) as (fake, messenger):
+        limited = await run_outbox(
+            db,
+            fake.stats,
+            messenger,
+            platform="slack",
+            workspace="T-BENCH",
+            people=arguments.recipients,
+            rate=arguments.rate,
+            concurrency=arguments.concurrency,
+        )
     ideal = arguments.recipients / arguments.rate
     print(_line(f"{kind}: Slack R={arguments.rate:g}/s, outbox", limited, ideal))
     return {
@@ -396,38 +397,35 @@ async def teams_limited(kind: str, db: Database, arguments: argparse.Namespace) 
     }
 
 
+def _planning_line(kind: str, arguments: argparse.Namespace, *, seconds: float, peak: float) -> str:
+    """Planning time as a share of the send floor at R, and the peak memory."""
+    return (
+        f"{kind}: planning {arguments.big:,} people: {seconds:.1f} s "
+        f"({seconds / (arguments.big / arguments.rate):.4f} of the send floor at "
+        f"R={arguments.rate:g}); peak memory {peak:.0f} MiB"
+    )
+
+
 async def big(kind: str, db: Database, arguments: argparse.Namespace) -> dict[str, float]:
     """Plan N_big people; with --big-send, send them all at an unlimited rate too."""
     if not arguments.big_send:
         seconds, peak = await run_planning(db, people=arguments.big)
-        print(
-            f"{kind}: planning {arguments.big:,} people: {seconds:.1f} s "
-            f"({seconds / (arguments.big / arguments.rate):.4f} of the send floor at "
-            f"R={arguments.rate:g}); peak memory {peak:.0f} MiB"
-        )
+        print(_planning_line(kind, arguments, seconds=seconds, peak=peak))
         return {"planning s": seconds, "peak MiB": peak}
-    fake = UncheckedSlackProcess(rate=UNLIMITED, latency=arguments.latency)
-    try:
-        async with aiohttp.ClientSession() as http:
-            run = await run_outbox(
-                db,
-                fake.stats,
-                _messenger(fake, http),
-                platform="slack",
-                workspace="T-BIG",
-                people=arguments.big,
-                rate=UNLIMITED,
-                concurrency=arguments.concurrency,
-            )
-    finally:
-        fake.stop()
+    async with _fake_slack(rate=UNLIMITED, latency=arguments.latency) as (fake, messenger):
+        run = await run_outbox(
+            db,
+            fake.stats,
+            messenger,
+            platform="slack",
+            workspace="T-BIG",
+            people=arguments.big,
+            rate=UNLIMITED,
+            concurrency=arguments.concurrency,
+        )
     peak = _peak_mib()
     print(_line(f"{kind}: {arguments.big:,} sent, unlimited", run))
-    print(
-        f"{kind}: planning {arguments.big:,} people: {run.planning:.1f} s "
-        f"({run.planning / (arguments.big / arguments.rate):.4f} of the send floor at "
-        f"R={arguments.rate:g}); peak memory {peak:.0f} MiB"
-    )
+    print(_planning_line(kind, arguments, seconds=run.planning, peak=peak))
     return {
         "big planning s": run.planning,
         "big send msg/s": run.per_second,
