@@ -12,23 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import random
 import secrets
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import select
-
-from bench.share_cost import NETWORKS, _counter, _cpu_ms
-from bench.workload import fresh_database, seed_people
-from captions.template_writer import TemplateCaptionWriter
-from content_store.models import ContentItem
+from bench.share_cost import _counter, _cpu_ms, workload
+from bench.workload import fresh_database
 from content_store.token_box import TokenBox
-from domain.programme import ContentStatus
-from handlers.context import Services
-from handlers.sharing import ShareRequest, share
-from handlers.types import Actor
 from publishing.bluesky import BlueskyConfig
 from publishing.config import AccountsConfig
 from publishing.linkedin import LinkedInConfig
@@ -46,26 +37,11 @@ async def measure(kind: str, directory: Path, *, count: int) -> dict[str, tuple[
     """CPU ms and statements per share, with accounts off and on, on one database."""
     db = await fresh_database(kind, directory)
     try:
-        _, people = await seed_people(db, workspace="T-COST", people=2000)
-        async with db.session() as session:
-            query = select(ContentItem.id).where(ContentItem.status == ContentStatus.ACTIVE)
-            items = list((await session.execute(query)).scalars())
-        off = Services(
-            db=db, captions=TemplateCaptionWriter(), public_base_url="https://boost.example.org"
-        )
+        load = await workload(db)
         results = {}
-        for name, services in (("off", off), ("on", dataclasses.replace(off, accounts=ACCOUNTS))):
-            chooser = random.Random(1)  # noqa: S311 - a workload, not a secret
-
-            async def one_share(
-                number: int, services: Services = services, chooser: random.Random = chooser
-            ) -> None:
-                actor = Actor("slack", "T-COST", chooser.choice(people))
-                request = ShareRequest(
-                    chooser.choice(items), chooser.choice(NETWORKS), f"Mine {number}"
-                )
-                await share(services, actor, request)
-
+        on = dataclasses.replace(load.services, accounts=ACCOUNTS)
+        for name, services in (("off", load.services), ("on", on)):
+            one_share = load.sharer(services)
             await _cpu_ms(one_share, count=200)
             statements = _counter(db)
             before = statements[0]

@@ -14,6 +14,7 @@ import random
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event, select, text
@@ -39,26 +40,46 @@ async def _cpu_ms(run: Callable[[int], Awaitable[None]], *, count: int) -> float
     return (time.process_time() - started) / count * 1000
 
 
+@dataclass(frozen=True)
+class Workload:
+    """2,000 seeded people and the active items they share, with plain services."""
+
+    services: Services
+    people: list[str]
+    items: list[int]
+
+    def sharer(self, services: Services | None = None) -> Callable[[int], Awaitable[None]]:
+        """One share per call, a random person, item and network (the same order every time)."""
+        chosen = services or self.services
+        chooser = random.Random(1)  # noqa: S311 - a workload, not a secret
+
+        async def one_share(number: int) -> None:
+            actor = Actor("slack", "T-COST", chooser.choice(self.people))
+            request = ShareRequest(
+                chooser.choice(self.items), chooser.choice(NETWORKS), f"Mine {number}"
+            )
+            await share(chosen, actor, request)
+
+        return one_share
+
+
+async def workload(db: Database) -> Workload:
+    """Seed `db` with the people and library the share benchmarks use."""
+    _, people = await seed_people(db, workspace="T-COST", people=2000)
+    async with db.session() as session:
+        query = select(ContentItem.id).where(ContentItem.status == ContentStatus.ACTIVE)
+        items = list((await session.execute(query)).scalars())
+    services = Services(
+        db=db, captions=TemplateCaptionWriter(), public_base_url="https://boost.example.org"
+    )
+    return Workload(services, people, items)
+
+
 async def measure(kind: str, directory: Path, *, count: int) -> tuple[float, float, float]:
     """Share CPU ms, statements per share, and the floor's CPU ms on one database."""
     db = await fresh_database(kind, directory)
     try:
-        _, people = await seed_people(db, workspace="T-COST", people=2000)
-        async with db.session() as session:
-            query = select(ContentItem.id).where(ContentItem.status == ContentStatus.ACTIVE)
-            items = list((await session.execute(query)).scalars())
-        services = Services(
-            db=db, captions=TemplateCaptionWriter(), public_base_url="https://boost.example.org"
-        )
-        chooser = random.Random(1)  # noqa: S311 - a workload, not a secret
-
-        async def one_share(number: int) -> None:
-            actor = Actor(platform="slack", workspace_id="T-COST", user_id=chooser.choice(people))
-            request = ShareRequest(
-                chooser.choice(items), chooser.choice(NETWORKS), f"Mine {number}"
-            )
-            await share(services, actor, request)
-
+        one_share = (await workload(db)).sharer()
         await _cpu_ms(one_share, count=200)  # warm caches and the statement cache
         statements = _counter(db)
         share_ms = await _cpu_ms(one_share, count=count)
