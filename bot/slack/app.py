@@ -16,9 +16,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import DBAPIError
 
-from bot.slack import payloads, response_url
+from bot.slack import payloads
 from bot.slack.messenger import DeliveryFailed, SlackMessenger, SlackProfile, user_profile
 from bot.slack.render import render_home, render_item_blocks, render_message, render_modal
 from bot.slack.request_checks import plausible_timestamp
@@ -57,7 +58,6 @@ class SlackAdapter:
         self.bolt = AsyncApp(client=client, signing_secret=signing_secret)
         self._profiles: dict[str, SlackProfile] = {}
         self._http: ClientSession | None = None
-        self._proxy: str | None = None
         register(self)
 
     async def open_http(self) -> None:
@@ -67,7 +67,6 @@ class SlackAdapter:
         """
         self._http = ClientSession()
         self.client.session = self._http
-        self._proxy = response_url.proxy_from_env()
 
     async def close_http(self) -> None:
         """Close the connection pool (server shutdown)."""
@@ -126,8 +125,8 @@ class SlackAdapter:
         if self._http is None or respond.response_url is None:
             await respond(text=text, blocks=blocks, **how)
             return
-        body = {"text": text, "blocks": blocks, **how}
-        await response_url.post(self._http, respond.response_url, body, proxy=self._proxy)
+        webhook = AsyncWebhookClient(url=respond.response_url, session=self._http)
+        await webhook.send_dict({"text": text, "blocks": blocks, **how})
 
     async def direct(self, actor: Actor, reply: Reply) -> None:
         """Send to the person's DM with the bot (where files stay)."""
