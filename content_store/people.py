@@ -88,7 +88,7 @@ ROLES = (
     .scalar_subquery()
 )
 # Built once: every button press and command starts here, and building costs more than running.
-_MEMBER = (
+MEMBER = (
     select(Workspace, Person, ROLES)
     .outerjoin(
         Person,
@@ -116,7 +116,7 @@ async def find_member(
     Every button press and command starts here, so it is one round trip rather than three.
     """
     parameters = {"platform": platform, "workspace": workspace_external_id, "person": external_id}
-    row = (await session.execute(_MEMBER, parameters)).one_or_none()
+    row = (await session.execute(MEMBER, parameters)).one_or_none()
     if row is None:
         return None
     workspace, person, joined = row

@@ -20,7 +20,7 @@ from content_store.models import (
     Share,
     Workspace,
 )
-from content_store.people import ROLES, Member, roles_from
+from content_store.people import MEMBER, Member, roles_from
 from content_store.upsert import insert_or_ignore, table_of, upsert_returning
 from domain.errors import InvalidInput
 from domain.networks import Network
@@ -86,18 +86,10 @@ _SENT_TO_MEMBER = (
     .limit(1)
     .scalar_subquery()
 )
-_MEMBER_AND_ITEM = (
-    select(Workspace, Person, ROLES, ContentItem, _SENT_TO_MEMBER, _TEAM_CAPTION)
-    .outerjoin(
-        Person,
-        and_(Person.workspace_id == Workspace.id, Person.external_id == bindparam("person")),
-    )
-    .outerjoin(
-        ContentItem,
-        and_(ContentItem.workspace_id == Workspace.id, ContentItem.id == bindparam("content_id")),
-    )
-    .where(Workspace.platform == bindparam("platform"))
-    .where(Workspace.external_id == bindparam("workspace"))
+# `find_member`'s query with the item and its suggested caption alongside.
+_MEMBER_AND_ITEM = MEMBER.add_columns(ContentItem, _SENT_TO_MEMBER, _TEAM_CAPTION).outerjoin(
+    ContentItem,
+    and_(ContentItem.workspace_id == Workspace.id, ContentItem.id == bindparam("content_id")),
 )
 
 
