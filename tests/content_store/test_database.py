@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
+from content_store import database
 from content_store.database import Database
 from content_store.models import Base, Workspace
 
@@ -68,3 +74,70 @@ async def test_units_of_work_on_sqlite_take_turns_and_may_nest(db: Database) -> 
     release.set()
     await asyncio.gather(first, second)
     assert order == ["T-A in", "T-A out", "T-B in", "T-B out"]
+
+
+async def _backend_pid(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(db: Database, pid: int) -> None:
+    """End a server process from outside the pool, as a restart or an idle timeout would."""
+    killer = create_async_engine(db.url, poolclass=NullPool)
+    async with killer.connect() as connection:
+        await connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    await killer.dispose()
+
+
+def _count_pings(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    dialect = db.engine.sync_engine.dialect
+    real, pings = dialect.do_ping, [0]
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings[0] += 1
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counted)
+    return pings
+
+
+async def test_a_postgres_connection_in_steady_use_is_not_pinged(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db.is_postgresql:
+        pytest.skip("SQLite has no server connection to check")
+    pings = _count_pings(db, monkeypatch)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    for _ in range(5):
+        await db.ping()
+    assert pings == [0]
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    await db.ping()
+    assert pings == [1]
+
+
+async def test_an_idle_postgres_connection_the_server_closed_is_replaced_unseen(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db.is_postgresql:
+        pytest.skip("SQLite has no server connection to check")
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    first = await _backend_pid(db)
+    await _terminate(db, first)
+    assert await _backend_pid(db) != first  # the ping found it gone; no error reached us
+
+
+async def test_a_postgres_connection_closed_within_the_second_fails_once_then_all_recover(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The price of not pinging busy connections: the unit that meets the dead one fails as a
+    disconnect, which invalidates the pool, so the next unit works on a fresh connection."""
+    if not db.is_postgresql:
+        pytest.skip("SQLite has no server connection to check")
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    first = await _backend_pid(db)
+    await _terminate(db, first)
+    with pytest.raises(DBAPIError) as failure:
+        await _backend_pid(db)
+    assert failure.value.connection_invalidated
+    assert await _backend_pid(db) != first
