@@ -9,9 +9,10 @@ import re
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +41,22 @@ _IN_UNIT: ContextVar[bool] = ContextVar("in_sqlite_unit", default=False)
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
+@dataclass
+class _Shared:
+    """The transaction every unit of work inside `Database.one_transaction()` joins."""
+
+    session: AsyncSession
+    failed: bool = False
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+class _Undone(Exception):
+    """Rolls a shared transaction back after a unit inside it failed (and was answered)."""
+
+
+_SHARED: ContextVar[_Shared | None] = ContextVar("shared_transaction", default=None)
+
+
 class Database:
     """One engine and its session factory; `session()` is a unit of work."""
 
@@ -58,7 +75,19 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A transaction: committed when the block ends, rolled back whole on any error."""
+        """A transaction: committed when the block ends, rolled back whole on any error.
+
+        Inside `one_transaction()` it is that transaction's session instead, committed (or
+        rolled back) with everything else in it.
+        """
+        shared = _SHARED.get()
+        if shared is not None:
+            try:
+                yield shared.session
+            except BaseException:
+                shared.failed = True  # its writes must not be committed with the others'
+                raise
+            return
         if self.is_postgresql or _IN_UNIT.get():
             async with self._unit() as session:
                 yield session
@@ -73,6 +102,38 @@ class Database:
                     yield session
             finally:
                 _IN_UNIT.reset(token)
+
+    @asynccontextmanager
+    async def one_transaction(self) -> AsyncIterator[None]:
+        """One transaction for every unit of work opened in the block: committed together at
+        its end, or rolled back together when any of them failed, even if that failure was
+        caught and answered inside the block. For steps that only touch the database: a call
+        to anything outside inside the block would hold the transaction (on SQLite, the one
+        writer's turn) while it waits.
+        """
+        try:
+            async with self.session() as session:
+                shared = _Shared(session)
+                token = _SHARED.set(shared)
+                try:
+                    yield
+                finally:
+                    _SHARED.reset(token)
+                if shared.failed:
+                    raise _Undone
+        except _Undone:
+            return
+        for note in shared.after_commit:
+            note()
+
+    def after_commit(self, note: Callable[[], None]) -> None:
+        """Call `note` once the current unit of work is committed: now, when called after a
+        unit's block, or at the end of the `one_transaction()` being run."""
+        shared = _SHARED.get()
+        if shared is None:
+            note()
+        else:
+            shared.after_commit.append(note)
 
     @asynccontextmanager
     async def _unit(self) -> AsyncIterator[AsyncSession]:

@@ -55,6 +55,9 @@ class ActionSpec:
 
     action_id: str
     run: Run
+    # Its use case is one unit of work that calls nothing outside the database, so a platform
+    # may run it in the same transaction as its own once-only check of the press.
+    database_only: bool = False
 
 
 async def _answer_invitation(ctx: Invocation, press: Press) -> Answer:
@@ -182,16 +185,16 @@ def _programme_switch(*, paused: bool) -> Run:
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(ids.PROGRAMME_ANSWER, _answer_invitation),
-    *(ActionSpec(action_id, _share) for action_id in ids.SHARE_ACTIONS),
-    ActionSpec(ids.SHARE_CONFIRM, _confirm),
+    *(ActionSpec(action_id, _share, database_only=True) for action_id in ids.SHARE_ACTIONS),
+    ActionSpec(ids.SHARE_CONFIRM, _confirm, database_only=True),
     ActionSpec(ids.SHARE_POST_NOW, _post_now),
     ActionSpec(ids.SHARE_POST_LATER, _post_later(cancel=False)),
     ActionSpec(ids.SHARE_POST_CANCEL, _post_later(cancel=True)),
     ActionSpec(ids.ACCOUNTS_DISCONNECT, _disconnect),
     ActionSpec(ids.SHARE_OPEN, _nothing),
     ActionSpec(ids.OPEN_LINK, _nothing),
-    ActionSpec(ids.FEEDBACK_NOT_FOR_ME, _feedback("not_for_me")),
-    ActionSpec(ids.FEEDBACK_MORE_LIKE_THIS, _feedback("more_like_this")),
+    ActionSpec(ids.FEEDBACK_NOT_FOR_ME, _feedback("not_for_me"), database_only=True),
+    ActionSpec(ids.FEEDBACK_MORE_LIKE_THIS, _feedback("more_like_this"), database_only=True),
     ActionSpec(ids.PREFS_SAVE, _save_preferences),
     ActionSpec(ids.PRIVACY_EXPORT, _export_my_data),
     ActionSpec(ids.PRIVACY_FORGET, _ask_forget),
@@ -213,6 +216,12 @@ _BY_ID = {spec.action_id: spec for spec in ACTIONS}
 def known(action_id: str) -> bool:
     """Whether a button id has a row in the table."""
     return action_id in _BY_ID
+
+
+def database_only(action_id: str) -> bool:
+    """Whether the button's use case only touches the database (see ActionSpec)."""
+    spec = _BY_ID.get(action_id)
+    return spec is not None and spec.database_only
 
 
 async def dispatch(

@@ -34,12 +34,18 @@ from domain.errors import InvalidInput
 from handlers import commands, programme
 from handlers.actions import Press
 from handlers.context import Services, error_reply
-from handlers.dispatch import Placement, dispatch
+from handlers.dispatch import Answer, Placement, database_only, dispatch
 from handlers.downloads import FilesAsLinks, as_links
 from handlers.types import Actor, DeliveryError, Reply
 from messages import normalise_locale, translate
 
 log = logging.getLogger(__name__)
+
+
+class _FirstContact(Exception):
+    """Someone unknown pressed a button: undo the shared transaction, take the usual way."""
+
+
 _THREAD = ";messageid="
 
 
@@ -118,10 +124,16 @@ class TeamsAdapter:
         elif activity.type == "conversationUpdate":
             await self._remember(context)
         elif activity.type == "message":
+            pressed = payloads.press(activity)
+            if (
+                pressed is not None
+                and database_only(pressed.action_id)
+                and await self._on_database_press(context, pressed)
+            ):
+                return
             actor = await self._remember_once(context, event_id=activity.id)
             if actor is None:
                 return  # Teams delivered this activity before: no second effect
-            pressed = payloads.press(activity)
             if pressed is not None:
                 await self._on_action(context, actor, pressed)
             else:
@@ -178,11 +190,17 @@ class TeamsAdapter:
                     reference=reference,
                     now=now,
                 )
-        # Noted only now that the transaction has committed.
+        # Noted only once the transaction has committed (a shared one may still roll back).
         if not unchanged:
-            self.seen.reference_written(workspace_id, conversation_id, reference)
+            self.services.db.after_commit(
+                lambda: self.seen.reference_written(workspace_id, conversation_id, reference)
+            )
         if known:
-            self.seen.person_exists(actor.workspace_id, actor.user_id, workspace_id=workspace_id)
+            self.services.db.after_commit(
+                lambda: self.seen.person_exists(
+                    actor.workspace_id, actor.user_id, workspace_id=workspace_id
+                )
+            )
         return known
 
     async def _member_of(self, session: AsyncSession, actor: Actor) -> tuple[int, bool]:
@@ -275,8 +293,34 @@ class TeamsAdapter:
 
     # ------------------------------------------------------------ card buttons
 
+    async def _on_database_press(self, context: TurnContext, pressed: Press) -> bool:
+        """A press whose use case only touches the database (a share, "I've posted it",
+        feedback): Teams' once-only mark, the conversation reference and the effect commit in
+        one transaction, not two, and never a mark without its effect (a refusal or a crash
+        rolls all back, and Teams' retry runs it again). False for someone unknown so far:
+        they take the usual way, where their e-mail is asked of Teams outside a transaction.
+        """
+        activity = context.activity
+        actor = payloads.actor(activity)
+        try:
+            async with self.services.db.one_transaction():
+                known = await self._store(activity, actor, event_id=activity.id)
+                if known is None:
+                    return True  # Teams delivered this activity before: no second effect
+                if not known:
+                    raise _FirstContact
+                answer = await dispatch(self.services, actor, pressed, messenger=self.outbound)
+        except _FirstContact:
+            return False
+        await self._show(context, actor, answer)
+        return True
+
     async def _on_action(self, context: TurnContext, actor: Actor, pressed: Press) -> None:
         answer = await dispatch(self.services, actor, pressed, messenger=self.outbound)
+        await self._show(context, actor, answer)
+
+    async def _show(self, context: TurnContext, actor: Actor, answer: Answer) -> None:
+        """Show a press's answer where it belongs: in place of the card, or below it."""
         if answer.reply is None or answer.placement is Placement.NONE:
             return
         if answer.placement is Placement.REPLACE and await self._replace(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -76,6 +77,17 @@ async def test_units_of_work_on_sqlite_take_turns_and_may_nest(db: Database) -> 
     assert order == ["T-A in", "T-A out", "T-B in", "T-B out"]
 
 
+@pytest.fixture
+async def one_connection(db: Database) -> AsyncIterator[Database]:
+    """The PostgreSQL database with its pool emptied before and after: the test's first unit
+    makes the one connection that every later unit reuses, and no dead one is left behind."""
+    if not db.is_postgresql:
+        pytest.skip("SQLite has no server connection to check")
+    await db.engine.dispose()
+    yield db
+    await db.engine.dispose()
+
+
 async def _backend_pid(db: Database) -> int:
     async with db.session() as session:
         return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
@@ -117,10 +129,9 @@ async def test_a_postgres_connection_in_steady_use_is_not_pinged(
 
 
 async def test_an_idle_postgres_connection_the_server_closed_is_replaced_unseen(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    one_connection: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not db.is_postgresql:
-        pytest.skip("SQLite has no server connection to check")
+    db = one_connection
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
     first = await _backend_pid(db)
     await _terminate(db, first)
@@ -128,12 +139,11 @@ async def test_an_idle_postgres_connection_the_server_closed_is_replaced_unseen(
 
 
 async def test_a_postgres_connection_closed_within_the_second_fails_once_then_all_recover(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    one_connection: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The price of not pinging busy connections: the unit that meets the dead one fails as a
     disconnect, which invalidates the pool, so the next unit works on a fresh connection."""
-    if not db.is_postgresql:
-        pytest.skip("SQLite has no server connection to check")
+    db = one_connection
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)
     first = await _backend_pid(db)
     await _terminate(db, first)
@@ -141,3 +151,39 @@ async def test_a_postgres_connection_closed_within_the_second_fails_once_then_al
         await _backend_pid(db)
     assert failure.value.connection_invalidated
     assert await _backend_pid(db) != first
+
+
+async def _workspaces(db: Database) -> list[str]:
+    async with db.session() as session:
+        query = text("SELECT external_id FROM workspaces ORDER BY external_id")
+        return list((await session.execute(query)).scalars())
+
+
+async def test_units_inside_one_transaction_commit_together_then_note(db: Database) -> None:
+    noted: list[str] = []
+    async with db.one_transaction():
+        for name in ("T1", "T2"):
+            async with db.session() as session:
+                session.add(Workspace(platform="slack", external_id=name))
+            db.after_commit(lambda name=name: noted.append(name))  # type: ignore[misc]
+        assert noted == []  # nothing is committed yet
+    assert await _workspaces(db) == ["T1", "T2"]
+    assert noted == ["T1", "T2"]
+
+
+async def test_a_unit_that_failed_inside_one_transaction_undoes_all_of_it(db: Database) -> None:
+    """Even when the failure was caught and answered inside the block, as a refusal is."""
+    noted: list[str] = []
+    async with db.one_transaction():
+        async with db.session() as session:
+            session.add(Workspace(platform="slack", external_id="T1"))
+        db.after_commit(lambda: noted.append("T1"))
+        try:
+            async with db.session() as session:
+                session.add(Workspace(platform="slack", external_id="T2"))
+                await session.flush()
+                raise ValueError("refused")
+        except ValueError:
+            pass
+    assert await _workspaces(db) == []
+    assert noted == []

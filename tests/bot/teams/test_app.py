@@ -12,10 +12,17 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.teams import setup
-from content_store.models import ContentItem, Event, Person, TeamsConversation
+from content_store.models import (
+    ContentItem,
+    Event,
+    Person,
+    ProcessedEvent,
+    Share,
+    TeamsConversation,
+)
 from content_store.people import roles_of
 from domain.programme import Role
 from handlers.context import Services
@@ -330,3 +337,66 @@ async def test_channel_here_in_a_personal_chat_says_where_to_say_it(
     await grant(services.db, TENANT, ALEX, Role.ADMIN)
     assert await post(client, activity(connector, text="channel here"))
     assert "in the channel itself" in texts(connector.posted_to(PERSONAL)[-1])
+
+
+def _share_press(connector: FakeConnector, item: int, *, activity_id: str) -> dict[str, Any]:
+    value = {"action": "share.linkedin", "value": f"{item}:dm", f"caption:{item}": "My words"}
+    return activity(connector, value=value, activity_id=activity_id, replyToId="act-card")
+
+
+async def _stored(services: Services, model: Any) -> list[Any]:
+    async with services.db.session() as session:
+        return list((await session.execute(select(model))).scalars())
+
+
+async def test_a_share_press_commits_its_once_only_mark_and_its_effect_together_once(
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services, clock: FakeClock
+) -> None:
+    """One transaction for Teams' once-only mark and the share, and a retry has no effect."""
+    await post(client, activity(connector, text="help"))  # the chat and the person are known
+    await join(services.db, TENANT, ALEX, now=clock.now())
+    item = await add_teams_item(services.db, TENANT, "launch", clock.now())
+    marks = len(await _stored(services, ProcessedEvent))
+    commits = [0]
+
+    def count(_connection: Any) -> None:
+        commits[0] += 1
+
+    event.listen(services.db.engine.sync_engine, "commit", count)
+    try:
+        assert await post(client, _share_press(connector, item, activity_id="press-1"))
+    finally:
+        event.remove(services.db.engine.sync_engine, "commit", count)
+    assert commits == [1]
+    assert "My words" in texts(connector.calls[-1])
+    assert await post(client, _share_press(connector, item, activity_id="press-1"))
+    assert [share.final_caption for share in await _stored(services, Share)] == ["My words"]
+    intents = [e for e in await _stored(services, Event) if e.type == "share_intent"]
+    assert len(intents) == 1
+    assert len(await _stored(services, ProcessedEvent)) == marks + 1
+
+
+async def test_a_refused_share_press_leaves_no_mark_so_teams_retry_is_answered_again(
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services, clock: FakeClock
+) -> None:
+    await post(client, activity(connector, text="help"))
+    await join(services.db, TENANT, ALEX, now=clock.now())
+    before = len(await _stored(services, ProcessedEvent))
+    for _ in range(2):
+        answered = len(connector.calls)
+        assert await post(client, _share_press(connector, 999_999, activity_id="press-gone"))
+        assert "There is no content item 999999" in texts(connector.calls[-1])
+        assert len(connector.calls) == answered + 1
+    assert len(await _stored(services, ProcessedEvent)) == before  # the refusal marked nothing
+    assert await _stored(services, Share) == []
+
+
+async def test_a_first_press_from_someone_unknown_asks_teams_for_their_email_first(
+    client: TestClient[Any, Any], connector: FakeConnector, services: Services, clock: FakeClock
+) -> None:
+    item = await add_teams_item(services.db, TENANT, "launch", clock.now())
+    assert await post(client, _share_press(connector, item, activity_id="press-new"))
+    assert "not taking part yet" in texts(connector.calls[-1])
+    [person] = await _stored(services, Person)
+    assert person.email == "alex@example.com"  # the org chart can still find them
+    assert len(await _stored(services, ProcessedEvent)) == 1
