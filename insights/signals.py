@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,12 @@ class Timing:
     half_life_seconds: int = DAY_SECONDS
     # A request for tips weighs half as much after this long: recent asks count, old ones fade.
     help_half_life_seconds: int = 4 * WEEK_SECONDS
+    # A share this soon after a teammate's unprompted share joins that teammate's wave: a push
+    # from outside the bot (a team meeting, a mail) shows as teammates sharing within hours.
+    wave_seconds: int = 3 * 3600
+    # A teammate's share starts a wave only when no nudge of ours came this soon before it
+    # (shares right after our own message are explained by it, not by a push from outside).
+    wave_unprompted_seconds: int = 12 * 3600
 
 
 def epoch(moment: datetime) -> int:
@@ -79,11 +85,21 @@ def is_own_help_ask(payload: Mapping[str, Any] | None) -> bool:
 
 @dataclass(frozen=True)
 class ShareFact:
-    """One share intent: when, seconds since the latest nudge before it, the item it shared."""
+    """One share intent: when, seconds since the latest nudge before it, the item it shared,
+    and seconds since the teammate's share that started the wave it joined (None: no wave)."""
 
     at: int
     delay: int | None
     content_id: int | None = None
+    wave: int | None = None
+
+    @property
+    def prompted_for(self) -> int | None:
+        """Seconds since whatever explains the share best: our latest nudge, or the start of a
+        teammates' wave it joined (taken as an unlogged push from outside the bot)."""
+        if self.wave is None or (self.delay is not None and self.delay <= self.wave):
+            return self.delay
+        return self.wave
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,8 @@ class Signals:
     own_accord_total: float = 0.0
     # Shares within Timing.window_seconds of a nudge ("within two days of my message").
     shares_soon_after_nudge: int = 0
+    # Other shares that came within hours after a teammate's unprompted share (a team wave).
+    shares_in_wave: int = 0
     rewrite_ratio: float | None = None
     weeks_in_programme: int = 0
     weeks_with_share: int = 0
@@ -125,8 +143,9 @@ class Signals:
 
     @property
     def later_shares(self) -> int:
-        """Shares made later than the window after the latest nudge, or with none before."""
-        return self.shares - self.shares_soon_after_nudge
+        """Shares made later than the window after the latest nudge, or with none before, and
+        not in a teammates' wave."""
+        return self.shares - self.shares_soon_after_nudge - self.shares_in_wave
 
     @property
     def own_accord(self) -> float:
@@ -241,6 +260,8 @@ class Raw:
     topics: frozenset[int] | None
     content_topics: Mapping[int, frozenset[int]]
     clicks: int
+    # The person's team (a number standing for its name), None without one.
+    team: int | None = None
 
 
 def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
@@ -273,10 +294,9 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
         topics_chosen=raw.topics_chosen,
         picks_received=counts.get("picks_dm", 0),
         shares=len(raw.shares),
-        own_accord_total=round(sum(own_accord(s.delay, timing) for s in raw.shares), 9),
-        shares_soon_after_nudge=sum(
-            1 for s in raw.shares if s.delay is not None and s.delay <= timing.window_seconds
-        ),
+        own_accord_total=round(sum(own_accord(s.prompted_for, timing) for s in raw.shares), 9),
+        shares_soon_after_nudge=sum(1 for s in raw.shares if _soon(s, timing)),
+        shares_in_wave=sum(1 for s in raw.shares if s.wave is not None and not _soon(s, timing)),
         rewrite_ratio=raw.rewrite_ratio,
         weeks_in_programme=complete_weeks(joined, now),
         weeks_with_share=len(complete),
@@ -289,6 +309,69 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
         topic_matches=matches,
         nudges_logged=counts.get(EventType.NUDGED_ELSEWHERE.value, 0),
     )
+
+
+def _soon(share: ShareFact, timing: Timing) -> bool:
+    return share.delay is not None and share.delay <= timing.window_seconds
+
+
+def summarise_all(raws: Sequence[Raw], *, now: datetime, timing: Timing) -> list[Signals]:
+    """Everyone's signals in one workspace: the team waves first, then each person's figures."""
+    return [summarise(raw, now=now, timing=timing) for raw in with_waves(raws, timing)]
+
+
+def with_waves(raws: Sequence[Raw], timing: Timing) -> list[Raw]:
+    """The raw figures with each share's team wave marked (see `team_waves`)."""
+    teams: dict[int, list[tuple[int, int, int, int | None]]] = {}
+    for number, raw in enumerate(raws):
+        if raw.team is not None:
+            found = teams.setdefault(raw.team, [])
+            found.extend((s.at, number, index, s.delay) for index, s in enumerate(raw.shares))
+    waves: dict[tuple[int, int], int] = {}
+    for shares in teams.values():
+        waves.update(team_waves(shares, timing))
+    if not waves:
+        return list(raws)
+    return [
+        replace(
+            raw,
+            shares=[
+                replace(share, wave=waves[number, index]) if (number, index) in waves else share
+                for index, share in enumerate(raw.shares)
+            ],
+        )
+        if any((number, index) in waves for index in range(len(raw.shares)))
+        else raw
+        for number, raw in enumerate(raws)
+    ]
+
+
+def team_waves(
+    shares: Sequence[tuple[int, int, int, int | None]], timing: Timing
+) -> dict[tuple[int, int], int]:
+    """A team's waves: (person, share) -> seconds since the teammate's share that started it.
+
+    `shares` are one team's (moment, person, share, seconds since our latest nudge). A share
+    joins a wave when a teammate shared within Timing.wave_seconds before it with no nudge of
+    ours just before theirs; the wave starts at the earliest such share. Only followers are
+    marked: whoever shares first, on their own, is not counted down for the others following.
+    """
+    ordered = sorted(shares)
+    starters: list[tuple[int, int]] = []  # (moment, person) of unprompted shares, oldest first
+    first = 0
+    found: dict[tuple[int, int], int] = {}
+    for at, person, index, delay in ordered:
+        while first < len(starters) and starters[first][0] < at - timing.wave_seconds:
+            first += 1
+        for started, who in starters[first:]:
+            if started >= at:
+                break
+            if who != person:
+                found[person, index] = at - started
+                break
+        if delay is None or delay >= timing.wave_unprompted_seconds:
+            starters.append((at, person))
+    return found
 
 
 def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
