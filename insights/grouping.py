@@ -32,7 +32,7 @@ class Mark(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Where the groups are split; the first five are INSIGHTS_* settings."""
+    """Where the groups are split; the first five and wave_hours are INSIGHTS_* settings."""
 
     # "Soon after my message" in the evidence a person reads (the score has no cut).
     nudge_window_hours: float = 48.0
@@ -49,9 +49,7 @@ class Thresholds:
     # A request for tips weighs half as much after this many weeks.
     help_half_life_weeks: float = 4.0
     # A share this soon after a teammate's unprompted share joins their wave (an unlogged push).
-    wave_hours: float = 3.0
-    # A teammate's share starts a wave only this long or longer after our latest nudge.
-    wave_unprompted_hours: float = 12.0
+    wave_hours: float = 4.0
     # A placement less sure than this is shown as "not sure yet".
     sure_from: float = 0.65
     # Active participants needed before the split is calibrated on the workspace itself.
@@ -70,7 +68,6 @@ class Thresholds:
             half_life_seconds=int(self.nudge_half_life_hours * 3600),
             help_half_life_seconds=int(self.help_half_life_weeks * WEEK_SECONDS),
             wave_seconds=int(self.wave_hours * 3600),
-            wave_unprompted_seconds=int(self.wave_unprompted_hours * 3600),
         )
 
 

@@ -31,10 +31,7 @@ class Timing:
     help_half_life_seconds: int = 4 * WEEK_SECONDS
     # A share this soon after a teammate's unprompted share joins that teammate's wave: a push
     # from outside the bot (a team meeting, a mail) shows as teammates sharing within hours.
-    wave_seconds: int = 3 * 3600
-    # A teammate's share starts a wave only when no nudge of ours came this soon before it
-    # (shares right after our own message are explained by it, not by a push from outside).
-    wave_unprompted_seconds: int = 12 * 3600
+    wave_seconds: int = 4 * 3600
 
 
 def epoch(moment: datetime) -> int:
@@ -202,6 +199,8 @@ class PersonFacts:
     content_topics: Mapping[int, frozenset[int]] = field(default_factory=dict)
     clicks: int = 0
     invited: bool = False
+    # The person's team as imported ("" without one); any case names the same team.
+    team: str = ""
 
 
 def share_facts(events: Iterable[EventFact]) -> list[ShareFact]:
@@ -352,9 +351,10 @@ def team_waves(
     """A team's waves: (person, share) -> seconds since the teammate's share that started it.
 
     `shares` are one team's (moment, person, share, seconds since our latest nudge). A share
-    joins a wave when a teammate shared within Timing.wave_seconds before it with no nudge of
-    ours just before theirs; the wave starts at the earliest such share. Only followers are
-    marked: whoever shares first, on their own, is not counted down for the others following.
+    joins a wave when a teammate shared within Timing.wave_seconds before it, unprompted (at
+    least a half-life after our latest nudge); the wave starts at the earliest such share.
+    Only followers are marked: whoever shares first, on their own, is not counted down for the
+    others following.
     """
     ordered = sorted(shares)
     starters: list[tuple[int, int]] = []  # (moment, person) of unprompted shares, oldest first
@@ -369,17 +369,33 @@ def team_waves(
             if who != person:
                 found[person, index] = at - started
                 break
-        if delay is None or delay >= timing.wave_unprompted_seconds:
+        # Unprompted: at least a half-life after our latest nudge, so it counts at least half
+        # as the teammate's own (right after our message, the message explains it).
+        if delay is None or delay >= timing.half_life_seconds:
             starters.append((at, person))
     return found
 
 
 def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
-    """The reference computation of one person's signals, in plain Python.
+    """The reference computation of one person's signals, in plain Python (alone: no team)."""
+    return summarise(_raw_of(facts, None), now=now, timing=timing)
+
+
+def workspace_signals_of(
+    everyone: Sequence[PersonFacts], *, now: datetime, timing: Timing
+) -> list[Signals]:
+    """The reference computation of a workspace's signals, team waves included.
 
     `content_store.analytics.insights` gathers the same raw figures in SQL for a whole
     workspace; a test keeps the two equal.
     """
+    names = sorted({facts.team.casefold() for facts in everyone if facts.team})
+    number = {name: index for index, name in enumerate(names, start=1)}
+    raws = [_raw_of(facts, number.get(facts.team.casefold())) for facts in everyone]
+    return summarise_all(raws, now=now, timing=timing)
+
+
+def _raw_of(facts: PersonFacts, team: int | None) -> Raw:
     counts = Counter(event.type for event in facts.events)
     counted: dict[str, int] = {kind: counts[kind] for kind in counts}
     counted["feedback"] = sum(counts[kind] for kind in FEEDBACK)
@@ -392,7 +408,7 @@ def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
         for e in facts.events
         if e.type == EventType.MORE_LIKE_THIS.value and e.content_id is not None
     ]
-    raw = Raw(
+    return Raw(
         person_id=facts.person_id,
         status=facts.status,
         invited=facts.invited,
@@ -410,8 +426,8 @@ def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
         topics=person_topics(facts.chosen_topics, liked, facts.content_topics),
         content_topics=facts.content_topics,
         clicks=facts.clicks,
+        team=team,
     )
-    return summarise(raw, now=now, timing=timing)
 
 
 def _first(events: Sequence[EventFact], event_type: EventType) -> int | None:

@@ -288,7 +288,7 @@ def test_shares_in_a_team_wave_point_against_and_are_not_called_shares_on_ones_o
     assert placement.group is Group.SELF_DRIVEN
     assert placement.headline != "insights.own.self_driven.later"
     said = _said(followed)
-    assert any("Shares within 3 hours after a teammate's" in line for line in said["against"])
+    assert any("Shares within 4 hours after a teammate's" in line for line in said["against"])
     assert "5 of 8" in next(line for line in said["against"] if "teammate" in line)
     assert any("and not just after a teammate's: 2 of 8" in line for line in said["for"])
     assert not any("teammate" in line for line in said["for"] if "Shares within" in line)

@@ -255,11 +255,16 @@ def test_no_wave_across_teams_without_a_team_or_with_oneself() -> None:
 
 
 def test_a_wave_needs_the_teammates_share_within_hours_and_unexplained_by_my_message() -> None:
-    too_far = _team_signals(_raw(1, 7, (72, 72)), _raw(2, 7, (72 + 3.5, 75.5)))
+    too_far = _team_signals(_raw(1, 7, (72, 72)), _raw(2, 7, (76.5, 76.5)))
     assert too_far[2].shares_in_wave == 0
-    # A teammate who shared an hour after my DM was answering it: no push from outside.
+    # A teammate who shared an hour after my DM was answering it: no push from outside; nor
+    # under a day after it (their share counts less than half as their own).
     after_my_dm = _team_signals(_raw(1, 7, (1, 1)), _raw(2, 7, (2, None)))
     assert after_my_dm[2].shares_in_wave == 0 and after_my_dm[2].own_accord == 1.0
+    next_day = _team_signals(_raw(1, 7, (23, 23)), _raw(2, 7, (24, None)))
+    assert next_day[2].shares_in_wave == 0
+    a_day_on = _team_signals(_raw(1, 7, (24, 24)), _raw(2, 7, (25, None)))
+    assert a_day_on[2].shares_in_wave == 1
     # At the very same second neither follows the other.
     same_moment = _team_signals(_raw(1, 7, (72, 72)), _raw(2, 7, (72, 72)))
     assert [s.shares_in_wave for s in same_moment.values()] == [0, 0]
