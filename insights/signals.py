@@ -323,26 +323,22 @@ def with_waves(raws: Sequence[Raw], timing: Timing) -> list[Raw]:
     """The raw figures with each share's team wave marked (see `team_waves`)."""
     teams: dict[int, list[tuple[int, int, int, int | None]]] = {}
     for number, raw in enumerate(raws):
-        if raw.team is not None:
+        if raw.team is not None and raw.shares:
             found = teams.setdefault(raw.team, [])
             found.extend((s.at, number, index, s.delay) for index, s in enumerate(raw.shares))
-    waves: dict[tuple[int, int], int] = {}
-    for shares in teams.values():
-        waves.update(team_waves(shares, timing))
-    if not waves:
-        return list(raws)
-    return [
-        replace(
-            raw,
-            shares=[
-                replace(share, wave=waves[number, index]) if (number, index) in waves else share
-                for index, share in enumerate(raw.shares)
-            ],
-        )
-        if any((number, index) in waves for index in range(len(raw.shares)))
-        else raw
-        for number, raw in enumerate(raws)
-    ]
+    waves: dict[int, dict[int, int]] = {}
+    for team in teams.values():
+        for (number, index), gap in team_waves(team, timing).items():
+            waves.setdefault(number, {})[index] = gap
+    marked = list(raws)
+    for number, gaps in waves.items():
+        raw = marked[number]
+        shares = list(raw.shares)
+        for index, gap in gaps.items():
+            share = shares[index]
+            shares[index] = ShareFact(share.at, share.delay, share.content_id, gap)
+        marked[number] = replace(raw, shares=shares)
+    return marked
 
 
 def team_waves(
@@ -363,7 +359,8 @@ def team_waves(
     for at, person, index, delay in ordered:
         while first < len(starters) and starters[first][0] < at - timing.wave_seconds:
             first += 1
-        for started, who in starters[first:]:
+        for earlier in range(first, len(starters)):
+            started, who = starters[earlier]
             if started >= at:
                 break
             if who != person:
