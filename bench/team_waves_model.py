@@ -3,9 +3,9 @@
 A small model, not the simulator: one team's week, with shares people make on their own at
 random moments (all week, or office hours only: 09:00-17:00 on weekdays) and one push from
 outside the bot at an office-hours moment, answered by a few teammates after a delay drawn
-from one of several spreads. Every share is unprompted by the bot, so the rule is
-`insights.signals.team_waves` itself. It prints, per spread, the share of pushed shares marked
-as following a teammate and the share of chance shares marked, side by side.
+from one of several spreads (one share a person). Every share is unprompted by the bot, and
+the rule is `insights.signals.team_waves` itself. It prints, per spread, the share of pushed
+shares marked as following a teammate and the share of chance shares marked, side by side.
 
     .venv/bin/python -m bench.team_waves_model --weeks 3000
 """
@@ -17,7 +17,7 @@ import math
 import random
 from collections.abc import Callable
 
-from insights.signals import Timing, team_waves
+from insights.signals import ShareFact, Timing, team_waves
 
 HOUR = 3600
 Spread = Callable[[random.Random], float]
@@ -38,18 +38,18 @@ def _office(rng: random.Random) -> float:
 
 def _week(
     rng: random.Random, spread: Spread, *, own: float, answers: float, office: bool
-) -> tuple[list[tuple[int, int, int, int | None]], set[int]]:
-    """One team-week's shares (moment, person, share, no nudge) and which people were pushed."""
+) -> tuple[list[tuple[int, list[ShareFact]]], set[int]]:
+    """One team-week's people with their share (no nudge of ours before), and who was pushed."""
     moments: list[tuple[float, bool]] = []
     for _ in range(_poisson(rng, own)):
         moments.append((_office(rng) if office else rng.uniform(0.0, 168.0), False))
     push = _office(rng)
     for _ in range(_poisson(rng, answers)):
         moments.append((push + spread(rng), True))
-    shares: list[tuple[int, int, int, int | None]] = [
-        (int(at * HOUR), person, 0, None) for person, (at, _) in enumerate(moments)
+    members = [
+        (person, [ShareFact(int(at * HOUR), None)]) for person, (at, _) in enumerate(moments)
     ]
-    return shares, {person for person, (_, pushed) in enumerate(moments) if pushed}
+    return members, {person for person, (_, pushed) in enumerate(moments) if pushed}
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -69,12 +69,12 @@ def rates(
     marked = {True: 0, False: 0}
     seen = {True: 0, False: 0}
     for _ in range(weeks):
-        shares, pushed = _week(rng, spread, own=own, answers=answers, office=office)
-        waves = team_waves(shares, timing)
-        for _, person, index, _ in shares:
+        members, pushed = _week(rng, spread, own=own, answers=answers, office=office)
+        waves = team_waves(members, timing)
+        for person, _ in members:
             kind = person in pushed
             seen[kind] += 1
-            marked[kind] += (person, index) in waves
+            marked[kind] += person in waves
     return marked[True] / max(1, seen[True]), marked[False] / max(1, seen[False])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -321,55 +322,55 @@ def summarise_all(raws: Sequence[Raw], *, now: datetime, timing: Timing) -> list
 
 def with_waves(raws: Sequence[Raw], timing: Timing) -> list[Raw]:
     """The raw figures with each share's team wave marked (see `team_waves`)."""
-    teams: dict[int, list[tuple[int, int, int, int | None]]] = {}
+    if timing.wave_seconds <= 0:
+        return list(raws)
+    teams: dict[int, list[tuple[int, Sequence[ShareFact]]]] = {}
     for number, raw in enumerate(raws):
         if raw.team is not None and raw.shares:
-            found = teams.setdefault(raw.team, [])
-            found.extend((s.at, number, index, s.delay) for index, s in enumerate(raw.shares))
-    waves: dict[int, dict[int, int]] = {}
-    for team in teams.values():
-        for (number, index), gap in team_waves(team, timing).items():
-            waves.setdefault(number, {})[index] = gap
+            teams.setdefault(raw.team, []).append((number, raw.shares))
     marked = list(raws)
-    for number, gaps in waves.items():
-        raw = marked[number]
-        shares = list(raw.shares)
-        for index, gap in gaps.items():
-            share = shares[index]
-            shares[index] = ShareFact(share.at, share.delay, share.content_id, gap)
-        marked[number] = replace(raw, shares=shares)
+    for members in teams.values():
+        for number, gaps in team_waves(members, timing).items():
+            raw = marked[number]
+            shares = list(raw.shares)
+            for index, gap in gaps.items():
+                share = shares[index]
+                shares[index] = ShareFact(share.at, share.delay, share.content_id, gap)
+            marked[number] = replace(raw, shares=shares)
     return marked
 
 
 def team_waves(
-    shares: Sequence[tuple[int, int, int, int | None]], timing: Timing
-) -> dict[tuple[int, int], int]:
-    """A team's waves: (person, share) -> seconds since the teammate's share that started it.
+    members: Sequence[tuple[int, Sequence[ShareFact]]], timing: Timing
+) -> dict[int, dict[int, int]]:
+    """A team's waves: person -> {share index: seconds since the share that started its wave}.
 
-    `shares` are one team's (moment, person, share, seconds since our latest nudge). A share
-    joins a wave when a teammate shared within Timing.wave_seconds before it, unprompted (at
-    least a half-life after our latest nudge); the wave starts at the earliest such share.
-    Only followers are marked: whoever shares first, on their own, is not counted down for the
-    others following.
+    `members` are the team's people (any key) with their shares. A share joins a wave when a
+    teammate shared within Timing.wave_seconds before it, unprompted (at least a half-life
+    after our latest nudge); the wave starts at the earliest such share. Only followers are
+    marked: whoever shares first, on their own, is not counted down for the others following.
     """
-    ordered = sorted(shares)
-    starters: list[tuple[int, int]] = []  # (moment, person) of unprompted shares, oldest first
-    first = 0
-    found: dict[tuple[int, int], int] = {}
-    for at, person, index, delay in ordered:
-        while first < len(starters) and starters[first][0] < at - timing.wave_seconds:
-            first += 1
-        for earlier in range(first, len(starters)):
-            started, who = starters[earlier]
-            if started >= at:
-                break
-            if who != person:
-                found[person, index] = at - started
-                break
-        # Unprompted: at least a half-life after our latest nudge, so it counts at least half
-        # as the teammate's own (right after our message, the message explains it).
-        if delay is None or delay >= timing.half_life_seconds:
-            starters.append((at, person))
+    # Unprompted: at least a half-life after our latest nudge, so it counts at least half as
+    # the teammate's own (right after our message, the message explains it).
+    starters = sorted(
+        (share.at, person)
+        for person, shares in members
+        for share in shares
+        if share.delay is None or share.delay >= timing.half_life_seconds
+    )
+    found: dict[int, dict[int, int]] = {}
+    if not starters or len(members) < 2:
+        return found
+    moments = [at for at, _ in starters]
+    window, count = timing.wave_seconds, len(starters)
+    for person, shares in members:
+        for index, share in enumerate(shares):
+            earlier = bisect.bisect_left(moments, share.at - window)
+            while earlier < count and moments[earlier] < share.at:
+                if starters[earlier][1] != person:
+                    found.setdefault(person, {})[index] = share.at - moments[earlier]
+                    break
+                earlier += 1
     return found
 
 
