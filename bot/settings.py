@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     insights_full_rewrite_ratio: float = Field(default=0.3, gt=0, le=1)
     insights_full_steadiness: float = Field(default=0.5, gt=0, le=1)
     insights_quiet_weeks: int = Field(default=3, ge=1, le=52)
+    insights_team_wave_hours: float = Field(default=4.0, ge=0, le=24)
 
     @field_validator("public_base_url")
     @classmethod
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
             full_rewrite_ratio=self.insights_full_rewrite_ratio,
             full_steadiness=self.insights_full_steadiness,
             quiet_weeks=self.insights_quiet_weeks,
+            wave_hours=self.insights_team_wave_hours,
         )
 
     @property

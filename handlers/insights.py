@@ -129,6 +129,8 @@ def evidence_text(item: dict[str, Any], locale: str) -> str:
         params["count"] = params[legacy]
     if isinstance(params.get("days"), int):  # a window of days, said as the language says it
         params["days"] = format_duration(timedelta(days=params["days"]), locale, in_days=True)
+    if isinstance(params.get("hours"), int):
+        params["hours"] = format_duration(timedelta(hours=params["hours"]), locale)
     return translate(key, locale, **params)
 
 

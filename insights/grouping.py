@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.programme import ProgrammeStatus
-from insights.signals import DAY_SECONDS, WEEK_SECONDS, Raw, Signals, Timing, summarise
+from insights.signals import DAY_SECONDS, WEEK_SECONDS, Raw, Signals, Timing, summarise_all
 
 
 class Group(enum.StrEnum):
@@ -32,7 +32,7 @@ class Mark(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Where the groups are split; the first five are INSIGHTS_* settings."""
+    """Where the groups are split; the first five and wave_hours are INSIGHTS_* settings."""
 
     # "Soon after my message" in the evidence a person reads (the score has no cut).
     nudge_window_hours: float = 48.0
@@ -48,6 +48,8 @@ class Thresholds:
     nudge_half_life_hours: float = 24.0
     # A request for tips weighs half as much after this many weeks.
     help_half_life_weeks: float = 4.0
+    # A share this soon after a teammate's unprompted share joins their wave (an unlogged push).
+    wave_hours: float = 4.0
     # A placement less sure than this is shown as "not sure yet".
     sure_from: float = 0.65
     # Active participants needed before the split is calibrated on the workspace itself.
@@ -65,6 +67,7 @@ class Thresholds:
             window_seconds=self.nudge_window_seconds,
             half_life_seconds=int(self.nudge_half_life_hours * 3600),
             help_half_life_seconds=int(self.help_half_life_weeks * WEEK_SECONDS),
+            wave_seconds=int(self.wave_hours * 3600),
         )
 
 
@@ -280,7 +283,7 @@ def group_workspace(
 ) -> list[Placement]:
     """A whole workspace's groups from its raw figures: the CPU-bound part of a regrouping
     (a module-level function, so it can run in the CPU worker off the event loop)."""
-    signals = [summarise(raw, now=now, timing=thresholds.timing) for raw in raws]
+    signals = summarise_all(raws, now=now, timing=thresholds.timing)
     return place_all(signals, thresholds, marks)
 
 
@@ -416,6 +419,16 @@ def evidence_of(signals: Signals, thresholds: Thresholds) -> list[Evidence]:
                     soon=signals.shares_soon_after_nudge,
                     shares=signals.shares,
                     days=days,
+                )
+            )
+        if signals.shares_in_wave:
+            found.append(
+                fact(
+                    "wave",
+                    "against",
+                    wave=signals.shares_in_wave,
+                    shares=signals.shares,
+                    hours=round(thresholds.wave_hours),
                 )
             )
     if signals.weeks_in_programme:

@@ -46,6 +46,8 @@ class WorkspaceRows:
     content_topics: tuple[Any, ...] = ()
     # person id, clicks
     clicks: tuple[Any, ...] = ()
+    # person id, team (a number standing for the team's name): for the team waves
+    teams: tuple[Any, ...] = ()
 
 
 def _each(columns: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
@@ -111,6 +113,7 @@ class _Person:
     chosen: set[int] = field(default_factory=set)
     liked: list[int] = field(default_factory=list)
     clicks: int = 0
+    team: int | None = None
 
 
 def raws_of(rows: WorkspaceRows) -> list[Raw]:
@@ -144,6 +147,9 @@ def raws_of(rows: WorkspaceRows) -> list[Raw]:
     for person_id, count in _each(rows.clicks):
         if (person := people.get(person_id)) is not None:
             person.clicks = count
+    for person_id, team in _each(rows.teams):
+        if (person := people.get(person_id)) is not None:
+            person.team = team
     topics = _content_topics(list(_each(rows.content_topics)))
     return [_raw(pid, person, topics) for pid, person in sorted(people.items())]
 
@@ -170,6 +176,7 @@ def _raw(person_id: int, person: _Person, content_topics: dict[int, frozenset[in
         topics=person_topics(frozenset(person.chosen), person.liked, content_topics),
         content_topics=content_topics,
         clicks=person.clicks,
+        team=person.team,
     )
 
 

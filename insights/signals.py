@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,9 @@ class Timing:
     half_life_seconds: int = DAY_SECONDS
     # A request for tips weighs half as much after this long: recent asks count, old ones fade.
     help_half_life_seconds: int = 4 * WEEK_SECONDS
+    # A share this soon after a teammate's unprompted share joins that teammate's wave: a push
+    # from outside the bot (a team meeting, a mail) shows as teammates sharing within hours.
+    wave_seconds: int = 4 * 3600
 
 
 def epoch(moment: datetime) -> int:
@@ -79,11 +83,21 @@ def is_own_help_ask(payload: Mapping[str, Any] | None) -> bool:
 
 @dataclass(frozen=True)
 class ShareFact:
-    """One share intent: when, seconds since the latest nudge before it, the item it shared."""
+    """One share intent: when, seconds since the latest nudge before it, the item it shared,
+    and seconds since the teammate's share that started the wave it joined (None: no wave)."""
 
     at: int
     delay: int | None
     content_id: int | None = None
+    wave: int | None = None
+
+    @property
+    def prompted_for(self) -> int | None:
+        """Seconds since whatever explains the share best: our latest nudge, or the start of a
+        teammates' wave it joined (taken as an unlogged push from outside the bot)."""
+        if self.wave is None or (self.delay is not None and self.delay <= self.wave):
+            return self.delay
+        return self.wave
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,8 @@ class Signals:
     own_accord_total: float = 0.0
     # Shares within Timing.window_seconds of a nudge ("within two days of my message").
     shares_soon_after_nudge: int = 0
+    # Other shares that came within hours after a teammate's unprompted share (a team wave).
+    shares_in_wave: int = 0
     rewrite_ratio: float | None = None
     weeks_in_programme: int = 0
     weeks_with_share: int = 0
@@ -125,8 +141,9 @@ class Signals:
 
     @property
     def later_shares(self) -> int:
-        """Shares made later than the window after the latest nudge, or with none before."""
-        return self.shares - self.shares_soon_after_nudge
+        """Shares made later than the window after the latest nudge, or with none before, and
+        not in a teammates' wave."""
+        return self.shares - self.shares_soon_after_nudge - self.shares_in_wave
 
     @property
     def own_accord(self) -> float:
@@ -183,6 +200,8 @@ class PersonFacts:
     content_topics: Mapping[int, frozenset[int]] = field(default_factory=dict)
     clicks: int = 0
     invited: bool = False
+    # The person's team as imported ("" without one); any case names the same team.
+    team: str = ""
 
 
 def share_facts(events: Iterable[EventFact]) -> list[ShareFact]:
@@ -241,6 +260,8 @@ class Raw:
     topics: frozenset[int] | None
     content_topics: Mapping[int, frozenset[int]]
     clicks: int
+    # The person's team (a number standing for its name), None without one.
+    team: int | None = None
 
 
 def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
@@ -273,10 +294,9 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
         topics_chosen=raw.topics_chosen,
         picks_received=counts.get("picks_dm", 0),
         shares=len(raw.shares),
-        own_accord_total=round(sum(own_accord(s.delay, timing) for s in raw.shares), 9),
-        shares_soon_after_nudge=sum(
-            1 for s in raw.shares if s.delay is not None and s.delay <= timing.window_seconds
-        ),
+        own_accord_total=round(sum(own_accord(s.prompted_for, timing) for s in raw.shares), 9),
+        shares_soon_after_nudge=sum(1 for s in raw.shares if _soon(s, timing)),
+        shares_in_wave=sum(1 for s in raw.shares if s.wave is not None and not _soon(s, timing)),
         rewrite_ratio=raw.rewrite_ratio,
         weeks_in_programme=complete_weeks(joined, now),
         weeks_with_share=len(complete),
@@ -291,12 +311,89 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
     )
 
 
+def _soon(share: ShareFact, timing: Timing) -> bool:
+    return share.delay is not None and share.delay <= timing.window_seconds
+
+
+def summarise_all(raws: Sequence[Raw], *, now: datetime, timing: Timing) -> list[Signals]:
+    """Everyone's signals in one workspace: the team waves first, then each person's figures."""
+    return [summarise(raw, now=now, timing=timing) for raw in with_waves(raws, timing)]
+
+
+def with_waves(raws: Sequence[Raw], timing: Timing) -> list[Raw]:
+    """The raw figures with each share's team wave marked (see `team_waves`)."""
+    if timing.wave_seconds <= 0:
+        return list(raws)
+    teams: dict[int, list[tuple[int, Sequence[ShareFact]]]] = {}
+    for number, raw in enumerate(raws):
+        if raw.team is not None and raw.shares:
+            teams.setdefault(raw.team, []).append((number, raw.shares))
+    marked = list(raws)
+    for members in teams.values():
+        for number, gaps in team_waves(members, timing).items():
+            raw = marked[number]
+            shares = list(raw.shares)
+            for index, gap in gaps.items():
+                share = shares[index]
+                shares[index] = ShareFact(share.at, share.delay, share.content_id, gap)
+            marked[number] = replace(raw, shares=shares)
+    return marked
+
+
+def team_waves(
+    members: Sequence[tuple[int, Sequence[ShareFact]]], timing: Timing
+) -> dict[int, dict[int, int]]:
+    """A team's waves: person -> {share index: seconds since the share that started its wave}.
+
+    `members` are the team's people (any key) with their shares. A share joins a wave when a
+    teammate shared within Timing.wave_seconds before it, unprompted (at least a half-life
+    after our latest nudge); the wave starts at the earliest such share. Only followers are
+    marked: whoever shares first, on their own, is not counted down for the others following.
+    """
+    # Unprompted: at least a half-life after our latest nudge, so it counts at least half as
+    # the teammate's own (right after our message, the message explains it).
+    starters = sorted(
+        (share.at, person)
+        for person, shares in members
+        for share in shares
+        if share.delay is None or share.delay >= timing.half_life_seconds
+    )
+    found: dict[int, dict[int, int]] = {}
+    if not starters or len(members) < 2:
+        return found
+    moments = [at for at, _ in starters]
+    window, count = timing.wave_seconds, len(starters)
+    for person, shares in members:
+        for index, share in enumerate(shares):
+            earlier = bisect.bisect_left(moments, share.at - window)
+            while earlier < count and moments[earlier] < share.at:
+                if starters[earlier][1] != person:
+                    found.setdefault(person, {})[index] = share.at - moments[earlier]
+                    break
+                earlier += 1
+    return found
+
+
 def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
-    """The reference computation of one person's signals, in plain Python.
+    """The reference computation of one person's signals, in plain Python (alone: no team)."""
+    return summarise(_raw_of(facts, None), now=now, timing=timing)
+
+
+def workspace_signals_of(
+    everyone: Sequence[PersonFacts], *, now: datetime, timing: Timing
+) -> list[Signals]:
+    """The reference computation of a workspace's signals, team waves included.
 
     `content_store.analytics.insights` gathers the same raw figures in SQL for a whole
     workspace; a test keeps the two equal.
     """
+    names = sorted({facts.team.casefold() for facts in everyone if facts.team})
+    number = {name: index for index, name in enumerate(names, start=1)}
+    raws = [_raw_of(facts, number.get(facts.team.casefold())) for facts in everyone]
+    return summarise_all(raws, now=now, timing=timing)
+
+
+def _raw_of(facts: PersonFacts, team: int | None) -> Raw:
     counts = Counter(event.type for event in facts.events)
     counted: dict[str, int] = {kind: counts[kind] for kind in counts}
     counted["feedback"] = sum(counts[kind] for kind in FEEDBACK)
@@ -309,7 +406,7 @@ def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
         for e in facts.events
         if e.type == EventType.MORE_LIKE_THIS.value and e.content_id is not None
     ]
-    raw = Raw(
+    return Raw(
         person_id=facts.person_id,
         status=facts.status,
         invited=facts.invited,
@@ -327,8 +424,8 @@ def signals_of(facts: PersonFacts, *, now: datetime, timing: Timing) -> Signals:
         topics=person_topics(facts.chosen_topics, liked, facts.content_topics),
         content_topics=facts.content_topics,
         clicks=facts.clicks,
+        team=team,
     )
-    return summarise(raw, now=now, timing=timing)
 
 
 def _first(events: Sequence[EventFact], event_type: EventType) -> int | None:

@@ -49,7 +49,7 @@ from insights.signals import (
     Signals,
     Timing,
     is_own_help_ask,
-    summarise,
+    summarise_all,
 )
 
 # Words that log a push for everyone in the programme rather than one team.
@@ -114,7 +114,7 @@ async def workspace_signals(
 ) -> list[Signals]:
     """Everyone's signals in one workspace: a few set-based queries, whatever its size."""
     raws = await workspace_raws(session, workspace_id=workspace_id)
-    return [summarise(raw, now=now, timing=timing) for raw in raws]
+    return summarise_all(raws, now=now, timing=timing)
 
 
 async def workspace_raws(session: AsyncSession, *, workspace_id: int) -> list[Raw]:
@@ -138,6 +138,7 @@ async def workspace_rows(session: AsyncSession, *, workspace_id: int) -> Workspa
         liked=await _columns(session, _liked(workspace_id), "qq"),
         content_topics=await _columns(session, _content_topics(workspace_id), "qq"),
         clicks=await _columns(session, _clicks(workspace_id), "qq"),
+        teams=await _columns(session, _teams(workspace_id), "qq"),
     )
 
 
@@ -432,3 +433,12 @@ async def team_members(session: AsyncSession, *, workspace_id: int, team: str) -
     else:
         query = query.where(func.lower(Person.team) == team.casefold())
     return list((await session.execute(query.order_by(Person.id))).scalars())
+
+
+def _teams(workspace_id: int) -> Executable:
+    """Each person's team as a number (the same for names that differ only in case), for the
+    team waves; people without a team are left out."""
+    name = func.lower(Person.team)
+    return select(Person.id, func.dense_rank().over(order_by=name)).where(
+        Person.workspace_id == workspace_id, Person.team.is_not(None), Person.team != ""
+    )

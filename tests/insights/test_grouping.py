@@ -234,6 +234,7 @@ def test_every_headline_and_piece_of_evidence_has_a_message_in_both_languages() 
         dataclasses.replace(quiet, status="no"),
         dataclasses.replace(quiet, status="later"),
         dataclasses.replace(SELF_DRIVEN, own_accord_total=0.0),
+        dataclasses.replace(SELF_DRIVEN, shares_in_wave=3),
     ]
     placements = [place(person, T) for person in people]
     evidence = [item for p in placements for item in p.evidence]
@@ -277,3 +278,21 @@ def test_one_act_in_many_weeks_is_itself_evidence_but_not_for_sharing_on_ones_ow
     late = place(one, T)
     assert late.group is Group.NEEDS_HELP and late.sure
     assert not early.sure and early.confidence <= 0.6
+
+
+def test_shares_in_a_team_wave_point_against_and_are_not_called_shares_on_ones_own() -> None:
+    """Most later shares came right after a teammate's: the headline may not say "most of your
+    shares came on your own time", and the wave is listed against, in both languages."""
+    followed = dataclasses.replace(SELF_DRIVEN, shares_in_wave=5)
+    placement = place(followed, T, Calibration(0.3, 0.1))
+    assert placement.group is Group.SELF_DRIVEN
+    assert placement.headline != "insights.own.self_driven.later"
+    said = _said(followed)
+    assert any("Shares within 4 hours after a teammate's" in line for line in said["against"])
+    assert "5 of 8" in next(line for line in said["against"] if "teammate" in line)
+    assert any("and not just after a teammate's: 2 of 8" in line for line in said["for"])
+    assert not any("teammate" in line for line in said["for"] if "Shares within" in line)
+    wave = next(item for item in placement.evidence if item["key"].endswith(".wave"))
+    assert all(evidence_text(wave, locale) for locale in ("en", "nl"))
+    # Without a wave nothing about teammates is said.
+    assert not any("teammate's," in line for side in _said(SELF_DRIVEN).values() for line in side)

@@ -30,6 +30,7 @@ def _rows() -> WorkspaceRows:
         liked=(array("q", []), array("q", [])),
         content_topics=(array("q", [7]), array("q", [11])),
         clicks=(array("q", [2]), array("q", [4])),
+        teams=(array("q", [2]), array("q", [3])),
     )
 
 
@@ -44,6 +45,7 @@ def test_raw_figures_come_from_the_columns_with_null_as_none() -> None:
         (5_000, 1_000, 7),
     ]
     assert (second.rewrite_ratio, second.clicks, second.topics) == (0.5, 4, frozenset({11}))
+    assert (first.team, second.team) == (None, 3)
 
 
 def test_groups_come_back_as_columns_ready_to_insert() -> None:

@@ -11,10 +11,13 @@ from domain.events import EventType
 from insights.signals import (
     EventFact,
     PersonFacts,
+    Raw,
+    ShareFact,
     Signals,
     Timing,
     own_accord,
     signals_of,
+    summarise_all,
     week_number,
 )
 
@@ -198,3 +201,84 @@ def test_nobody_in_the_programme_has_no_steadiness() -> None:
     signals = _signals(_facts())
     assert signals.weeks_in_programme == 0 and signals.steadiness == 0.0
     assert signals.own_accord == 0.0 and signals.burstiness == 0.0
+
+
+# Team waves: each share is (hours after Monday 09:00, hours since our latest nudge or None).
+def _raw(person_id: int, team: int | None, *shares: tuple[float, float | None]) -> Raw:
+    start = int(MONDAY.timestamp())
+    return Raw(
+        person_id=person_id,
+        status="in",
+        invited=True,
+        counts={},
+        first_in=start,
+        first_reminded=None,
+        shares=[
+            ShareFact(start + int(at * HOUR), None if delay is None else int(delay * HOUR))
+            for at, delay in shares
+        ],
+        help_asks=(),
+        rewrite_ratio=None,
+        topics_chosen=0,
+        topics=None,
+        content_topics={},
+        clicks=0,
+        team=team,
+    )
+
+
+def _team_signals(*raws: Raw) -> dict[int, Signals]:
+    found = summarise_all(raws, now=MONDAY + timedelta(weeks=2), timing=TIMING)
+    return {signals.person_id: signals for signals in found}
+
+
+def test_teammates_sharing_just_after_one_another_count_as_pushed_but_the_first_does_not() -> None:
+    """A push from outside the bot: three days after my DM, a team shares within hours."""
+    found = _team_signals(_raw(1, 7, (72, 72)), _raw(2, 7, (73.5, 73.5)), _raw(3, 7, (74, 74)))
+    # Whoever shared first keeps their share as their own; the others follow them.
+    assert found[1].own_accord == pytest.approx(own_accord(72 * HOUR, TIMING))
+    assert found[1].shares_in_wave == 0 and found[1].later_shares == 1
+    assert found[2].own_accord == pytest.approx(own_accord(int(1.5 * HOUR), TIMING))
+    assert found[3].own_accord == pytest.approx(own_accord(2 * HOUR, TIMING))
+    assert found[3].shares_in_wave == 1 and found[3].later_shares == 0
+    assert found[3].shares_soon_after_nudge == 0
+
+
+def test_no_wave_across_teams_without_a_team_or_with_oneself() -> None:
+    found = _team_signals(
+        _raw(1, 7, (72, None), (73, None)),
+        _raw(2, 8, (73.5, None)),
+        _raw(3, None, (74, None)),
+        _raw(4, None, (74.5, None)),
+    )
+    assert all(s.shares_in_wave == 0 and s.own_accord == 1.0 for s in found.values())
+
+
+def test_a_wave_needs_the_teammates_share_within_hours_and_unexplained_by_my_message() -> None:
+    too_far = _team_signals(_raw(1, 7, (72, 72)), _raw(2, 7, (76.5, 76.5)))
+    assert too_far[2].shares_in_wave == 0
+    # A teammate who shared an hour after my DM was answering it: no push from outside; nor
+    # under a day after it (their share counts less than half as their own).
+    after_my_dm = _team_signals(_raw(1, 7, (1, 1)), _raw(2, 7, (2, None)))
+    assert after_my_dm[2].shares_in_wave == 0 and after_my_dm[2].own_accord == 1.0
+    next_day = _team_signals(_raw(1, 7, (23, 23)), _raw(2, 7, (24, None)))
+    assert next_day[2].shares_in_wave == 0
+    a_day_on = _team_signals(_raw(1, 7, (24, 24)), _raw(2, 7, (25, None)))
+    assert a_day_on[2].shares_in_wave == 1
+    # At the very same second neither follows the other.
+    same_moment = _team_signals(_raw(1, 7, (72, 72)), _raw(2, 7, (72, 72)))
+    assert [s.shares_in_wave for s in same_moment.values()] == [0, 0]
+
+
+def test_a_wave_never_makes_a_share_look_more_prompted_than_my_own_message_did() -> None:
+    """Shortly after my DM the DM explains the share; the wave changes nothing then."""
+    found = _team_signals(_raw(1, 7, (30, None)), _raw(2, 7, (31, 0.5)))
+    assert found[2].own_accord == pytest.approx(own_accord(HOUR // 2, TIMING))
+    assert found[2].shares_in_wave == 0 and found[2].shares_soon_after_nudge == 1
+
+
+def test_waves_are_off_with_a_zero_window() -> None:
+    timing = Timing(wave_seconds=0)
+    raws = (_raw(1, 7, (72, 72)), _raw(2, 7, (72.5, 72.5)))
+    found = summarise_all(raws, now=MONDAY + timedelta(weeks=2), timing=timing)
+    assert [s.shares_in_wave for s in found] == [0, 0]

@@ -30,7 +30,7 @@ from domain.events import EventType
 from domain.networks import Network
 from domain.programme import ProgrammeStatus
 from insights.grouping import Thresholds, place
-from insights.signals import EventFact, PersonFacts, Signals, Timing, signals_of
+from insights.signals import EventFact, PersonFacts, Signals, Timing, workspace_signals_of
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, add_item
 
@@ -53,6 +53,7 @@ KINDS = [
     EventType.LINK_CLICKED,
 ]
 SOURCES = ["dm", "dm", "home", "now", "channel", "web", None]
+TEAMS = ["Sales", "sales", "Ops", ""]
 HELP_PAYLOADS: list[dict[str, object]] = [
     {"share_with_manager": False},
     {"share_with_manager": True},
@@ -73,6 +74,8 @@ async def _random_workspace(db: Database, clock: FakeClock, rng: random.Random) 
             )
             person.status = rng.choice(list(ProgrammeStatus))
             person.invited_at = start if rng.random() < 0.7 else None
+            # Teams by name in any case, and none; from their own stream, so the events stay.
+            person.team = random.Random(number).choice(TEAMS)
             await _random_events(session, ws.id, person.id, start, rng, items)
             await _random_shares(session, person.id, items, start, rng)
             for topic_id in topic_ids:
@@ -190,23 +193,21 @@ async def _reference(db: Database, workspace_id: int, now: datetime) -> list[Sig
     for tag in tagged:
         content_topics[tag.content_id].add(tag.topic_id)
     frozen = {key: frozenset(value) for key, value in content_topics.items()}
-    return [
-        signals_of(
-            PersonFacts(
-                person_id=p.id,
-                status=p.status.value,
-                events=by_person[p.id],
-                rewrite_ratios=ratios[p.id],
-                chosen_topics=frozenset(topics_of[p.id]),
-                content_topics=frozen,
-                clicks=click_count[p.id],
-                invited=p.invited_at is not None,
-            ),
-            now=now,
-            timing=TIMING,
+    everyone = [
+        PersonFacts(
+            person_id=p.id,
+            status=p.status.value,
+            events=by_person[p.id],
+            rewrite_ratios=ratios[p.id],
+            chosen_topics=frozenset(topics_of[p.id]),
+            content_topics=frozen,
+            clicks=click_count[p.id],
+            invited=p.invited_at is not None,
+            team=p.team,
         )
         for p in sorted(people, key=lambda p: p.id)
     ]
+    return workspace_signals_of(everyone, now=now, timing=TIMING)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -313,3 +314,37 @@ async def test_stored_groups_replace_the_previous_ones(db: Database, clock: Fake
         i.evidence == next(p.evidence for p in placements if p.person_id == i.person_id)
         for i in stored
     )
+
+
+async def test_teammates_sharing_within_hours_make_a_wave_in_sql_as_in_the_reference(
+    db: Database, clock: FakeClock
+) -> None:
+    """Three days after my DM, "Sales" and "sales" share an hour apart: one team, so the second
+    share follows the first; someone without a team sharing in between follows nobody."""
+    start = clock.now()
+    plan = [("S1", "Sales", 72.0), ("S2", "sales", 73.0), ("N1", "", 72.5), ("O1", "Ops", 73.5)]
+    async with db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+        for user, team, hours in plan:
+            person = await get_or_create_person(session, workspace_id=ws.id, external_id=user)
+            person.status, person.team = ProgrammeStatus.IN, team
+            events = [
+                (EventType.PICKS_SHOWN, start, {"source": "dm"}),
+                (EventType.SHARE_INTENT, start + timedelta(hours=hours), {"source": "home"}),
+            ]
+            for kind, at, payload in events:
+                await record_event(
+                    session,
+                    workspace_id=ws.id,
+                    person_id=person.id,
+                    type=kind,
+                    payload=payload,
+                    at=at,
+                )
+    now = start + timedelta(weeks=1)
+    async with db.session() as session:
+        computed = await workspace_signals(session, workspace_id=ws.id, now=now, timing=TIMING)
+    assert computed == await _reference(db, ws.id, now)
+    assert [s.shares_in_wave for s in computed] == [0, 1, 0, 0]
+    assert computed[1].own_accord == pytest.approx(1 - 0.5 ** (1 / 24))
+    assert computed[0].own_accord == pytest.approx(1 - 0.5 ** (72 / 24))
