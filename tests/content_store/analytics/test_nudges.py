@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Executable
 
+from bench.insights_load import Organisation
 from content_store.analytics.insights import (
     _COUNT_NAMES,
     _columns,
@@ -141,6 +142,17 @@ async def test_every_way_of_writing_an_event_stores_whether_it_is_a_nudge(db: Da
     ]
     assert wrong == []
     assert sum(nudge for *_, nudge in stored) == 4 * (2 * len(PAYLOADS) + 2) + 1
+
+
+async def test_the_benchmark_writes_its_synthetic_events_as_the_app_would(db: Database) -> None:
+    organisation = Organisation(people=30, events=1_500, weeks=8, seed=3)
+    await organisation.write(db)
+    stored = await _stored(db)
+    assert len(stored) > 1_000
+    assert [nudge for *_, nudge in stored] == [
+        is_nudge(kind, payload.get("source")) for kind, payload, _ in stored
+    ]
+    assert 0 < sum(nudge for *_, nudge in stored) < len(stored)
 
 
 def _migrate(connection: Connection, revision: str) -> None:
