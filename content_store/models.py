@@ -357,10 +357,12 @@ class Event(Base):
         Index("ix_events_person_time", "person_id", "created_at"),
         Index("ix_events_type_time", "type", "created_at"),
         # Each share looks back for the person's latest nudge: one step down this index.
+        # `nudge` is in it too, else SQLite reads the row to check the index's own condition.
         Index(
             "ix_events_nudges",
             "person_id",
             "created_at",
+            "nudge",
             sqlite_where=text("nudge = 1"),
             postgresql_where=text("nudge"),
         ),

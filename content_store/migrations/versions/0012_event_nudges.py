@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_events_nudges",
         "events",
-        ["person_id", "created_at"],
+        ["person_id", "created_at", "nudge"],
         unique=False,
         sqlite_where=sa.text("nudge = 1"),
         postgresql_where=sa.text("nudge"),
