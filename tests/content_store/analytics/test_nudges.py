@@ -4,6 +4,7 @@ them gives exactly what the lookback through the JSON payloads gave."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from insights.rows import regroup_rows
 from insights.signals import NUDGE_LOOKBACK_SECONDS, is_nudge
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE
+from tests.test_dependency_rule import PACKAGES, ROOT
 
 LOOKBACK = NUDGE_LOOKBACK_SECONDS
 PAYLOADS: list[dict[str, Any]] = [
@@ -142,6 +144,19 @@ async def test_every_way_of_writing_an_event_stores_whether_it_is_a_nudge(db: Da
     ]
     assert wrong == []
     assert sum(nudge for *_, nudge in stored) == 4 * (2 * len(PAYLOADS) + 2) + 1
+
+
+def test_no_code_writes_events_in_raw_sql() -> None:
+    # Raw SQL would bypass the column default that marks the nudges.
+    pattern = re.compile(r"insert\s+(or\s+\w+\s+)?into\s+\"?events\b", re.IGNORECASE)
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for package in (*PACKAGES, "bench")
+        for path in (ROOT / package).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+    assert pattern.search('cursor.execute("INSERT INTO events (type) VALUES (?)")')
 
 
 async def test_the_benchmark_writes_its_synthetic_events_as_the_app_would(db: Database) -> None:
