@@ -366,6 +366,17 @@ class Event(Base):
             sqlite_where=text("nudge = 1"),
             postgresql_where=text("nudge"),
         ),
+        # Every share intent of a workspace, person by person, read from the index alone.
+        Index(
+            "ix_events_share_intents",
+            "workspace_id",
+            "person_id",
+            "created_at",
+            "content_id",
+            "type",
+            sqlite_where=text("type = 'share_intent'"),
+            postgresql_where=text("type = 'share_intent'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     select,
     true,
 )
@@ -203,10 +204,11 @@ def _first(event_type: EventType) -> ColumnElement[int]:
 def _shares(workspace_id: int) -> Executable:
     """Every share intent with the moment of the latest nudge before it.
 
-    Shares are few next to nudges, so each share takes its person's latest nudge at or before
-    it from the partial index of nudges by (person, time) — one step down the index, bounded
-    to NUDGE_LOOKBACK_SECONDS in whole seconds (a nudge at the very moment of a share counts
-    as before it); Python turns the gap into the continuous own-accord measure.
+    The shares come person by person from the partial index of share intents; each takes its
+    person's latest nudge at or before it from the partial index of nudges by (person, time):
+    one step down that index, bounded to NUDGE_LOOKBACK_SECONDS in whole seconds (a nudge at
+    the very moment of a share counts as before it). Python turns the gap into the continuous
+    own-accord measure.
     """
     share = aliased(Event)
     nudge = aliased(Event)
@@ -229,7 +231,9 @@ def _shares(workspace_id: int) -> Executable:
     ).where(
         share.workspace_id == workspace_id,
         share.person_id.is_not(None),
-        share.type == EventType.SHARE_INTENT.value,
+        # Inline, not bound: only then may the planner (SQLite always, PostgreSQL in a generic
+        # plan) use the partial index of share intents.
+        share.type == literal_column(f"'{EventType.SHARE_INTENT.value}'"),
     )
 
 

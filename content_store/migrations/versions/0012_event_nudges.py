@@ -1,4 +1,4 @@
-"""Events: whether each is a nudge, stored, and a partial index of nudges by person and time.
+"""Events: whether each is a nudge, stored; partial indexes of nudges and of share intents.
 
 Revision ID: 0012_event_nudges
 Revises: 0011_connected_accounts
@@ -41,9 +41,18 @@ def upgrade() -> None:
         sqlite_where=sa.text("nudge = 1"),
         postgresql_where=sa.text("nudge"),
     )
+    op.create_index(
+        "ix_events_share_intents",
+        "events",
+        ["workspace_id", "person_id", "created_at", "content_id", "type"],
+        unique=False,
+        sqlite_where=sa.text("type = 'share_intent'"),
+        postgresql_where=sa.text("type = 'share_intent'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_share_intents", table_name="events")
     op.drop_index("ix_events_nudges", table_name="events")
     with op.batch_alter_table("events") as batch:
         batch.drop_column("nudge")
