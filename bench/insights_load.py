@@ -10,6 +10,8 @@ answered from an index on SQLite without touching the table), then regrouping ev
 (`handlers.manager_digest.build_digests`), and prints the ratio.
 
     .venv/bin/python -m bench.insights_load --people 50000 --events 5000000 --database both
+    .venv/bin/python -m bench.insights_load --folder runs/insights   # keep the data
+    .venv/bin/python -m bench.insights_load --measure sqlite+aiosqlite:///$PWD/runs/insights/bench.db
 """
 
 from __future__ import annotations
@@ -373,26 +375,33 @@ async def generate(kind: str, directory: Path, arguments: argparse.Namespace) ->
 
 def run(kind: str, arguments: argparse.Namespace) -> dict[str, Any]:
     """Generate, then measure in a child process; one row of results."""
+    if arguments.folder:
+        # Kept, so that later runs (and other versions of the code) measure the same data
+        # with `--measure <url>` instead of generating it again for ten minutes.
+        directory = Path(arguments.folder).resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "bench.db").unlink(missing_ok=True)
+        return _generated_and_measured(kind, directory, arguments)
     with tempfile.TemporaryDirectory() as name:
-        directory = Path(name)
-        started = time.perf_counter()
-        counts = asyncio.run(generate(kind, directory, arguments))
-        generated = time.perf_counter() - started
-        child = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "bench.insights_load",
-                "--measure",
-                database_url(kind, directory),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=True,
-        )
-        figures = json.loads(child.stdout.strip().splitlines()[-1])
-    return {"database": kind, "generated_s": round(generated, 1), **counts, **figures}
+        return _generated_and_measured(kind, Path(name), arguments)
+
+
+def _generated_and_measured(
+    kind: str, directory: Path, arguments: argparse.Namespace
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    counts = asyncio.run(generate(kind, directory, arguments))
+    generated = time.perf_counter() - started
+    url = database_url(kind, directory)
+    child = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.insights_load", "--measure", url],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    return {"database": kind, "url": url, "generated_s": round(generated, 1), **counts, **figures}
 
 
 def main() -> None:
@@ -402,7 +411,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--folder",
+        help="keep the generated SQLite file here (PostgreSQL's stays in its database); "
+        "measure it again later with --measure <url>",
+    )
+    parser.add_argument("--measure", metavar="URL", help="only measure this existing database")
     arguments = parser.parse_args()
     if arguments.measure:
         print(json.dumps(asyncio.run(measure(arguments.measure))))

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy import false as sa_false
@@ -29,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.networks import Network
 from domain.programme import Cadence, ContentStatus, ProgrammeStatus, Role
+from insights.signals import is_nudge
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -339,6 +341,14 @@ class Click(Base):
     referrer_host: Mapped[str | None] = mapped_column(String(255))
 
 
+def _is_nudge_row(context: Any) -> bool:
+    """Whether the event being inserted is a nudge, from its own type and payload: every
+    insert through SQLAlchemy (ORM, Core, executemany) that leaves `nudge` out gets it so."""
+    row = context.get_current_parameters()
+    payload = row.get("payload") or {}
+    return is_nudge(str(row["type"]), payload.get("source") if isinstance(payload, dict) else None)
+
+
 class Event(Base):
     """The append-only log of interactions: the raw material for insights."""
 
@@ -346,6 +356,27 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_person_time", "person_id", "created_at"),
         Index("ix_events_type_time", "type", "created_at"),
+        # Each share looks back for the person's latest nudge: one step down this index.
+        # `nudge` is in it too, else SQLite reads the row to check the index's own condition.
+        Index(
+            "ix_events_nudges",
+            "person_id",
+            "created_at",
+            "nudge",
+            sqlite_where=text("nudge = 1"),
+            postgresql_where=text("nudge"),
+        ),
+        # Every share intent of a workspace, person by person, read from the index alone.
+        Index(
+            "ix_events_share_intents",
+            "workspace_id",
+            "person_id",
+            "created_at",
+            "content_id",
+            "type",
+            sqlite_where=text("type = 'share_intent'"),
+            postgresql_where=text("type = 'share_intent'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -357,6 +388,9 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # insights.signals.is_nudge of the type and the payload's source, stored when written so
+    # that insights need not read the JSON of millions of events (see ix_events_nudges).
+    nudge: Mapped[bool] = mapped_column(Boolean, default=_is_nudge_row, server_default=sa_false())
 
 
 class AuditEntry(Base):

@@ -16,9 +16,9 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
-    or_,
+    literal_column,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -75,9 +75,10 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
     return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
 
 
-class seconds_before(FunctionElement[datetime]):
-    """A timestamp column moved back by a whole number of seconds, comparable with the column
-    itself (so the (person, time) index can bound a range), on SQLite and PostgreSQL."""
+class lookback_start(FunctionElement[datetime]):
+    """The earliest moment whose whole second is at most `seconds` before a timestamp column's
+    whole second (the start of that second, moved back), comparable with the column itself so
+    that an index on it can bound a range; on SQLite and PostgreSQL."""
 
     inherit_cache = True
 
@@ -86,17 +87,18 @@ class seconds_before(FunctionElement[datetime]):
         super().__init__(column)
 
 
-@compiles(seconds_before, "postgresql")
-def _before_postgresql(element: seconds_before, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(lookback_start, "postgresql")
+def _lookback_postgresql(element: lookback_start, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
-    return f"({column} - make_interval(secs => {element.seconds}))"
+    return f"(date_trunc('second', {column}) - make_interval(secs => {element.seconds}))"
 
 
-@compiles(seconds_before)
-def _before_sqlite(element: seconds_before, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps timestamps as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text, which sorts as time.
+@compiles(lookback_start)
+def _lookback_sqlite(element: lookback_start, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff' text, which sorts as time; the
+    # whole second without a fraction sorts at its very start.
     column = compiler.process(element.clauses, **kw)
-    return f"datetime({column}, '-{element.seconds} seconds')"
+    return f"datetime(substr({column}, 1, 19), '-{element.seconds} seconds')"
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -182,13 +184,12 @@ _COUNT_NAMES = (*(kind.value for kind in _COUNTED), "feedback", "picks_dm")
 
 def _event_counts(workspace_id: int) -> Executable:
     """Counts per person and kind of event, and when they first joined and were reminded."""
-    dm = Event.payload["source"].as_string() == "dm"
     return (
         select(
             Event.person_id,
             *(_count(Event.type == kind.value) for kind in _COUNTED),
             _count(Event.type.in_(sorted(FEEDBACK))),
-            _count(and_(Event.type == EventType.PICKS_SHOWN.value, dm)),
+            _count(and_(Event.type == EventType.PICKS_SHOWN.value, Event.nudge == true())),
             _first(EventType.OPTED_IN),
             _first(EventType.REMINDED),
         )
@@ -204,35 +205,36 @@ def _first(event_type: EventType) -> ColumnElement[int]:
 def _shares(workspace_id: int) -> Executable:
     """Every share intent with the moment of the latest nudge before it.
 
-    Shares are few next to nudges, so each share looks back through the person's own events on
-    the (person, time) index over at most NUDGE_LOOKBACK_SECONDS (a nudge at the very moment of
-    a share counts as before it); Python turns the gap into the continuous own-accord measure.
+    The shares come person by person from the partial index of share intents; each takes its
+    person's latest nudge at or before it from the partial index of nudges by (person, time):
+    one step down that index, bounded to NUDGE_LOOKBACK_SECONDS in whole seconds (a nudge at
+    the very moment of a share counts as before it). Python turns the gap into the continuous
+    own-accord measure.
     """
     share = aliased(Event)
     nudge = aliased(Event)
-    seconds = epoch_seconds(share.created_at)
     latest = (
-        select(func.max(epoch_seconds(nudge.created_at)))
+        select(func.max(nudge.created_at))
         .where(
             nudge.person_id == share.person_id,
+            nudge.nudge == true(),
             nudge.created_at <= share.created_at,
-            nudge.created_at >= seconds_before(share.created_at, NUDGE_LOOKBACK_SECONDS + 1),
-            epoch_seconds(nudge.created_at) >= seconds - literal(NUDGE_LOOKBACK_SECONDS),
-            or_(
-                nudge.type.in_([EventType.REMINDED.value, EventType.NUDGED_ELSEWHERE.value]),
-                and_(
-                    nudge.type == EventType.PICKS_SHOWN.value,
-                    nudge.payload["source"].as_string() == "dm",
-                ),
-            ),
+            nudge.created_at >= lookback_start(share.created_at, NUDGE_LOOKBACK_SECONDS),
         )
         .correlate(share)
         .scalar_subquery()
     )
-    return select(share.person_id, seconds, latest, share.content_id).where(
+    return select(
+        share.person_id,
+        epoch_seconds(share.created_at),
+        epoch_seconds(latest),
+        share.content_id,
+    ).where(
         share.workspace_id == workspace_id,
         share.person_id.is_not(None),
-        share.type == EventType.SHARE_INTENT.value,
+        # Inline, not bound: only then may the planner (SQLite always, PostgreSQL in a generic
+        # plan) use the partial index of share intents.
+        share.type == literal_column(f"'{EventType.SHARE_INTENT.value}'"),
     )
 
 
