@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,40 @@ async def test_an_unknown_button_is_answered_plainly(services: Services) -> None
     )
     assert answer.placement is Placement.REPLY
     assert "no longer works" in str(answer.reply)
+
+
+async def test_rows_marked_database_only_touch_nothing_but_the_database(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A platform runs these inside the transaction of its once-only check (Teams), where a
+    call to anything outside would hold that transaction open: none may make one."""
+    from handlers import commands
+    from tests.factories import add_item
+
+    item = await add_item(services.db, slug="a", topics=("product",), now=services.clock.now())
+    messenger = FakeMessenger()
+    await commands.run_command(services, actor("U1"), "in", messenger=messenger)
+
+    def no_network(*_: object, **__: object) -> None:
+        raise AssertionError("a database_only use case opened a connection")
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    caption = {actions.caption_input(item): ("My words",)}
+    # In an order where each press does its work: shares, then "I've posted it", then feedback.
+    presses = [
+        *(Press(action_id, f"{item}:dm", caption) for action_id in sorted(actions.SHARE_ACTIONS)),
+        Press(actions.SHARE_CONFIRM, f"{item}:linkedin"),
+        Press(actions.FEEDBACK_MORE_LIKE_THIS, f"{item}"),
+        Press(actions.FEEDBACK_NOT_FOR_ME, f"{item}"),
+    ]
+    marked = {spec.action_id for spec in dispatch.ACTIONS if spec.database_only}
+    assert marked <= {press.action_id for press in presses}  # a new row needs a press here
+    for press in presses:
+        if press.action_id not in marked:
+            continue
+        async with services.db.one_transaction():
+            answer = await dispatch.dispatch(services, actor("U1"), press, messenger=messenger)
+        refused = answer.placement is Placement.REPLY and "feedback" not in press.action_id
+        assert answer.reply is not None and not refused, (press.action_id, answer.reply)
+    assert messenger.sent == []
