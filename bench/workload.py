@@ -24,7 +24,10 @@ BENCH_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/socialboost_bench
 
 FAKE = """
 import asyncio, sys
+import tests.bot.slack.fake_slack as fake_slack
 from tests.bot.slack.fake_slack import FakeSlack
+if sys.argv[3] == "unchecked":
+    fake_slack.message_problems = lambda blocks: []
 async def main():
     slack = FakeSlack(team_id="T-BENCH", latency=float(sys.argv[2]))
     slack.rate_limit_per_second = float(sys.argv[1])
@@ -38,12 +41,13 @@ asyncio.run(main())
 class FakeSlackProcess:
     """The fake Web API in a child process, so it does not share the measured process's CPU."""
 
-    # The child's Python source; a subclass may run another fake the same way.
-    script = FAKE
+    # Whether the fake checks each message's Block Kit, as the test suite's does.
+    checks_blocks = True
 
     def __init__(self, *, rate: float, latency: float) -> None:
+        checks = "checked" if self.checks_blocks else "unchecked"
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", self.script, str(rate), str(latency)],
+            [sys.executable, "-c", FAKE, str(rate), str(latency), checks],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
