@@ -197,8 +197,8 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
     """Check a pooled connection with a round trip only when it has been idle a while.
 
     SQLAlchemy's `pool_pre_ping` pings on every checkout, and asyncpg's ping is three round
-    trips (BEGIN, `;`, ROLLBACK): 0.5-0.8 ms of CPU per unit of work, a third of a share
-    press's database time (bench/RESULTS.md, "Share clicks at a few acks' cost"). A connection
+    trips (BEGIN, `;`, ROLLBACK): 0.36-0.63 ms of CPU per unit of work, a third of a unit of
+    one statement (`python -m bench.unit_cost`, bench/RESULTS.md). A connection
     used within the last second was alive then; should the server restart in that second, the
     statement that meets the dead connection fails as a disconnect, which invalidates the
     whole pool, so every later unit gets a fresh connection (tests/faults/test_postgres_restart).
