@@ -309,12 +309,16 @@ class Sender:
 
     async def _idle(self) -> None:
         wake = asyncio.create_task(self._wake.wait())
-        await asyncio.wait(
-            {wake, *self._tasks},
-            timeout=self.config.poll_seconds,
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        wake.cancel()
+        try:
+            await asyncio.wait(
+                {wake, *self._tasks},
+                timeout=self.config.poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            # Also when the sender is stopped while idle: a waiter left pending is destroyed
+            # by the garbage collector later, logging from wherever that collection runs.
+            wake.cancel()
         self._wake.clear()
 
     async def _cancel_in_flight(self) -> None:
