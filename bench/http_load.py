@@ -484,8 +484,10 @@ def bare(platform: str, sink: Sink) -> Target:
 async def _seed(kind: str, directory: Path, *, people: int) -> dict[str, Clicks]:
     db = await fresh_database(kind, directory)
     try:
-        _, slack_people = await seed_people(db, workspace="T-LOAD", people=people)
-        _, teams_people = await seed_people(db, workspace=TENANT, people=people, platform="teams")
+        _, slack_people = await seed_people(db, workspace="T-LOAD", people=people, profiles=True)
+        _, teams_people = await seed_people(
+            db, workspace=TENANT, people=people, platform="teams", profiles=True
+        )
         async with db.session() as session:
             query = select(ContentItem.id, ContentItem.workspace_id).where(
                 ContentItem.status == ContentStatus.ACTIVE

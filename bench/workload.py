@@ -93,16 +93,31 @@ async def _recreate_postgres(url: str) -> None:
     await admin.dispose()
 
 
+def _profile(person: str) -> dict[str, Any]:
+    """What the fake Slack's users.info says of `person` (bench.http_load's sink)."""
+    return {
+        "locale": "en",
+        "timezone": "Europe/Amsterdam",
+        "display_name": person,
+        "email": f"{person.lower()}@example.com",
+    }
+
+
 async def seed_people(
-    db: Database, *, workspace: str, people: int, platform: str = "slack"
+    db: Database, *, workspace: str, people: int, platform: str = "slack", profiles: bool = False
 ) -> tuple[int, list[str]]:
-    """A workspace with the demo library and `people` participants; its id and their ids."""
+    """A workspace with the demo library and `people` participants; its id and their ids.
+
+    With `profiles`, each person already has the language, time zone, name and address the
+    benchmarks' fake platforms report, as someone who joined through `/boost in` would.
+    """
     async with db.session() as session:
         ws = await get_or_create_workspace(session, platform=platform, external_id=workspace)
         await seed_demo_content(session, workspace_id=ws.id, now=datetime.now(UTC))
         ids = [f"{workspace}-U{index:06d}" for index in range(people)]
         rows: list[dict[str, Any]] = [
             {"workspace_id": ws.id, "external_id": person, "status": ProgrammeStatus.IN}
+            | (_profile(person) if profiles else {})
             for person in ids
         ]
         for start in range(0, len(rows), 1000):

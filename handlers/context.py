@@ -167,16 +167,25 @@ async def _first_sight(session: AsyncSession, actor: Actor, services: Services) 
 
 
 def _refresh(person: Person, actor: Actor) -> None:
-    """Take the locale, time zone and name the platform tells us (written only if changed)."""
+    """Take the locale, time zone and name the platform tells us, writing only what changed.
+
+    Assigning an attribute its current value still marks the person dirty, and a dirty person
+    costs every later statement of the unit an ORM flush: about a tenth of a Teams share
+    submit's CPU (`bench/http_load`, bench/RESULTS.md).
+    """
+    changes: dict[str, str] = {}
     if actor.locale:
-        person.locale = normalise_locale(actor.locale)
+        changes["locale"] = normalise_locale(actor.locale)
     if actor.timezone and is_known_zone(actor.timezone):
-        person.timezone = actor.timezone
+        changes["timezone"] = actor.timezone
     if actor.display_name and not person.display_name:
-        person.display_name = actor.display_name[:200]
+        changes["display_name"] = actor.display_name[:200]
     if actor.email and not person.email:
         # Kept so that an org chart imported later finds this person instead of adding a twin.
-        person.email = actor.email.strip().lower()[:320]
+        changes["email"] = actor.email.strip().lower()[:320]
+    for name, value in changes.items():
+        if getattr(person, name) != value:
+            setattr(person, name, value)
 
 
 async def _adopt_imported(session: AsyncSession, *, workspace_id: int, actor: Actor) -> None:

@@ -64,3 +64,25 @@ async def test_require_role_lets_admins_do_everything(services: Services) -> Non
         workspace=caller.workspace, person=caller.person, roles=frozenset({Role.ADMIN})
     )
     require_role(admin, Role.CONTENT)
+
+
+async def test_an_unchanged_profile_leaves_the_person_clean_and_a_change_is_stored(
+    services: Services,
+) -> None:
+    ann = Actor(
+        "slack", WORKSPACE, "UANN", locale="en-US", timezone="Europe/Paris", display_name="Ann"
+    )
+    async with services.db.session() as session:
+        await load_caller(session, ann, services)
+    async with services.db.session() as session:
+        caller = await load_caller(session, ann, services)
+        # A dirty person would cost every later statement of the unit an ORM flush.
+        assert not session.dirty and not session.new
+    moved = Actor("slack", WORKSPACE, "UANN", locale="nl-NL", timezone="Europe/Paris")
+    async with services.db.session() as session:
+        caller = await load_caller(session, moved, services)
+        assert list(session.dirty) == [caller.person]
+    async with services.db.session() as session:
+        stored = await session.get(Person, caller.person.id)
+    assert stored is not None
+    assert (stored.locale, stored.timezone, stored.display_name) == ("nl", "Europe/Paris", "Ann")
