@@ -92,15 +92,18 @@ class SlackAdapter:
 
     async def _profile(self, user: str) -> SlackProfile:
         # Only a speed-up: any replica can ask Slack again, so nothing is lost across replicas.
-        if user not in self._profiles:
-            try:
-                found = await user_profile(self.client, user)
-            except DeliveryFailed:
-                found = SlackProfile(locale=None, tz=None, name="", email=None)
-            if len(self._profiles) >= _PROFILE_CACHE_LIMIT:
-                self._profiles.clear()
-            self._profiles[user] = found
-        return self._profiles[user]
+        if user in self._profiles:
+            return self._profiles[user]
+        try:
+            found = await user_profile(self.client, user)
+        except DeliveryFailed:
+            # Not kept: a refusal (rate limit, outage) is not the person's profile, and kept it
+            # would leave them without their language and time zone until a restart.
+            return SlackProfile(locale=None, tz=None, name="", email=None)
+        if len(self._profiles) >= _PROFILE_CACHE_LIMIT:
+            self._profiles.clear()
+        self._profiles[user] = found
+        return found
 
     async def handle(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, acks and runs the listeners."""

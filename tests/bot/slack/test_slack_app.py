@@ -280,3 +280,19 @@ async def test_tips_and_the_let_my_manager_know_button(
         asked = (await session.execute(select(Event).where(Event.type == "help_asked"))).scalars()
         assert [e.payload.get("share_with_content_team", False) for e in asked] == [False, True]
         assert not any(e.payload["share_with_manager"] for e in asked)
+
+
+async def test_a_refused_profile_lookup_is_asked_again_at_the_next_press(
+    world: SlackWorld, services: Services
+) -> None:
+    ann = world.person("UNL", locale="nl-NL", tz="Europe/Amsterdam")
+    world.fake.fail_next("users.info", "internal_error")
+    (await ann.command("help")).answered()
+    (await ann.command("help")).answered()
+
+    assert len(world.fake.calls_to("users.info")) == 2
+    async with services.db.session() as session:
+        person = (
+            await session.execute(select(Person).where(Person.external_id == "UNL"))
+        ).scalar_one()
+    assert (person.locale, person.timezone) == ("nl", "Europe/Amsterdam")
