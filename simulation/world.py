@@ -222,6 +222,8 @@ class World:
         self.ideas_url = ideas_url
         self.joined: set[int] = set()
         self.answered: set[int] = set()
+        # What each persona has shared: a person who shares twice shares two things.
+        self.shared: dict[int, set[int]] = {}
         self.person_ids: dict[int, int] = {}
         self.topics_of: dict[int, frozenset[str]] = {}
         self.workspace_id = 0
@@ -454,8 +456,9 @@ class World:
     async def _share(
         self, persona: Persona, cards: list[ContentCard], count: int, *, source: str
     ) -> None:
-        chosen = self._choose(persona, cards)[:count]
-        for card in chosen:
+        done = self.shared.setdefault(persona.index, set())
+        fresh = [card for card in self._choose(persona, cards) if card.content_id not in done]
+        for card in fresh[:count]:
             caption = (
                 behaviour.own_caption(card.title, self.rng)
                 if behaviour.rewrites(persona, self.rng)
@@ -465,6 +468,7 @@ class World:
                 card.content_id, Network.LINKEDIN, caption, source=source
             )
             if await _quietly(sharing.share(self.services, self.actor(persona), request)):
+                done.add(card.content_id)
                 await self._after_share(persona, card.content_id)
 
     def _choose(self, persona: Persona, cards: list[ContentCard]) -> list[ContentCard]:

@@ -27,6 +27,17 @@ async def test_the_groups_recover_the_hidden_types_on_a_small_scenario() -> None
     assert result.macro_f1 >= result.baseline_macro_f1 + 0.1
 
 
+async def test_a_second_share_in_a_week_is_a_second_item_not_a_repeat_of_the_first() -> None:
+    # A repeat of the same item is recorded once, so it used to vanish from the figures.
+    result = await simulate(Config(employees=60, weeks=6, seed=1))
+    busiest = [
+        signals.busiest_week_shares
+        for signals in result.signals
+        if result.hidden.get(signals.person_id) == "self_driven"
+    ]
+    assert max(busiest) >= 2
+
+
 def test_people_come_in_the_mix_and_differ_within_a_type() -> None:
     people = make_people(100, random.Random(1))
     kinds = [p.kind for p in people]
