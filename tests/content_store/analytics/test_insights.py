@@ -349,6 +349,14 @@ async def test_stored_groups_replace_the_previous_ones(db: Database, clock: Fake
         i.evidence == next(p.evidence for p in placements if p.person_id == i.person_id)
         for i in stored
     )
+    # Every column as placed (PostgreSQL writes them with COPY, SQLite with INSERTs).
+    by_id = {p.person_id: p for p in placements}
+    assert all(
+        (i.workspace_id, i.group, i.confidence, i.sure, i.headline, i.computed_at)
+        == (workspace_id, p.group.value, p.confidence, p.sure, p.headline, now)
+        for i in stored
+        for p in [by_id[i.person_id]]
+    )
 
 
 async def test_teammates_sharing_within_hours_make_a_wave_in_sql_as_in_the_reference(
