@@ -1,9 +1,10 @@
 """Benchmark: where a regrouping's time goes, query by query and phase by phase.
 
 On an existing database (one `bench/insights_load.py` wrote), times each query of
-`content_store.analytics.insights.workspace_rows` fetched both ways, streamed a batch at a time
-(a server-side cursor on PostgreSQL, which never runs in parallel) and fetched whole (which
-PostgreSQL may run with parallel workers), alternating; then the content team's marks, the CPU
+`content_store.analytics.insights.workspace_rows` fetched three ways: streamed a batch at a time
+(a server-side cursor on PostgreSQL, which never runs in parallel), with 500 or 10,000 rows a
+round trip, and fetched whole as one row of arrays (PostgreSQL only; it may then run the query
+with parallel workers), alternating; then the content team's marks, the CPU
 worker's start, pickling the rows, the worker's part, the same in process, storing the groups,
 and the whole `handlers.insights.regroup_workspace`.
 
@@ -64,14 +65,10 @@ async def streamed(db: Database, query: Executable, kinds: str, fetch: int = BAT
 
 
 async def whole(db: Database, query: Executable, kinds: str) -> int:
-    """The query fetched whole, then read into columns a batch per turn of the loop."""
+    """The query fetched in one go as one row of arrays, as regrouping fetches the per-person
+    aggregates on PostgreSQL (`_whole_columns`); rows read."""
     async with db.session() as session:
-        connection = await session.connection()
-        result = await connection.execute(query)
-        columns = [[] if kind == "s" else array(kind) for kind in kinds]
-        for batch in result.partitions(BATCH):
-            _extend(columns, batch)
-            await asyncio.sleep(0)
+        columns = await queries._whole_columns(session, query, kinds)  # type: ignore[arg-type]
     return len(columns[0])
 
 
