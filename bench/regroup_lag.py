@@ -6,9 +6,14 @@ next to the ticker alone (the floor a busy machine sets), three ways: everything
 queries on the loop (what regrouping did before issue 17); the per-person raw figures built on
 the loop and handed to the CPU worker as objects (issue 17); and
 `handlers.insights.regroup_workspace` as it runs (the queries' rows fetched into columns a
-batch at a time, figures and groups built in the worker, stored in batches).
+batch at a time, figures and groups built in the worker, stored in batches); and the same with
+every query streamed through a server-side cursor, as regrouping fetched before issue 17's
+PostgreSQL fix (on SQLite the two are the same). `--url` measures an existing database instead
+(PostgreSQL's, say, as bench/insights_load.py left it), and `--ways` picks some of the ways.
 
     .venv/bin/python -m bench.regroup_lag --people 5000 --events 500000 --folder runs/lag
+    .venv/bin/python -m bench.regroup_lag --url postgresql+asyncpg://…/bench_pgload \
+        --ways idle streamed now
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 from bench.insights_load import NOW, generate
 from bench.workload import database_url
 from captions import TemplateCaptionWriter
+from content_store.analytics import insights as queries
 from content_store.analytics.insights import (
     content_team_marks,
     store_placements,
@@ -60,6 +68,17 @@ async def objects_to_worker(db: Database, workspace_id: int) -> None:
         await store_placements(session, workspace_id=workspace_id, placements=placements, now=NOW)
 
 
+async def streamed(services: Services, workspace_id: int) -> None:
+    """`regroup_workspace` with every query streamed through a server-side cursor, as before
+    PostgreSQL's per-person figures were fetched whole (patched in for this call only)."""
+
+    def every_query_streamed(session: Any, query: Any, kinds: str, **_: Any) -> Any:
+        return queries._streamed_columns(session, query, kinds)
+
+    with patch.object(queries, "_columns", every_query_streamed):
+        await regroup_workspace(services, workspace_id=workspace_id)
+
+
 async def stalls(work: Awaitable[object]) -> tuple[float, float]:
     """Seconds the work took, and the event loop's longest stall meanwhile."""
     worst = 0.0
@@ -81,23 +100,28 @@ async def stalls(work: Awaitable[object]) -> tuple[float, float]:
     return took, worst
 
 
-async def measure(folder: Path, rounds: int) -> None:
-    """Alternate the two ways, `rounds` times each, and print every figure."""
-    db = Database(database_url("sqlite", folder))
+WAYS = ("idle", "loop", "objects", "streamed", "now")
+
+
+async def measure(url: str, rounds: int, chosen: list[str]) -> None:
+    """Alternate the chosen ways, `rounds` times each, and print every figure."""
+    db = Database(url)
     services = Services(db=db, captions=TemplateCaptionWriter(), public_base_url="https://x.org")
     await regroup_workspace(services, workspace_id=1)  # start the worker first
-    ways: dict[str, Callable[[], Awaitable[object]]] = {
+    ways: dict[str, tuple[str, Callable[[], Awaitable[object]]]] = {
         # The floor: what the machine's other work alone does to the ticker meanwhile.
-        "idle (1.5 s sleep)": lambda: asyncio.sleep(1.5),
-        "on the loop": lambda: on_the_loop(db, 1),
-        "objects to worker": lambda: objects_to_worker(db, 1),
-        "rows to worker (now)": lambda: regroup_workspace(services, workspace_id=1),
+        "idle": ("idle (1.5 s sleep)", lambda: asyncio.sleep(1.5)),
+        "loop": ("on the loop", lambda: on_the_loop(db, 1)),
+        "objects": ("objects to worker", lambda: objects_to_worker(db, 1)),
+        "streamed": ("rows to worker, streamed", lambda: streamed(services, 1)),
+        "now": ("rows to worker (now)", lambda: regroup_workspace(services, workspace_id=1)),
     }
-    print(f"{'round':>5} {'way':<22} {'seconds':>8} {'longest stall s':>16}")
+    print(f"{'round':>5} {'way':<26} {'seconds':>8} {'longest stall s':>16}")
     for round_number in range(1, rounds + 1):
-        for name, way in ways.items():
+        for key in chosen:
+            name, way = ways[key]
             took, worst = await stalls(way())
-            print(f"{round_number:>5} {name:<22} {took:>8.2f} {worst:>16.2f}", flush=True)
+            print(f"{round_number:>5} {name:<26} {took:>8.2f} {worst:>16.2f}", flush=True)
     await db.dispose()
 
 
@@ -107,15 +131,23 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5_000)
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--folder", type=Path, help="a SQLite file here, written if missing")
+    parser.add_argument("--url", help="measure this existing database instead")
+    parser.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS))
     arguments = parser.parse_args()
+    if arguments.url:
+        asyncio.run(measure(arguments.url, arguments.rounds, arguments.ways))
+        return
+    if arguments.folder is None:
+        parser.error("--folder or --url is needed")
     arguments.folder.mkdir(parents=True, exist_ok=True)
     if not (arguments.folder / "bench.db").exists():
         generating = argparse.Namespace(
             people=arguments.people, events=arguments.events, seed=1, database="sqlite"
         )
         asyncio.run(generate("sqlite", arguments.folder, generating))
-    asyncio.run(measure(arguments.folder, arguments.rounds))
+    url = database_url("sqlite", arguments.folder)
+    asyncio.run(measure(url, arguments.rounds, arguments.ways))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from handlers.types import Actions, Actor, Button, Reply, Text
 from insights.grouping import Group, Mark
 from insights.rows import PlacedColumns, regroup_rows
 from messages import format_day, format_duration, translate
+from offload import worker
 from offload.worker import run_bounded
 
 log = logging.getLogger(__name__)
@@ -59,9 +61,15 @@ async def regroup_workspace(services: Services, *, workspace_id: int) -> PlacedC
     """
     now = services.clock.now()
     thresholds = services.insight_thresholds
-    async with services.db.session() as session:
-        rows = await workspace_rows(session, workspace_id=workspace_id)
-        marks = await content_team_marks(session, workspace_id=workspace_id)
+    # The worker's first start (seconds) overlaps the queries instead of following them.
+    starting = asyncio.create_task(worker.start())
+    try:
+        async with services.db.session() as session:
+            rows = await workspace_rows(session, workspace_id=workspace_id)
+            marks = await content_team_marks(session, workspace_id=workspace_id)
+        await starting
+    finally:
+        starting.cancel()  # when the queries failed; nothing once it is done
     placed = await run_bounded(
         regroup_rows,
         rows,

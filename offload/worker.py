@@ -42,6 +42,8 @@ class WorkFailed(RuntimeError):
 
 
 _STOP_SECONDS = 3.0
+# A worker that is not up within this long is not started by `start`; the next task tries again.
+_START_SECONDS = 60.0
 _NOT_PRELOADED = frozenset({"__main__", "__mp_main__", "builtins"})
 _lock = threading.Lock()
 _pool: ProcessPool | None = None
@@ -86,6 +88,17 @@ async def run_bounded(
             raise  # our caller was cancelled (and pebble stops the task with it)
         # Nobody cancelled us: pebble dropped the task (the pool is being stopped).
         raise WorkFailed(f"{_name(function)}: the worker pool stopped") from None
+
+
+def _ready() -> None:
+    """Nothing: running it starts the worker (see `start`)."""
+
+
+async def start() -> None:
+    """Have the worker running, ahead of a task about to come: starting it the first time (the
+    fork server's imports) takes a second or two, which then overlaps the caller's own waiting
+    (a regrouping's queries) instead of adding to it. A no-op when it runs already."""
+    await run_bounded(_ready, seconds=_START_SECONDS)
 
 
 def shutdown() -> None:

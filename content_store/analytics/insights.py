@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from array import array
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, aliased
-from sqlalchemy.sql import ColumnElement, Executable
+from sqlalchemy.sql import ColumnElement, Executable, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -132,21 +132,37 @@ async def workspace_rows(session: AsyncSession, *, workspace_id: int) -> Workspa
     return WorkspaceRows(
         people=await _columns(session, _people(workspace_id), "qsb"),
         count_names=_COUNT_NAMES,
-        counts=await _columns(session, _event_counts(workspace_id), counted),
+        counts=await _columns(session, _event_counts(workspace_id), counted, aggregate=True),
         shares=await _columns(session, _shares(workspace_id), "qqqq"),
         help_asks=await _help_asks(session, workspace_id=workspace_id),
-        rewrites=await _columns(session, _rewrites(workspace_id), "qd"),
+        rewrites=await _columns(session, _rewrites(workspace_id), "qd", aggregate=True),
         chosen=await _columns(session, _chosen(workspace_id), "qq"),
         liked=await _columns(session, _liked(workspace_id), "qq"),
         content_topics=await _columns(session, _content_topics(workspace_id), "qq"),
-        clicks=await _columns(session, _clicks(workspace_id), "qq"),
+        clicks=await _columns(session, _clicks(workspace_id), "qq", aggregate=True),
         teams=await _columns(session, _teams(workspace_id), "qq"),
     )
 
 
-async def _columns(session: AsyncSession, query: Executable, kinds: str) -> tuple[Any, ...]:
+async def _columns(
+    session: AsyncSession, query: Executable, kinds: str, *, aggregate: bool = False
+) -> tuple[Any, ...]:
     """The query's rows as columns (see insights.rows.WorkspaceRows), a batch per turn of the
     event loop; `kinds` has one letter per column: q integer, d float, b boolean, s other.
+
+    `aggregate`: the query reads a whole table into one row per person. PostgreSQL fetches
+    those whole (`_whole_columns`), everything else is streamed (`_streamed_columns`).
+    """
+    connection = await session.connection()
+    if aggregate and isinstance(query, Select) and connection.dialect.name == "postgresql":
+        return await _whole_columns(session, query, kinds)
+    return await _streamed_columns(session, query, kinds)
+
+
+async def _streamed_columns(
+    session: AsyncSession, query: Executable, kinds: str
+) -> tuple[Any, ...]:
+    """The rows through a server-side cursor, a batch at a time.
 
     Streamed through the session's connection: the ORM would turn every row into a Row at
     once (an async session prebuffers), and a buffered result keeps every row's tuple alive
@@ -157,10 +173,39 @@ async def _columns(session: AsyncSession, query: Executable, kinds: str) -> tupl
     result = await connection.stream(query, execution_options={"yield_per": BATCH})
     columns = [_column(kind) for kind in kinds]
     async for batch in result.partitions(BATCH):
-        for column, values in zip(columns, zip(*batch, strict=True), strict=True):
-            column.extend(NULL if value is None else value for value in values)
+        _extend(columns, batch)
         await asyncio.sleep(0)
     return tuple(columns)
+
+
+async def _whole_columns(
+    session: AsyncSession, query: Select[*tuple[Any, ...]], kinds: str
+) -> tuple[Any, ...]:
+    """PostgreSQL: the query's rows as columns built by the database, in one row of arrays.
+
+    A cursor's query never runs in parallel on PostgreSQL; fetched in one go, an aggregate
+    over the event table gets its parallel workers and takes about half the time
+    (bench/RESULTS.md, issue 17's PostgreSQL fix). One `array_agg` per column over the same
+    rows (an aggregate feeds every one of its columns the rows in the same order) hands the
+    columns over as a few lists of numbers: no object per row for the garbage collector to
+    walk, where tens of thousands of rows fetched at once set off full collections.
+    """
+    rows = query.subquery()
+    packed = select(*(func.array_agg(column) for column in rows.c))
+    connection = await session.connection()
+    values = (await connection.execute(packed)).one()
+    return tuple(_column_of(kind, column or []) for kind, column in zip(kinds, values, strict=True))
+
+
+def _column_of(kind: str, values: list[Any]) -> Any:
+    if None in values:
+        values = [NULL if value is None else value for value in values]
+    return values if kind == "s" else array(kind, values)
+
+
+def _extend(columns: list[Any], batch: Sequence[Any]) -> None:
+    for column, values in zip(columns, zip(*batch, strict=True), strict=True):
+        column.extend(NULL if value is None else value for value in values)
 
 
 def _column(kind: str) -> Any:
@@ -240,18 +285,22 @@ def _shares(workspace_id: int) -> Executable:
 
 async def _help_asks(session: AsyncSession, *, workspace_id: int) -> tuple[Any, ...]:
     """When each person asked for tips on their own (see insights.signals.is_own_help_ask)."""
-    query = select(Event.person_id, epoch_seconds(Event.created_at), Event.payload).where(
-        Event.workspace_id == workspace_id,
-        Event.person_id.is_not(None),
-        Event.type == EventType.HELP_ASKED.value,
-    )
-    people, moments, payloads = await _columns(session, query, "qqs")
+    people, moments, payloads = await _columns(session, _help_ask_rows(workspace_id), "qqs")
     asks: tuple[Any, ...] = (array("q"), array("q"))
     for person_id, at, payload in zip(people, moments, payloads, strict=True):
         if is_own_help_ask(payload):
             asks[0].append(person_id)
             asks[1].append(at)
     return asks
+
+
+def _help_ask_rows(workspace_id: int) -> Executable:
+    """Every request for tips, with its payload (who was to hear of it)."""
+    return select(Event.person_id, epoch_seconds(Event.created_at), Event.payload).where(
+        Event.workspace_id == workspace_id,
+        Event.person_id.is_not(None),
+        Event.type == EventType.HELP_ASKED.value,
+    )
 
 
 def _rewrites(workspace_id: int) -> Executable:
@@ -339,14 +388,9 @@ async def store_placed(
     await connection.execute(
         delete(PersonInsight).where(PersonInsight.workspace_id == workspace_id)
     )
-    columns = (
-        placed.person_ids,
-        placed.groups,
-        placed.confidences,
-        placed.sure,
-        placed.headlines,
-        placed.evidence,
-    )
+    if connection.dialect.name == "postgresql":
+        await _copy_placed(session, workspace_id=workspace_id, placed=placed, now=now)
+        return
     for start in range(0, len(placed), BATCH):
         values = [
             {
@@ -359,12 +403,70 @@ async def store_placed(
                 "sure": bool(sure),
                 "headline": headline,
             }
-            for person_id, group, confidence, sure, headline, evidence in zip(
-                *(column[start : start + BATCH] for column in columns), strict=True
+            for person_id, group, confidence, sure, headline, evidence in _placed_rows(
+                placed, start
             )
         ]
         await connection.execute(_STORE, values)
         await asyncio.sleep(0)
+
+
+def _placed_rows(placed: PlacedColumns, start: int) -> Iterator[tuple[Any, ...]]:
+    """One batch of the placements as (person, group, confidence, sure, headline, evidence)."""
+    columns = (
+        placed.person_ids,
+        placed.groups,
+        placed.confidences,
+        placed.sure,
+        placed.headlines,
+        placed.evidence,
+    )
+    return zip(*(column[start : start + BATCH] for column in columns), strict=True)
+
+
+_COPIED = [
+    "person_id",
+    "workspace_id",
+    "group",
+    "confidence",
+    "sure",
+    "headline",
+    "evidence",
+    "computed_at",
+]
+
+
+async def _copy_placed(
+    session: AsyncSession, *, workspace_id: int, placed: PlacedColumns, now: datetime
+) -> None:
+    """PostgreSQL: the groups in one COPY, in the session's transaction; a third faster than
+    batched INSERTs for a large workspace (bench/RESULTS.md, issue 17's PostgreSQL fix).
+
+    The rows are made a batch per turn of the event loop as the COPY takes them, so they never
+    all exist at once.
+    """
+
+    async def rows() -> AsyncIterator[tuple[Any, ...]]:
+        for start in range(0, len(placed), BATCH):
+            for person_id, group, confidence, sure, headline, evidence in _placed_rows(
+                placed, start
+            ):
+                yield (
+                    person_id,
+                    workspace_id,
+                    group,
+                    confidence,
+                    bool(sure),
+                    headline,
+                    evidence,
+                    now,
+                )
+            await asyncio.sleep(0)
+
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a live connection of the session
+    await driver.copy_records_to_table(PersonInsight.__tablename__, records=rows(), columns=_COPIED)
 
 
 async def insight_of(session: AsyncSession, *, person_id: int) -> PersonInsight | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from offload import worker
 from offload.worker import WorkTooLong, run_bounded
 
 
@@ -72,3 +73,13 @@ async def test_a_cancelled_caller_stops_its_task_and_process(tmp_path: Path) -> 
     pid = int(pid_file.read_text())
     # pebble stops a cancelled task's worker on its next round (every 0.1 s).
     assert await _eventually(lambda: _gone(pid))
+
+
+def own_pid() -> int:
+    return os.getpid()
+
+
+async def test_starting_ahead_twice_is_harmless_and_tasks_still_run_in_the_worker() -> None:
+    await worker.start()
+    await worker.start()  # already running: a no-op task
+    assert await run_bounded(own_pid, seconds=30.0) != os.getpid()

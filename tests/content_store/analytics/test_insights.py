@@ -11,7 +11,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_store.analytics.insights import people_in_group, store_placements, workspace_signals
+from content_store.analytics.insights import (
+    _COUNT_NAMES,
+    _clicks,
+    _event_counts,
+    _rewrites,
+    _streamed_columns,
+    _whole_columns,
+    people_in_group,
+    store_placements,
+    workspace_signals,
+)
 from content_store.database import Database
 from content_store.events import record_event
 from content_store.models import (
@@ -30,6 +40,7 @@ from domain.events import EventType
 from domain.networks import Network
 from domain.programme import ProgrammeStatus
 from insights.grouping import Thresholds, place
+from insights.rows import NULL
 from insights.signals import EventFact, PersonFacts, Signals, Timing, workspace_signals_of
 from tests.conftest import FakeClock
 from tests.factories import WORKSPACE, add_item
@@ -237,6 +248,30 @@ async def test_sql_signals_equal_the_python_reference(
         assert replace(got, **plain) == replace(want, **plain)  # type: ignore[arg-type]
 
 
+async def test_aggregates_fetched_whole_on_postgresql_equal_the_streamed_rows(
+    db: Database, clock: FakeClock
+) -> None:
+    if not db.is_postgresql:
+        pytest.skip("only PostgreSQL fetches the aggregates whole (as arrays)")
+    workspace_id = await _random_workspace(db, clock, random.Random(3))
+    aggregates = [
+        (_event_counts, "q" * (len(_COUNT_NAMES) + 3)),
+        (_rewrites, "qd"),
+        (_clicks, "qq"),
+    ]
+    async with db.session() as session:
+        empty = await get_or_create_workspace(session, platform="slack", external_id="T-EMPTY")
+        for query, kinds in aggregates:
+            for ws in (workspace_id, empty.id):
+                whole = await _whole_columns(session, query(ws), kinds)  # type: ignore[arg-type]
+                streamed = await _streamed_columns(session, query(ws), kinds)
+                assert [type(column) for column in whole] == [type(c) for c in streamed]
+                assert sorted(zip(*whole, strict=True)) == sorted(zip(*streamed, strict=True))
+                assert (len(whole[0]) > 0) == (ws == workspace_id)
+        counts = await _whole_columns(session, _event_counts(workspace_id), aggregates[0][1])  # type: ignore[arg-type]
+    assert NULL in counts[-1] and any(value != NULL for value in counts[-1])
+
+
 # (nudge, seconds from the nudge to the share): at, inside and just past the window's edge,
 # with fractions of a second on either side, and a reminder rather than picks.
 EDGES = [
@@ -313,6 +348,14 @@ async def test_stored_groups_replace_the_previous_ones(db: Database, clock: Fake
     assert all(
         i.evidence == next(p.evidence for p in placements if p.person_id == i.person_id)
         for i in stored
+    )
+    # Every column as placed (PostgreSQL writes them with COPY, SQLite with INSERTs).
+    by_id = {p.person_id: p for p in placements}
+    assert all(
+        (i.workspace_id, i.group, i.confidence, i.sure, i.headline, i.computed_at)
+        == (workspace_id, p.group.value, p.confidence, p.sure, p.headline, now)
+        for i in stored
+        for p in [by_id[i.person_id]]
     )
 
 
