@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -199,12 +200,25 @@ def _serve_one(
         application.on_startup.insert(0, lambda _: _say_ready(settings))
         application.on_cleanup.append(lambda _: db.dispose())
         lifecycle.attach(application)  # SIGTERM: finish acknowledged work, then exit
+        application.on_startup.append(_freeze_heap)
         if on_ready is not None:
             application.on_startup.append(lambda _: _signal_ready(on_ready))
         return application
 
     shared = True if on_ready is not None else None
     web.run_app(start(), host=settings.host, port=settings.port, print=None, reuse_port=shared)
+
+
+async def _freeze_heap(_: web.Application) -> None:
+    """Leave what start-up made out of every later full garbage collection.
+
+    The libraries, catalogs and app built at start-up are ~270,000 objects that live as long
+    as the process; a full collection walks them all, 180-200 ms with the event loop stopped,
+    and 0 ms once they are frozen (measured in process, docs/operations.md). Frozen objects
+    are never freed, so this runs once, last, after a collection of start-up's garbage.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _say_ready(settings: Settings) -> None:

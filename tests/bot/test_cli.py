@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.server
 import json
 import os
@@ -296,3 +297,17 @@ def test_rotate_keys_reencrypts_tokens_with_the_first_key(tmp_path: Path) -> Non
         return found.access_token if found else None
 
     assert asyncio.run(read()) == "tok"
+
+
+async def test_start_up_leaves_its_objects_out_of_later_full_collections() -> None:
+    from aiohttp import web
+
+    from bot.cli import _freeze_heap
+
+    before = gc.get_freeze_count()
+    kept = [object() for _ in range(1000)]  # noqa: F841 - start-up's long-lived objects
+    try:
+        await _freeze_heap(web.Application())
+        assert gc.get_freeze_count() >= before + 1000
+    finally:
+        gc.unfreeze()
