@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -103,11 +104,15 @@ async def stalls(work: Awaitable[object]) -> tuple[float, float]:
 WAYS = ("idle", "loop", "objects", "streamed", "now")
 
 
-async def measure(url: str, rounds: int, chosen: list[str]) -> None:
-    """Alternate the chosen ways, `rounds` times each, and print every figure."""
+async def measure(url: str, rounds: int, chosen: list[str], *, freeze: bool = False) -> None:
+    """Alternate the chosen ways, `rounds` times each, and print every figure; with `freeze`,
+    after freezing the heap as a server does at the end of its start-up (bot.cli)."""
     db = Database(url)
     services = Services(db=db, captions=TemplateCaptionWriter(), public_base_url="https://x.org")
     await regroup_workspace(services, workspace_id=1)  # start the worker first
+    if freeze:
+        gc.collect()
+        gc.freeze()
     ways: dict[str, tuple[str, Callable[[], Awaitable[object]]]] = {
         # The floor: what the machine's other work alone does to the ticker meanwhile.
         "idle": ("idle (1.5 s sleep)", lambda: asyncio.sleep(1.5)),
@@ -134,9 +139,14 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="a SQLite file here, written if missing")
     parser.add_argument("--url", help="measure this existing database instead")
     parser.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS))
+    parser.add_argument(
+        "--freeze", action="store_true", help="freeze the heap first, as `serve` does"
+    )
     arguments = parser.parse_args()
     if arguments.url:
-        asyncio.run(measure(arguments.url, arguments.rounds, arguments.ways))
+        asyncio.run(
+            measure(arguments.url, arguments.rounds, arguments.ways, freeze=arguments.freeze)
+        )
         return
     if arguments.folder is None:
         parser.error("--folder or --url is needed")
@@ -147,7 +157,7 @@ def main() -> None:
         )
         asyncio.run(generate("sqlite", arguments.folder, generating))
     url = database_url("sqlite", arguments.folder)
-    asyncio.run(measure(url, arguments.rounds, arguments.ways))
+    asyncio.run(measure(url, arguments.rounds, arguments.ways, freeze=arguments.freeze))
 
 
 if __name__ == "__main__":
