@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -40,6 +41,17 @@ PERSONAL_CALLBACK = "personal.view"
 # Remembered in the dialog: it was opened from Home, so Home is redrawn after changes.
 FROM_HOME = "home"
 _PROFILE_CACHE_LIMIT = 10_000
+_Kept = TypeVar("_Kept")
+# After a refused profile lookup the person is served without one for this long, then asked
+# for again: a limit or an outage at Slack is not worth holding every press of theirs up.
+PROFILE_RETRY_AFTER = timedelta(minutes=10)
+
+
+def _bounded(cache: dict[str, _Kept]) -> dict[str, _Kept]:
+    """`cache`, emptied first when it has grown to _PROFILE_CACHE_LIMIT entries."""
+    if len(cache) >= _PROFILE_CACHE_LIMIT:
+        cache.clear()
+    return cache
 
 
 def render_pair(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
@@ -56,7 +68,11 @@ class SlackAdapter:
         self.client = client
         self.messenger = SlackMessenger(client=client, render=render_pair)
         self.bolt = AsyncApp(client=client, signing_secret=signing_secret)
+        # Profiles are looked up on the press's own path, so without waiting out a 429: the
+        # messenger's client would wait out up to five (`build_web_client`) before answering.
+        self._lookups = AsyncWebClient(token=client.token, base_url=client.base_url)
         self._profiles: dict[str, SlackProfile] = {}
+        self._refused: dict[str, datetime] = {}
         self._http: ClientSession | None = None
         register(self)
 
@@ -66,12 +82,12 @@ class SlackAdapter:
         Without it slack_sdk opens a session, and a TCP connection, for every single call.
         """
         self._http = ClientSession()
-        self.client.session = self._http
+        self.client.session = self._lookups.session = self._http
 
     async def close_http(self) -> None:
         """Close the connection pool (server shutdown)."""
         if self._http is not None:
-            self.client.session = None
+            self.client.session = self._lookups.session = None
             await self._http.close()
             self._http = None
 
@@ -94,15 +110,19 @@ class SlackAdapter:
         # Only a speed-up: any replica can ask Slack again, so nothing is lost across replicas.
         if user in self._profiles:
             return self._profiles[user]
+        now = self.services.clock.now()
+        unknown = SlackProfile(locale=None, tz=None, name="", email=None)
+        if self._refused.get(user, now) > now:
+            return unknown
         try:
-            found = await user_profile(self.client, user)
+            found = await user_profile(self._lookups, user)
         except DeliveryFailed:
-            # Not kept: a refusal (rate limit, outage) is not the person's profile, and kept it
-            # would leave them without their language and time zone until a restart.
-            return SlackProfile(locale=None, tz=None, name="", email=None)
-        if len(self._profiles) >= _PROFILE_CACHE_LIMIT:
-            self._profiles.clear()
-        self._profiles[user] = found
+            # Not kept as the profile: a refusal (rate limit, outage) is not the person's, and
+            # kept it would leave them without their language and time zone until a restart.
+            _bounded(self._refused)[user] = now + PROFILE_RETRY_AFTER
+            return unknown
+        self._refused.pop(user, None)
+        _bounded(self._profiles)[user] = found
         return found
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -282,12 +282,17 @@ async def test_tips_and_the_let_my_manager_know_button(
         assert not any(e.payload["share_with_manager"] for e in asked)
 
 
-async def test_a_refused_profile_lookup_is_asked_again_at_the_next_press(
-    world: SlackWorld, services: Services
+async def test_a_refused_profile_lookup_is_not_kept_and_is_asked_again_later(
+    world: SlackWorld, services: Services, clock: FakeClock
 ) -> None:
     ann = world.person("UNL", locale="nl-NL", tz="Europe/Amsterdam")
-    world.fake.fail_next("users.info", "internal_error")
+    # A 429 is not waited out on a press: the answer comes at once, without the profile.
+    world.fake.rate_limit_next("users.info", retry_after=30)
     (await ann.command("help")).answered()
+    (await ann.command("help")).answered()
+    assert len(world.fake.calls_to("users.info")) == 1
+
+    clock.advance(minutes=11)
     (await ann.command("help")).answered()
 
     assert len(world.fake.calls_to("users.info")) == 2
