@@ -325,11 +325,9 @@ async def _reset_sequence(db: Database, table: str) -> None:
 # ------------------------------------------------------------------ measuring
 
 
-async def measure(url: str) -> dict[str, float]:
-    """Time the plain aggregate, the regrouping and the digests on an existing database."""
-    from handlers.insights import regroup_workspace
-    from handlers.manager_digest import build_digests
-
+async def opened(url: str) -> tuple[Database, Services, int]:
+    """An existing benchmark database, its planner statistics fresh, with plain services and
+    the generated workspace's id."""
     db = Database(url)
     services = Services(db=db, captions=TemplateCaptionWriter(), public_base_url="https://x.org")
     if db.is_postgresql:
@@ -337,6 +335,15 @@ async def measure(url: str) -> dict[str, float]:
             await connection.execute(text("ANALYZE"))
     async with db.session() as session:
         workspace_id = (await session.execute(text("SELECT min(id) FROM workspaces"))).scalar_one()
+    return db, services, workspace_id
+
+
+async def measure(url: str) -> dict[str, float]:
+    """Time the plain aggregate, the regrouping and the digests on an existing database."""
+    from handlers.insights import regroup_workspace
+    from handlers.manager_digest import build_digests
+
+    db, services, workspace_id = await opened(url)
     plain = await _timed(lambda: _plain_aggregate(db))
     plain = min(plain, await _timed(lambda: _plain_aggregate(db)))  # warm, like the rest
     week_start = NOW - timedelta(days=7)

@@ -21,11 +21,9 @@ from array import array
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.sql import Executable
 
-from bench.insights_load import NOW
-from captions import TemplateCaptionWriter
+from bench.insights_load import NOW, opened
 from content_store.analytics import insights as queries
 from content_store.analytics.insights import BATCH, content_team_marks, store_placed
 from content_store.database import Database
@@ -90,13 +88,7 @@ def _nothing() -> None:
 
 async def main(url: str, rounds: int, *, phases: bool) -> None:
     """Print every figure."""
-    db = Database(url)
-    services = Services(db=db, captions=TemplateCaptionWriter(), public_base_url="https://x.org")
-    if db.is_postgresql:
-        async with db.engine.connect() as connection:
-            await connection.execute(text("ANALYZE"))
-    async with db.session() as session:
-        workspace_id = (await session.execute(text("SELECT min(id) FROM workspaces"))).scalar_one()
+    db, services, workspace_id = await opened(url)
     ways: dict[str, Callable[[Executable, str], Awaitable[int]]] = {
         f"streamed {BATCH}": lambda query, kinds: streamed(db, query, kinds),
         f"streamed {BIG_FETCH}": lambda query, kinds: streamed(db, query, kinds, BIG_FETCH),

@@ -212,9 +212,9 @@ def _serve_one(
 async def _freeze_heap(_: web.Application) -> None:
     """Leave what start-up made out of every later full garbage collection.
 
-    The libraries, catalogs and app built at start-up are ~270,000 objects that live as long
-    as the process; a full collection walks them all, 180-200 ms with the event loop stopped,
-    and 0 ms once they are frozen (measured in process, docs/operations.md). Frozen objects
+    The libraries, catalogs and app built at start-up are ~280,000 objects that live as long
+    as the process; a full collection walks them all, about 0.2 s with the event loop stopped,
+    and 0 ms once they are frozen (`bench/gc_pause.py`, docs/operations.md). Frozen objects
     are never freed, so this runs once, last, after a collection of start-up's garbage.
     """
     gc.collect()

@@ -31,8 +31,7 @@ from handlers.types import Actions, Actor, Button, Reply, Text
 from insights.grouping import Group, Mark
 from insights.rows import PlacedColumns, regroup_rows
 from messages import format_day, format_duration, translate
-from offload import worker
-from offload.worker import run_bounded
+from offload.worker import run_bounded, start_ahead
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ async def regroup_workspace(services: Services, *, workspace_id: int) -> PlacedC
     now = services.clock.now()
     thresholds = services.insight_thresholds
     # The worker's first start (seconds) overlaps the queries instead of following them.
-    starting = asyncio.create_task(worker.start())
+    starting = asyncio.create_task(start_ahead())
     try:
         async with services.db.session() as session:
             rows = await workspace_rows(session, workspace_id=workspace_id)

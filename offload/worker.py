@@ -42,7 +42,7 @@ class WorkFailed(RuntimeError):
 
 
 _STOP_SECONDS = 3.0
-# A worker that is not up within this long is not started by `start`; the next task tries again.
+# A worker not up within this long is left to the next task to start (see `start_ahead`).
 _START_SECONDS = 60.0
 _NOT_PRELOADED = frozenset({"__main__", "__mp_main__", "builtins"})
 _lock = threading.Lock()
@@ -94,10 +94,11 @@ def _ready() -> None:
     """Nothing: running it starts the worker (see `start`)."""
 
 
-async def start() -> None:
+async def start_ahead() -> None:
     """Have the worker running, ahead of a task about to come: starting it the first time (the
     fork server's imports) takes a second or two, which then overlaps the caller's own waiting
-    (a regrouping's queries) instead of adding to it. A no-op when it runs already."""
+    (a regrouping's queries) instead of adding to it. When it runs already, this costs one
+    empty task's trip to it."""
     await run_bounded(_ready, seconds=_START_SECONDS)
 
 

@@ -80,6 +80,6 @@ def own_pid() -> int:
 
 
 async def test_starting_ahead_twice_is_harmless_and_tasks_still_run_in_the_worker() -> None:
-    await worker.start()
-    await worker.start()  # already running: a no-op task
+    await worker.start_ahead()
+    await worker.start_ahead()  # already running: an empty task
     assert await run_bounded(own_pid, seconds=30.0) != os.getpid()
