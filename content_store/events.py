@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from content_store.models import Event, ProcessedEvent, utcnow
 from content_store.upsert import insert_or_ignore, table_of
 from domain.events import EventType
+from insights.signals import is_nudge
 
-_INSERT_EVENT = insert(table_of(Event))
+INSERT_EVENT = insert(table_of(Event))
 
 
 async def record_event(
@@ -29,16 +30,39 @@ async def record_event(
     """Append one event; the payload stays small (ids, flags, numbers — no free text)."""
     # One prebuilt Core insert: the ORM's unit of work costs more than the row on hot paths.
     await session.execute(
-        _INSERT_EVENT,
-        {
-            "workspace_id": workspace_id,
-            "person_id": person_id,
-            "content_id": content_id,
-            "type": type.value,
-            "payload": payload or {},
-            "created_at": at or utcnow(),
-        },
+        INSERT_EVENT,
+        event_row(
+            workspace_id=workspace_id,
+            type=type,
+            person_id=person_id,
+            content_id=content_id,
+            payload=payload,
+            at=at,
+        ),
     )
+
+
+def event_row(
+    *,
+    workspace_id: int,
+    type: EventType,
+    person_id: int | None = None,
+    content_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Every column of one event row, `nudge` included (for `INSERT_EVENT` in a program of
+    `content_store.one_trip`, where no Python-side default is filled in)."""
+    values = payload or {}
+    return {
+        "workspace_id": workspace_id,
+        "person_id": person_id,
+        "content_id": content_id,
+        "type": type.value,
+        "payload": values,
+        "created_at": at or utcnow(),
+        "nudge": is_nudge(type.value, values.get("source")),
+    }
 
 
 async def record_events(session: AsyncSession, *, events: Sequence[dict[str, Any]]) -> None:
@@ -56,7 +80,7 @@ async def record_events(session: AsyncSession, *, events: Sequence[dict[str, Any
         }
         for entry in events
     ]
-    await session.execute(_INSERT_EVENT, rows)
+    await session.execute(INSERT_EVENT, rows)
 
 
 async def first_delivery(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content_store import one_trip
+from content_store.events import INSERT_EVENT
 from content_store.models import (
     Click,
     ContentCaption,
@@ -20,8 +23,9 @@ from content_store.models import (
     Share,
     Workspace,
 )
+from content_store.one_trip import Program
 from content_store.people import MEMBER, Member, roles_from
-from content_store.upsert import insert_or_ignore, table_of, upsert_returning
+from content_store.upsert import insert_or_ignore, session_dialect, statement_for, table_of
 from domain.errors import InvalidInput
 from domain.networks import Network
 from links.tracked_links import new_code
@@ -74,6 +78,17 @@ async def item_to_share(
     item, sent_caption, team_caption = row
     return item, sent_caption if sent_caption is not None else (team_caption or "")
 
+
+# One link and one share per person, item and network.
+_ONE_EACH = ("person_id", "content_id", "network")
+# A repeated press keeps the share's first time and takes the latest caption.
+_NEW_CAPTION = (
+    update(table_of(Share))
+    .where(Share.person_id == bindparam("person"))
+    .where(Share.content_id == bindparam("item"))
+    .where(Share.network == bindparam("on"))
+    .values(final_caption=bindparam("caption"), rewrite_ratio=bindparam("ratio"))
+)
 
 # A share press's first query: the workspace, the person and their roles, the item and the
 # suggested caption, by the platform's ids (the two queries of find_member and item_to_share).
@@ -133,9 +148,25 @@ async def link_for(
     session: AsyncSession, *, person_id: int, content_id: int, network: Network, now: datetime
 ) -> tuple[int, str]:
     """The id and code of the one tracked link of (person, item, network), made if missing."""
-    row = await upsert_returning(
+    return await one_trip.run(
         session,
-        Link,
+        _link(
+            session_dialect(session),
+            person_id=person_id,
+            content_id=content_id,
+            network=network,
+            now=now,
+        ),
+    )
+
+
+def _link(
+    dialect: str, *, person_id: int, content_id: int, network: Network, now: datetime
+) -> Program[tuple[int, str]]:
+    # With nothing to update the row already there is left as it is, and still returned: one
+    # statement for "get or create", safe when two presses race.
+    rows = yield (
+        statement_for(dialect, table_of(Link), _ONE_EACH, update=(), returning=("id", "code")),
         {
             "code": new_code(),
             "person_id": person_id,
@@ -143,11 +174,8 @@ async def link_for(
             "network": network,
             "created_at": now,
         },
-        conflict_columns=("person_id", "content_id", "network"),
-        update_columns=(),
-        returning=("id", "code"),
     )
-    return int(row.id), str(row.code)
+    return int(rows[0][0]), str(rows[0][1])
 
 
 @dataclass(frozen=True)
@@ -163,37 +191,121 @@ class ShareIntent:
     rewrite_ratio: float
 
 
+@dataclass(frozen=True)
+class ShareStart:
+    """What a share press recorded: the tracked link, the intent, and whether it started the
+    share (False for a repeated press, which kept the first time and took the new caption)."""
+
+    link_id: int
+    code: str
+    intent: ShareIntent
+    started: bool
+
+
+async def start_share(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    content_id: int,
+    network: Network,
+    now: datetime,
+    intent_for: Callable[[str], ShareIntent],
+    event_for: Callable[[ShareIntent], dict[str, Any]],
+) -> ShareStart:
+    """A share press's writes in one trip to the database (`content_store.one_trip`).
+
+    The link is made if missing; `intent_for(code)` then gives the intent (the caption is
+    checked against the network's allowance next to that link: raising there writes nothing).
+    The intent is recorded once; the press that started the share also appends
+    `event_for(intent)` (a row of `content_store.events.event_row`), a repeated one updates the
+    caption. The database decides which press is first, so two racing presses cannot both be.
+    `intent_for` and `event_for` may run on the database's thread: plain computation only.
+    """
+    dialect = session_dialect(session)
+    program = _start_share(
+        dialect,
+        person_id=person_id,
+        content_id=content_id,
+        network=network,
+        now=now,
+        intent_for=intent_for,
+        event_for=event_for,
+    )
+    return await one_trip.run(session, program)
+
+
+def _start_share(
+    dialect: str,
+    *,
+    person_id: int,
+    content_id: int,
+    network: Network,
+    now: datetime,
+    intent_for: Callable[[str], ShareIntent],
+    event_for: Callable[[ShareIntent], dict[str, Any]],
+) -> Program[ShareStart]:
+    link_id, code = yield from _link(
+        dialect, person_id=person_id, content_id=content_id, network=network, now=now
+    )
+    intent = intent_for(code)
+    started = bool(
+        (
+            yield (
+                statement_for(dialect, table_of(Share), _ONE_EACH, update=None, returning=("id",)),
+                {**_share_row(intent), "link_id": link_id, "intent_at": now},
+            )
+        )
+    )
+    if started:
+        yield INSERT_EVENT, event_for(intent)
+    else:
+        yield (
+            _NEW_CAPTION,
+            {
+                "person": person_id,
+                "item": content_id,
+                "on": network,
+                "caption": intent.final_caption,
+                "ratio": intent.rewrite_ratio,
+            },
+        )
+    return ShareStart(link_id, code, intent, started)
+
+
+def _share_row(intent: ShareIntent) -> dict[str, Any]:
+    return {
+        "person_id": intent.person_id,
+        "content_id": intent.content_id,
+        "network": intent.network,
+        "source": intent.source,
+        "suggested_caption": intent.suggested_caption,
+        "final_caption": intent.final_caption,
+        "rewrite_ratio": intent.rewrite_ratio,
+    }
+
+
 async def record_share_intent(
     session: AsyncSession, *, intent: ShareIntent, link_id: int, now: datetime
 ) -> bool:
-    """Record the intent once; a repeated press keeps the first time and the latest caption.
-
-    True when this press started the share. The database decides, in the same statement, so
-    two presses racing each other cannot both count as the first.
-    """
+    """Record the intent once; a repeated press keeps the first time and the latest caption
+    (for seeding tests and imports: a press goes through `start_share`). True when this call
+    started the share."""
     started = await insert_or_ignore(
         session,
         Share,
-        {
-            "person_id": intent.person_id,
-            "content_id": intent.content_id,
-            "network": intent.network,
-            "source": intent.source,
-            "suggested_caption": intent.suggested_caption,
-            "final_caption": intent.final_caption,
-            "rewrite_ratio": intent.rewrite_ratio,
-            "link_id": link_id,
-            "intent_at": now,
-        },
-        conflict_columns=("person_id", "content_id", "network"),
+        {**_share_row(intent), "link_id": link_id, "intent_at": now},
+        conflict_columns=_ONE_EACH,
     )
     if not started:
         await session.execute(
-            update(table_of(Share))
-            .where(Share.person_id == intent.person_id)
-            .where(Share.content_id == intent.content_id)
-            .where(Share.network == intent.network)
-            .values(final_caption=intent.final_caption, rewrite_ratio=intent.rewrite_ratio)
+            _NEW_CAPTION,
+            {
+                "person": intent.person_id,
+                "item": intent.content_id,
+                "on": intent.network,
+                "caption": intent.final_caption,
+                "ratio": intent.rewrite_ratio,
+            },
         )
     return started
 

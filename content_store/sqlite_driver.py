@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from packaging.specifiers import SpecifierSet
@@ -28,7 +28,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import EMPTY_DICT
+
+from content_store.one_trip import Program, compiled
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ SUPPORTED: Mapping[str, SpecifierSet] = {
     "aiosqlite": SpecifierSet("~=0.22.0"),
 }
 
+_Result = TypeVar("_Result")
 # What one statement leaves behind: description, rowcount, lastrowid and the rows.
 _Outcome = tuple[Any, int, int | None, list[Any]]
 
@@ -128,11 +133,41 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = deque(rows)
 
 
+def _drive(connection: sqlite3.Connection, program: Program[Any], dialect: Dialect) -> Any:
+    """Runs on aiosqlite's thread: every statement of `program`, in the open transaction."""
+    cursor = connection.cursor()
+    try:
+        statement, values = next(program)
+        while True:
+            done = compiled(statement, dialect, tuple(values))
+            cursor.execute(done.sql, done.parameters(values))
+            statement, values = program.send(cursor.fetchall())
+    except StopIteration as finished:
+        return finished.value
+    finally:
+        cursor.close()
+
+
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     """SQLAlchemy's aiosqlite connection, handing out one-hop cursors."""
 
     __slots__ = ()
     _cursor_cls = OneHopCursor
+
+    async def run_program(self, program: Program[_Result], dialect: Dialect) -> _Result:
+        """A whole `content_store.one_trip` program in one call on aiosqlite's thread.
+
+        SQLite's errors reach the caller as SQLAlchemy's, as a statement's would."""
+        async with self._execute_mutex:
+            try:
+                result: _Result = await self._connection._execute(
+                    _drive, self._connection._conn, program, dialect
+                )
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(
+                    None, None, error, sqlite3.Error, dialect=dialect
+                ) from error
+        return result
 
     def rollback(self) -> None:
         """Roll back, without a trip to aiosqlite's thread when no transaction is open.

@@ -25,8 +25,12 @@ async def insert_or_ignore(
     Concurrent callers (double clicks, retried events, parallel replicas) race safely here:
     the database, not Python, decides who wins.
     """
-    statement = _statement(
-        _dialect(session), table_of(model), tuple(conflict_columns), update=None, returning=()
+    statement = statement_for(
+        session_dialect(session),
+        table_of(model),
+        tuple(conflict_columns),
+        update=None,
+        returning=(),
     )
     result = await session.execute(statement, values)
     return bool(getattr(result, "rowcount", 0))
@@ -46,8 +50,8 @@ async def upsert_returning(
     With no `update_columns` the existing row is left as it is (a no-op update, so that it is
     still returned): one round trip for "get or create", safe under concurrent callers.
     """
-    statement = _statement(
-        _dialect(session),
+    statement = statement_for(
+        session_dialect(session),
         table_of(model),
         tuple(conflict_columns),
         update=tuple(update_columns),
@@ -56,7 +60,8 @@ async def upsert_returning(
     return (await session.execute(statement, values)).one()
 
 
-def _dialect(session: AsyncSession) -> str:
+def session_dialect(session: AsyncSession) -> str:
+    """The name of the dialect the session speaks ("sqlite", "postgresql")."""
     return session.get_bind().dialect.name
 
 
@@ -68,7 +73,7 @@ def table_of(model: type[Base]) -> Table:
 
 
 @lru_cache(maxsize=64)
-def _statement(
+def statement_for(
     dialect: str,
     table: Table,
     conflict: tuple[str, ...],
@@ -82,7 +87,8 @@ def _statement(
     """
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     if update is None:
-        return statement.on_conflict_do_nothing(index_elements=list(conflict))
+        ignoring = statement.on_conflict_do_nothing(index_elements=list(conflict))
+        return ignoring.returning(*(table.c[name] for name in returning)) if returning else ignoring
     changes = {name: statement.excluded[name] for name in update} or {
         conflict[0]: table.c[conflict[0]]
     }

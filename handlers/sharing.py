@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from captions import check_final_caption, require_filled, rewrite_ratio
 from content_store.accounts import connected
 from content_store.content import get_content, is_live
+from content_store.events import event_row
 from content_store.models import ContentItem, Feedback
 from content_store.sharing import (
     ShareIntent,
@@ -18,9 +20,8 @@ from content_store.sharing import (
     confirmed_networks,
     find_share,
     item_to_share,
-    link_for,
     member_and_item,
-    record_share_intent,
+    start_share,
     unknown_item,
 )
 from content_store.upsert import insert_or_ignore
@@ -80,42 +81,52 @@ async def share(services: Services, actor: Actor, request: ShareRequest) -> Repl
         require_live(item, now=now)
         # "[why this matters to you]" posted as is would embarrass the person: say so, save nothing.
         require_filled(request.caption)
-        link_id, code = await link_for(
-            session,
-            person_id=caller.person.id,
-            content_id=item.id,
-            network=request.network,
-            now=now,
-        )
-        url = services.link_url(code)
-        text = _with_disclosure(request.caption.strip(), caller.workspace.disclosure_line)
-        final = check_final_caption(text, network=request.network, link=url)
-        intent = ShareIntent(
-            person_id=caller.person.id,
-            content_id=item.id,
-            network=request.network,
-            source=request.source,
-            suggested_caption=suggested,
-            final_caption=final,
-            rewrite_ratio=rewrite_ratio(suggested, final),
-        )
-        if await record_share_intent(session, intent=intent, link_id=link_id, now=now):
-            await record_for(
-                session,
-                caller,
-                EventType.SHARE_INTENT,
-                at=now,
+        caption = _with_disclosure(request.caption.strip(), caller.workspace.disclosure_line)
+
+        def intent_for(code: str) -> ShareIntent:
+            final = check_final_caption(
+                caption, network=request.network, link=services.link_url(code)
+            )
+            return ShareIntent(
+                person_id=caller.person.id,
                 content_id=item.id,
+                network=request.network,
+                source=request.source,
+                suggested_caption=suggested,
+                final_caption=final,
+                rewrite_ratio=rewrite_ratio(suggested, final),
+            )
+
+        def event_for(intent: ShareIntent) -> dict[str, Any]:
+            return event_row(
+                workspace_id=caller.workspace.id,
+                person_id=caller.person.id,
+                content_id=item.id,
+                type=EventType.SHARE_INTENT,
+                at=now,
                 payload={
                     "network": request.network.value,
                     "source": request.source,
                     "rewrite_ratio": round(intent.rewrite_ratio, 3),
                 },
             )
+
+        start = await start_share(
+            session,
+            person_id=caller.person.id,
+            content_id=item.id,
+            network=request.network,
+            now=now,
+            intent_for=intent_for,
+            event_for=event_for,
+        )
         can_post = await may_post(
             session, services, person_id=caller.person.id, network=request.network
         )
-    return share_ready_reply(caller, item, request.network, final, url, can_post=can_post)
+    url = services.link_url(start.code)
+    return share_ready_reply(
+        caller, item, request.network, start.intent.final_caption, url, can_post=can_post
+    )
 
 
 async def _caller_and_item(

@@ -1,0 +1,106 @@
+"""A unit of work's statements sent to the database in one trip where the driver allows it.
+
+A `Program` is a generator: it yields a Core statement with its values, receives the rows the
+statement returned, decides on the next one, and returns its result. On SQLite through the
+one-hop driver the whole program runs in one call on aiosqlite's thread (one thread hop for
+every statement in it, instead of one each); elsewhere (PostgreSQL, SQLite's stock adapter)
+it runs a statement at a time through the session. Either way it runs inside the session's
+transaction, which commits or rolls back as usual.
+
+Rules for a program, since on the one-hop path SQLAlchemy only compiles its statements:
+- every column with a Python-side default is given a value (none is filled in);
+- rows come back as the driver returns them: read plain numbers and strings only;
+- statements that change rows say RETURNING when the program needs to know what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable, Insert
+
+from domain.text import require_storable
+
+_Result = TypeVar("_Result")
+Step = tuple[Executable, Mapping[str, Any]]
+Rows = Sequence[Sequence[Any]]
+Program = Generator[Step, Rows, _Result]
+
+
+@runtime_checkable
+class WholeProgramConnection(Protocol):
+    """A DBAPI connection that can run a whole program in one call (the SQLite one-hop one)."""
+
+    async def run_program(self, program: Program[_Result], dialect: Dialect) -> _Result:
+        """Run every step of `program` and return its result."""
+        ...
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement compiled for one dialect and one set of value names: its SQL and how the
+    values become the driver's positional parameters (SQLAlchemy's own type conversions)."""
+
+    sql: str
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The driver's parameters for `values`, checked as every statement's are."""
+        require_storable(values)
+        return tuple(
+            values[name] if convert is None else convert(values[name])
+            for name, convert in self.binds
+        )
+
+
+@lru_cache(maxsize=128)
+def require_defaults_given(statement: Executable, names: tuple[str, ...]) -> None:
+    """Refuse an INSERT whose values leave out a column with a Python-side default: the
+    one-hop path would store the server's default (or NULL) instead, silently."""
+    if not isinstance(statement, Insert):
+        return
+    lacking = [
+        column.key
+        for column in statement.table.columns
+        if column.default is not None and column.key not in names
+    ]
+    if lacking:
+        raise ValueError(f"a program must give values for {', '.join(lacking)}")
+
+
+@lru_cache(maxsize=128)
+def compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...]) -> Compiled:
+    """Compiled once per statement, dialect and value names (the names pick an INSERT's
+    columns). Only positional drivers (SQLite's qmark) are supported."""
+    require_defaults_given(statement, names)
+    done: Any = statement.compile(dialect=dialect, column_keys=list(names))  # type: ignore[attr-defined]
+    order = tuple(done.positiontup or ())
+    missing = [name for name in order if name not in names]
+    if missing:
+        raise ValueError(f"values missing for {', '.join(missing)}")
+    processors = done._bind_processors  # SQLAlchemy's per-type conversions (private, pinned)
+    return Compiled(done.string, tuple((name, processors.get(name)) for name in order))
+
+
+async def run(session: AsyncSession, program: Program[_Result]) -> _Result:
+    """Run `program` in the session's transaction: whole in one call when the connection can,
+    else a statement at a time."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.dbapi_connection
+    if isinstance(driver, WholeProgramConnection):
+        return await driver.run_program(program, connection.dialect)
+    try:
+        statement, values = next(program)
+        while True:
+            require_defaults_given(statement, tuple(values))
+            result = await session.execute(statement, dict(values))
+            rows = result.all() if result.returns_rows else []  # type: ignore[attr-defined]
+            statement, values = program.send(rows)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
