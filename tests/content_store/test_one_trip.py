@@ -4,11 +4,12 @@ errors and rollbacks as a statement's."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib.metadata import version
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from content_store import one_trip
@@ -93,6 +94,35 @@ async def test_on_sqlite_a_whole_program_is_one_call_on_the_database_thread(
     assert calls == ["_drive"]
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Event)) == 5
+
+
+async def test_no_statement_of_a_program_goes_through_sqlalchemys_execution(
+    db: Database,
+) -> None:
+    workspace_id, _ = await _people(db)
+    executed: list[str] = []
+
+    def note(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        executed.append(statement)
+
+    rows = [event_row(workspace_id=workspace_id, type=EventType.REMINDED, at=AT)] * 3
+    async with db.session() as session:
+        await session.execute(select(1))  # the unit's transaction is open
+        event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+        try:
+            assert await one_trip.run(session, _events(rows)) == 3
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+    assert executed == []
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Event)) == 3
+
+
+def test_the_installed_sqlalchemy_is_a_release_the_asyncpg_path_was_read_against() -> None:
+    assert one_trip._ASYNCPG_SUPPORTED, (
+        f"SQLAlchemy {version('sqlalchemy')}: compare one_trip._on_asyncpg with its asyncpg "
+        f"adapter, run this file, then widen {one_trip.ASYNCPG_ADAPTER_READ_AGAINST}"
+    )
 
 
 async def test_a_failing_statement_is_sqlalchemys_error_and_undoes_the_whole_unit(
