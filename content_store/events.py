@@ -69,18 +69,7 @@ async def record_events(session: AsyncSession, *, events: Sequence[dict[str, Any
     """Append several events in one statement (keys as `record_event`'s arguments)."""
     if not events:
         return
-    rows = [
-        {
-            "workspace_id": entry["workspace_id"],
-            "person_id": entry.get("person_id"),
-            "content_id": entry.get("content_id"),
-            "type": entry["type"].value,
-            "payload": entry.get("payload") or {},
-            "created_at": entry.get("at") or utcnow(),
-        }
-        for entry in events
-    ]
-    await session.execute(INSERT_EVENT, rows)
+    await session.execute(INSERT_EVENT, [event_row(**entry) for entry in events])
 
 
 async def first_delivery(

@@ -17,7 +17,7 @@ Rules for a program, since on the one-hop path SQLAlchemy only compiles its stat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -105,15 +105,26 @@ async def run(session: AsyncSession, program: Program[_Result]) -> _Result:
         return await driver.run_program(program, connection.dialect)
     if _ASYNCPG_SUPPORTED and isinstance(driver, AsyncAdapt_asyncpg_connection):
         return await _on_asyncpg(driver, program, connection.dialect)
+
+    async def through_session(statement: Executable, values: Mapping[str, Any]) -> Rows:
+        require_defaults_given(statement, tuple(values))
+        result = await session.execute(statement, dict(values))
+        return result.all() if result.returns_rows else []  # type: ignore[attr-defined]
+
+    return await _driven(program, through_session)
+
+
+async def _driven(
+    program: Program[_Result],
+    execute: Callable[[Executable, Mapping[str, Any]], Awaitable[Rows]],
+) -> _Result:
+    """Every step of `program`, each statement run by `execute`; the program's result."""
     try:
         statement, values = next(program)
         while True:
-            require_defaults_given(statement, tuple(values))
-            result = await session.execute(statement, dict(values))
-            rows = result.all() if result.returns_rows else []  # type: ignore[attr-defined]
-            statement, values = program.send(rows)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+            statement, values = program.send(await execute(statement, values))
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
 
 
 # SQLAlchemy's asyncpg adapter as read for `_on_asyncpg` (its private attributes); with another
@@ -126,20 +137,18 @@ _ASYNCPG_SUPPORTED = ASYNCPG_ADAPTER_READ_AGAINST.contains(version("sqlalchemy")
 async def _on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect) -> _Result:
     """Every statement on asyncpg's connection without SQLAlchemy's execution around each,
     in the transaction SQLAlchemy's adapter keeps (begun here if the unit has not yet)."""
+
+    async def on_the_connection(statement: Executable, values: Mapping[str, Any]) -> Rows:
+        done = compiled(statement, dialect, tuple(values))
+        try:
+            return await adapted._connection.fetch(done.sql, *done.parameters(values))  # type: ignore[no-any-return]
+        except Exception as error:
+            raise _as_sqlalchemys(adapted, error, dialect) from error
+
     async with adapted._execute_mutex:
         if adapted._transaction is None:
             await adapted._start_transaction()
-        try:
-            statement, values = next(program)
-            while True:
-                done = compiled(statement, dialect, tuple(values))
-                try:
-                    rows = await adapted._connection.fetch(done.sql, *done.parameters(values))
-                except Exception as error:
-                    raise _as_sqlalchemys(adapted, error, dialect) from error
-                statement, values = program.send(rows)
-        except StopIteration as finished:
-            return finished.value  # type: ignore[no-any-return]
+        return await _driven(program, on_the_connection)
 
 
 def _as_sqlalchemys(adapted: Any, error: Exception, dialect: Dialect) -> BaseException:

@@ -259,16 +259,7 @@ def _start_share(
     if started:
         yield INSERT_EVENT, event_for(intent)
     else:
-        yield (
-            _NEW_CAPTION,
-            {
-                "person": person_id,
-                "item": content_id,
-                "on": network,
-                "caption": intent.final_caption,
-                "ratio": intent.rewrite_ratio,
-            },
-        )
+        yield _NEW_CAPTION, _new_caption(intent)
     return ShareStart(link_id, code, intent, started)
 
 
@@ -281,6 +272,17 @@ def _share_row(intent: ShareIntent) -> dict[str, Any]:
         "suggested_caption": intent.suggested_caption,
         "final_caption": intent.final_caption,
         "rewrite_ratio": intent.rewrite_ratio,
+    }
+
+
+def _new_caption(intent: ShareIntent) -> dict[str, Any]:
+    """`_NEW_CAPTION`'s values for a repeated press."""
+    return {
+        "person": intent.person_id,
+        "item": intent.content_id,
+        "on": intent.network,
+        "caption": intent.final_caption,
+        "ratio": intent.rewrite_ratio,
     }
 
 
@@ -297,16 +299,7 @@ async def record_share_intent(
         conflict_columns=_ONE_EACH,
     )
     if not started:
-        await session.execute(
-            _NEW_CAPTION,
-            {
-                "person": intent.person_id,
-                "item": intent.content_id,
-                "on": intent.network,
-                "caption": intent.final_caption,
-                "ratio": intent.rewrite_ratio,
-            },
-        )
+        await session.execute(_NEW_CAPTION, _new_caption(intent))
     return started
 
 
