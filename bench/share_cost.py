@@ -105,9 +105,11 @@ def _counter(db: Database) -> list[int]:
 
     whole = sqlite_driver.OneHopConnection.run_program
 
-    async def run_program(self: sqlite_driver.OneHopConnection, *args: Any) -> Any:
+    async def run_program(
+        self: sqlite_driver.OneHopConnection, *args: Any, **kwargs: Any
+    ) -> Any:
         counted[0] += 1
-        return await whole(self, *args)
+        return await whole(self, *args, **kwargs)
 
     setattr(sqlite_driver.OneHopConnection, "run_program", run_program)  # noqa: B010 - a counting wrapper
     return counted

@@ -278,7 +278,19 @@ async def live_content(
 
 def is_live(item: ContentItem, *, now: datetime) -> bool:
     """True when the item may be offered and shared at `now`."""
-    if item.status not in (ContentStatus.ACTIVE, ContentStatus.SCHEDULED):
+    return is_live_at(
+        status=item.status,
+        publish_from=item.publish_from,
+        publish_until=item.publish_until,
+        now=now,
+    )
+
+
+def is_live_at(
+    *, status: ContentStatus, publish_from: datetime, publish_until: datetime | None, now: datetime
+) -> bool:
+    """`is_live` for an item read as plain values."""
+    if status not in (ContentStatus.ACTIVE, ContentStatus.SCHEDULED):
         return False
-    window = status_for(publish_from=item.publish_from, publish_until=item.publish_until, now=now)
+    window = status_for(publish_from=publish_from, publish_until=publish_until, now=now)
     return window is ContentStatus.ACTIVE

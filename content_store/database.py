@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from content_store import text_guard
+from content_store import one_trip, text_guard
+from content_store.one_trip import Program, WholeProgramConnection
 from content_store.text_guard import storable_json
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class _Undone(Exception):
 
 
 _SHARED: ContextVar[_Shared | None] = ContextVar("shared_transaction", default=None)
+_Result = TypeVar("_Result")
 
 
 class Database:
@@ -102,6 +104,28 @@ class Database:
                     yield session
             finally:
                 _IN_UNIT.reset(token)
+
+    async def run(self, program: Program[_Result]) -> _Result:
+        """A `content_store.one_trip` program as a unit of work: committed when it returns,
+        rolled back whole when it raises. Inside `one_transaction()` it joins that transaction.
+
+        On SQLite the program and its commit are one call on the database's thread (no
+        session, no ORM: one hop for the whole unit); elsewhere a session runs it.
+        """
+        if _SHARED.get() is None and not self.is_postgresql and not _IN_UNIT.get():
+            async with self._turn():
+                token = _IN_UNIT.set(True)
+                try:
+                    async with self.engine.connect() as connection:
+                        raw = (await connection.get_raw_connection()).dbapi_connection
+                        if isinstance(raw, WholeProgramConnection):
+                            return await raw.run_program(program, connection.dialect, commit=True)
+                    async with self._unit() as session:  # SQLite's stock adapter
+                        return await one_trip.run(session, program)
+                finally:
+                    _IN_UNIT.reset(token)
+        async with self.session() as session:
+            return await one_trip.run(session, program)
 
     @asynccontextmanager
     async def one_transaction(self) -> AsyncIterator[None]:

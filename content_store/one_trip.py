@@ -11,8 +11,12 @@ statement raises SQLAlchemy's error (IntegrityError, OperationalError, ...).
 
 Rules for a program, since on the one-hop path SQLAlchemy only compiles its statements:
 - every column with a Python-side default is given a value (none is filled in);
-- rows come back as the driver returns them: read plain numbers and strings only;
 - statements that change rows say RETURNING when the program needs to know what changed.
+Rows come back as SQLAlchemy's Core would return them: its result processors turn SQLite's
+text into datetimes, enums and booleans on every path.
+
+`content_store.database.Database.run` runs a program as a unit of work of its own: on SQLite
+the commit is in the same call, so a whole unit is one hop.
 """
 
 from __future__ import annotations
@@ -42,8 +46,11 @@ Program = Generator[Step, Rows, _Result]
 class WholeProgramConnection(Protocol):
     """A DBAPI connection that can run a whole program in one call (the SQLite one-hop one)."""
 
-    async def run_program(self, program: Program[_Result], dialect: Dialect) -> _Result:
-        """Run every step of `program` and return its result."""
+    async def run_program(
+        self, program: Program[_Result], dialect: Dialect, *, commit: bool = False
+    ) -> _Result:
+        """Run every step of `program` and return its result (with `commit`, as a unit of
+        work of its own: committed, or rolled back if anything in it raised)."""
         ...
 
 
@@ -54,14 +61,33 @@ class Compiled:
 
     sql: str
     binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    # SQLAlchemy's result processor of each column the statement returns (None: as it comes).
+    results: tuple[Callable[[Any], Any] | None, ...] = ()
+    # Values the statement carries itself (a LIMIT's, a literal's in a subquery).
+    constants: Mapping[str, Any] | None = None
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The driver's parameters for `values`, checked as every statement's are."""
         require_storable(values)
+        if self.constants:
+            values = {**self.constants, **values}
         return tuple(
             values[name] if convert is None else convert(values[name])
             for name, convert in self.binds
         )
+
+    def rows(self, fetched: Rows) -> Rows:
+        """The driver's rows with each column converted as SQLAlchemy converts it."""
+        if not any(self.results):
+            return fetched
+        results = self.results
+        return [
+            tuple(
+                value if convert is None else convert(value)
+                for convert, value in zip(results, row, strict=True)
+            )
+            for row in fetched
+        ]
 
 
 @lru_cache(maxsize=128)
@@ -88,11 +114,26 @@ def compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...]) ->
     plain: Any = statement.inline() if isinstance(statement, Insert) else statement
     done: Any = plain.compile(dialect=dialect, column_keys=list(names))
     order = tuple(done.positiontup or ())
-    missing = [name for name in order if name not in names]
+    constants = {
+        name: done.binds[name].effective_value
+        for name in order
+        if name not in names and not done.binds[name].required
+    }
+    missing = [name for name in order if name not in names and name not in constants]
     if missing:
         raise ValueError(f"values missing for {', '.join(missing)}")
     processors = done._bind_processors  # SQLAlchemy's per-type conversions (private, pinned)
-    return Compiled(done.string, tuple((name, processors.get(name)) for name in order))
+    # The driver's type code is not known before a run; SQLite gives none, and none of the
+    # types the models use on asyncpg looks at it.
+    results = tuple(
+        column.type._cached_result_processor(dialect, None) for column in done._result_columns
+    )
+    return Compiled(
+        done.string,
+        tuple((name, processors.get(name)) for name in order),
+        results,
+        constants or None,
+    )
 
 
 async def run(session: AsyncSession, program: Program[_Result]) -> _Result:
@@ -141,9 +182,10 @@ async def _on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect)
     async def on_the_connection(statement: Executable, values: Mapping[str, Any]) -> Rows:
         done = compiled(statement, dialect, tuple(values))
         try:
-            return await adapted._connection.fetch(done.sql, *done.parameters(values))  # type: ignore[no-any-return]
+            fetched = await adapted._connection.fetch(done.sql, *done.parameters(values))
         except Exception as error:
             raise _as_sqlalchemys(adapted, error, dialect) from error
+        return done.rows(fetched)
 
     async with adapted._execute_mutex:
         if adapted._transaction is None:

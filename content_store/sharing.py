@@ -28,6 +28,7 @@ from content_store.people import MEMBER, Member, roles_from
 from content_store.upsert import insert_or_ignore, session_dialect, statement_for, table_of
 from domain.errors import InvalidInput
 from domain.networks import Network
+from domain.programme import ContentStatus, ProgrammeStatus
 from links.tracked_links import new_code
 
 _SENT_CAPTION = (
@@ -144,6 +145,117 @@ async def member_and_item(
     return MemberAndItem(Member(workspace, person, roles_from(joined)), item, suggested)
 
 
+# A share press's first read for a program (`read_press`): the columns it needs of the workspace,
+# the known person and the item, with the suggested caption; no row for an unknown person.
+_PRESS = (
+    select(
+        Workspace.id,
+        Workspace.locale,
+        Workspace.paused,
+        Workspace.disclosure_line,
+        Workspace.guidelines,
+        Person.id,
+        Person.status,
+        Person.locale,
+        Person.timezone,
+        Person.display_name,
+        Person.email,
+        ContentItem.id,
+        ContentItem.title,
+        ContentItem.status,
+        ContentItem.publish_from,
+        ContentItem.publish_until,
+        _SENT_TO_MEMBER,
+        _TEAM_CAPTION,
+    )
+    .select_from(Workspace)
+    .join(
+        Person,
+        and_(Person.workspace_id == Workspace.id, Person.external_id == bindparam("person")),
+    )
+    .outerjoin(
+        ContentItem,
+        and_(ContentItem.workspace_id == Workspace.id, ContentItem.id == bindparam("content_id")),
+    )
+    .where(Workspace.platform == bindparam("platform"))
+    .where(Workspace.external_id == bindparam("workspace"))
+)
+
+
+@dataclass(frozen=True)
+class PressedItem:
+    """What a share press needs of the item: what it is called and whether it is live."""
+
+    id: int
+    title: str
+    status: ContentStatus
+    publish_from: datetime
+    publish_until: datetime | None
+
+
+@dataclass(frozen=True)
+class Presser:
+    """A known person pressing share, their workspace's settings, and the item (None when
+    unknown in the workspace) with the caption suggested to them."""
+
+    workspace_id: int
+    workspace_locale: str
+    paused: bool
+    disclosure_line: str
+    guidelines: str
+    person_id: int
+    status: ProgrammeStatus
+    locale: str | None
+    timezone: str | None
+    display_name: str
+    email: str | None
+    item: PressedItem | None
+    suggested: str
+
+
+def read_press(
+    *,
+    platform: str,
+    workspace_external_id: str,
+    external_id: str,
+    content_id: int,
+    network: Network,
+) -> Program[Presser | None]:
+    """`member_and_item` as a program step, plain values instead of ORM objects; None unless
+    the workspace and the person are known."""
+    rows = yield (
+        _PRESS,
+        {
+            "platform": platform,
+            "workspace": workspace_external_id,
+            "person": external_id,
+            "content_id": content_id,
+            "network": network,
+        },
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    item = None if row[11] is None else PressedItem(*row[11:16])
+    sent_caption, team_caption = row[16], row[17]
+    suggested = sent_caption if sent_caption is not None else (team_caption or "")
+    return Presser(
+        workspace_id=row[0],
+        workspace_locale=row[1],
+        paused=row[2],
+        disclosure_line=row[3],
+        guidelines=row[4],
+        person_id=row[5],
+        status=row[6],
+        locale=row[7],
+        timezone=row[8],
+        display_name=row[9],
+        email=row[10],
+        item=item,
+        suggested=suggested,
+    )
+
+
 async def link_for(
     session: AsyncSession, *, person_id: int, content_id: int, network: Network, now: datetime
 ) -> tuple[int, str]:
@@ -222,7 +334,7 @@ async def start_share(
     `intent_for` and `event_for` may run on the database's thread: plain computation only.
     """
     dialect = session_dialect(session)
-    program = _start_share(
+    program = start_share_program(
         dialect,
         person_id=person_id,
         content_id=content_id,
@@ -234,7 +346,7 @@ async def start_share(
     return await one_trip.run(session, program)
 
 
-def _start_share(
+def start_share_program(
     dialect: str,
     *,
     person_id: int,
@@ -244,6 +356,7 @@ def _start_share(
     intent_for: Callable[[str], ShareIntent],
     event_for: Callable[[ShareIntent], dict[str, Any]],
 ) -> Program[ShareStart]:
+    """`start_share`'s steps, for a program that reads first (`dialect`: the database's)."""
     link_id, code = yield from _link(
         dialect, person_id=person_id, content_id=content_id, network=network, now=now
     )

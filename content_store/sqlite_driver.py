@@ -141,11 +141,25 @@ def _drive(connection: sqlite3.Connection, program: Program[Any], dialect: Diale
         while True:
             done = compiled(statement, dialect, tuple(values))
             cursor.execute(done.sql, done.parameters(values))
-            statement, values = program.send(cursor.fetchall())
+            statement, values = program.send(done.rows(cursor.fetchall()))
     except StopIteration as finished:
         return finished.value
     finally:
         cursor.close()
+
+
+def _drive_and_commit(
+    connection: sqlite3.Connection, program: Program[Any], dialect: Dialect
+) -> Any:
+    """Runs on aiosqlite's thread: `program` as a whole unit of work, committed at its end and
+    rolled back if anything in it raised."""
+    try:
+        result = _drive(connection, program, dialect)
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+    return result
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
@@ -154,14 +168,18 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor
 
-    async def run_program(self, program: Program[_Result], dialect: Dialect) -> _Result:
-        """A whole `content_store.one_trip` program in one call on aiosqlite's thread.
+    async def run_program(
+        self, program: Program[_Result], dialect: Dialect, *, commit: bool = False
+    ) -> _Result:
+        """A whole `content_store.one_trip` program in one call on aiosqlite's thread; with
+        `commit`, its own unit of work (committed, or rolled back, in the same call).
 
         SQLite's errors reach the caller as SQLAlchemy's, as a statement's would."""
+        drive = _drive_and_commit if commit else _drive
         async with self._execute_mutex:
             try:
                 result: _Result = await self._connection._execute(
-                    _drive, self._connection._conn, program, dialect
+                    drive, self._connection._conn, program, dialect
                 )
             except sqlite3.Error as error:
                 raise DBAPIError.instance(

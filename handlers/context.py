@@ -173,19 +173,34 @@ def _refresh(person: Person, actor: Actor) -> None:
     costs every later statement of the unit an ORM flush: about a tenth of a Teams share
     submit's CPU (`bench/http_load`, bench/RESULTS.md).
     """
+    for name, value in _told(actor, display_name=person.display_name, email=person.email).items():
+        if getattr(person, name) != value:
+            setattr(person, name, value)
+
+
+def is_stale(
+    actor: Actor, *, locale: str | None, timezone: str | None, display_name: str, email: str | None
+) -> bool:
+    """Whether the platform tells something of the person that the stored values lack (what
+    `load_caller` would write)."""
+    stored = {"locale": locale, "timezone": timezone, "display_name": display_name, "email": email}
+    told = _told(actor, display_name=display_name, email=email)
+    return any(stored[name] != value for name, value in told.items())
+
+
+def _told(actor: Actor, *, display_name: str, email: str | None) -> dict[str, str]:
+    """What the actor says of the person that we keep (a name and an e-mail only if none)."""
     changes: dict[str, str] = {}
     if actor.locale:
         changes["locale"] = normalise_locale(actor.locale)
     if actor.timezone and is_known_zone(actor.timezone):
         changes["timezone"] = actor.timezone
-    if actor.display_name and not person.display_name:
+    if actor.display_name and not display_name:
         changes["display_name"] = actor.display_name[:200]
-    if actor.email and not person.email:
+    if actor.email and not email:
         # Kept so that an org chart imported later finds this person instead of adding a twin.
         changes["email"] = actor.email.strip().lower()[:320]
-    for name, value in changes.items():
-        if getattr(person, name) != value:
-            setattr(person, name, value)
+    return changes
 
 
 async def _adopt_imported(session: AsyncSession, *, workspace_id: int, actor: Actor) -> None:
@@ -235,11 +250,20 @@ async def record_for(
 
 def require_participant(caller: Caller, *, while_paused: bool = False) -> None:
     """Refuse people not in the programme, and (unless `while_paused`) everyone during a pause."""
-    if caller.person.status is not ProgrammeStatus.IN:
+    require_taking_part(
+        status=caller.person.status, paused=caller.workspace.paused, while_paused=while_paused
+    )
+
+
+def require_taking_part(
+    *, status: ProgrammeStatus, paused: bool, while_paused: bool = False
+) -> None:
+    """`require_participant` for a person read as plain values."""
+    if status is not ProgrammeStatus.IN:
         raise InvalidInput(
             "programme.not_in", "You are not taking part yet. Say 'in' to join, whenever you like."
         )
-    if caller.workspace.paused and not while_paused:
+    if paused and not while_paused:
         raise InvalidInput(
             "programme.paused", "The programme is paused for the moment. Please check back later."
         )

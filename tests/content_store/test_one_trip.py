@@ -9,13 +9,13 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import bindparam, event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from content_store import one_trip
 from content_store.database import Database
 from content_store.events import INSERT_EVENT, event_row, record_event
-from content_store.models import Event, Link
+from content_store.models import Event, Link, Person, Workspace
 from content_store.one_trip import Program, Rows
 from content_store.people import get_or_create_person, get_or_create_workspace
 from content_store.sharing import link_for
@@ -23,6 +23,7 @@ from content_store.upsert import table_of
 from domain.errors import InvalidInput
 from domain.events import EventType
 from domain.networks import Network
+from domain.programme import ProgrammeStatus
 from tests.factories import add_item
 
 AT = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
@@ -205,5 +206,107 @@ async def test_a_column_with_a_python_default_left_out_is_refused(db: Database) 
     with pytest.raises(ValueError, match="nudge"):
         async with db.session() as session:
             await one_trip.run(session, _events([row]))
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def _read(workspace_id: int) -> Program[Rows]:
+    # Dates, an enum and a boolean, LIMITs inside subqueries (values the statement carries).
+    def latest(column: Any) -> Any:
+        return (
+            select(column)
+            .where(Event.workspace_id == Workspace.id)
+            .order_by(Event.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    rows = yield (
+        select(
+            Workspace.id,
+            Workspace.paused,
+            Workspace.created_at,
+            latest(Event.created_at),
+            latest(Event.payload),
+            select(Person.status)
+            .where(Person.workspace_id == Workspace.id)
+            .limit(1)
+            .scalar_subquery(),
+        ).where(Workspace.id == bindparam("workspace")),
+        {"workspace": workspace_id},
+    )
+    return rows
+
+
+async def test_a_programs_rows_come_back_as_sqlalchemy_reads_them(db: Database) -> None:
+    workspace_id, _ = await _people(db)
+    async with db.session() as session:
+        await record_event(
+            session,
+            workspace_id=workspace_id,
+            type=EventType.PICKS_SHOWN,
+            payload={"source": "dm"},
+            at=AT,
+        )
+    async with db.session() as session:
+        through_program = list(await one_trip.run(session, _read(workspace_id)))
+        statement, values = next(_read(workspace_id))
+        through_session = list((await session.execute(statement, dict(values))).all())
+    assert [tuple(row) for row in through_program] == [tuple(row) for row in through_session]
+    (row,) = through_program
+    assert row[1] is False and isinstance(row[2], datetime) and row[3] == AT
+    assert row[4] == {"source": "dm"} and row[5] is ProgrammeStatus.NOT_ASKED
+
+
+async def test_run_is_a_unit_of_work_committed_in_the_same_trip(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace_id, _ = await _people(db)
+    rows = [event_row(workspace_id=workspace_id, type=EventType.REMINDED, at=AT)] * 2
+    calls: list[str] = []
+    original: Any = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(fn, "__name__", "?"))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    assert await db.run(_events(rows)) == 2
+    monkeypatch.undo()
+    if not db.is_postgresql:
+        assert calls == ["_drive_and_commit"]  # the program and its commit: one hop
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Event)) == 2
+
+
+async def test_run_undoes_everything_when_the_program_raises(db: Database) -> None:
+    workspace_id, _ = await _people(db)
+
+    def changes_its_mind() -> Program[None]:
+        yield INSERT_EVENT, event_row(workspace_id=workspace_id, type=EventType.REMINDED, at=AT)
+        raise InvalidInput("test.refused", "No.")
+
+    with pytest.raises(InvalidInput, match="No"):
+        await db.run(changes_its_mind())
+    # The connection went back to the pool clean: the next unit sees nothing and can write.
+    assert (
+        await db.run(
+            _events([event_row(workspace_id=workspace_id, type=EventType.REMINDED, at=AT)])
+        )
+        == 1
+    )
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Event)) == 1
+
+
+async def test_run_inside_one_transaction_joins_it_and_is_undone_with_it(db: Database) -> None:
+    workspace_id, _ = await _people(db)
+    row = event_row(workspace_id=workspace_id, type=EventType.REMINDED, at=AT)
+    async with db.one_transaction():
+        assert await db.run(_events([row])) == 1
+        with pytest.raises(InvalidInput):
+            async with db.session() as session:
+                await record_event(session, workspace_id=workspace_id, type=EventType.REMINDED)
+                raise InvalidInput("test.refused", "No.")
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Event)) == 0

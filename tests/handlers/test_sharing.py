@@ -7,18 +7,19 @@ import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from content_store.models import Event, Feedback, Link, Share
 from domain.errors import InvalidInput
 from domain.networks import Network
-from handlers import programme, sharing, weekly_picks
+from domain.programme import Role
+from handlers import content_library, programme, sharing, weekly_picks, workspace_admin
 from handlers.context import Services
 from handlers.sharing import ShareRequest
 from handlers.types import ContentCard, ShareReady
 from messages import describe_error
 from tests.conftest import FakeClock
-from tests.factories import actor, add_item
+from tests.factories import actor, add_item, grant
 
 
 async def _count(services: Services, model: type) -> int:
@@ -206,3 +207,72 @@ async def test_feedback_keeps_the_latest_word(services: Services, clock: FakeClo
     assert kinds == ["more_like_this"]
     with pytest.raises(InvalidInput):
         await sharing.give_feedback(services, actor(), content_id=item_id, kind="love it")
+
+
+def _statements(services: Services) -> list[str]:
+    """Statements SQLAlchemy executes from now on (a program's are not among them)."""
+    executed: list[str] = []
+
+    def note(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        executed.append(statement)
+
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute", note)
+    return executed
+
+
+async def test_a_known_persons_press_is_one_program_and_the_same_share(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    executed = _statements(services)
+    reply = await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "Mine"))
+    again = await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "Mine too"))
+    assert executed == []  # no ORM query, no flush: the read and the writes went as a program
+    ready, second = reply.blocks[0], again.blocks[0]
+    assert isinstance(ready, ShareReady) and isinstance(second, ShareReady)
+    assert (ready.caption, second.caption) == ("Mine", "Mine too")
+    assert ready.guidelines and [b.action_id for b in ready.actions] == [
+        "share.open",
+        "share.confirm",
+    ]
+    async with services.db.session() as session:
+        share = (await session.execute(select(Share))).scalar_one()
+        intents = await session.scalar(select(func.count()).where(Event.type == "share_intent"))
+    assert (share.final_caption, intents) == ("Mine too", 1)
+
+
+async def test_a_press_that_brings_news_of_the_person_stores_it_then_goes_as_a_program(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    dutch = actor(locale="nl-NL")
+    executed = _statements(services)
+    reply = await sharing.share(services, dutch, ShareRequest(item_id, Network.X, "Van mij"))
+    assert any(statement.lstrip().upper().startswith("UPDATE PEOPLE") for statement in executed)
+    executed.clear()
+    again = await sharing.share(services, dutch, ShareRequest(item_id, Network.X, "Van mij"))
+    assert executed == []
+    for answer in (reply, again):
+        ready = answer.blocks[0]
+        assert isinstance(ready, ShareReady)
+        assert "Ik heb het geplaatst" in [b.label for b in ready.actions]
+
+
+async def test_a_paused_programme_or_a_retired_item_refuses_a_known_persons_press(
+    services: Services, clock: FakeClock
+) -> None:
+    await _joined(services)
+    item_id = await add_item(services.db, slug="launch", now=clock.now())
+    await grant(services.db, "U9", Role.ADMIN)
+    await content_library.retire(services, actor("U9"), item_id)
+    with pytest.raises(InvalidInput) as refused:
+        await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "Mine"))
+    assert refused.value.code == "share.unavailable"
+    await workspace_admin.set_paused(services, actor("U9"), paused=True)
+    with pytest.raises(InvalidInput) as refused:
+        await sharing.share(services, actor(), ShareRequest(item_id, Network.X, "Mine"))
+    assert refused.value.code == "programme.paused"
+    assert await _count(services, Share) == 0
+    assert await _count(services, Link) == 0
