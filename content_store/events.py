@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content_store import one_trip
 from content_store.models import Event, ProcessedEvent, utcnow
-from content_store.upsert import insert_or_ignore, table_of
+from content_store.one_trip import Program
+from content_store.upsert import session_dialect, statement_for, table_of
 from domain.events import EventType
 from insights.signals import is_nudge
 
@@ -75,13 +77,27 @@ async def record_events(session: AsyncSession, *, events: Sequence[dict[str, Any
 async def first_delivery(
     session: AsyncSession, *, platform: str, event_id: str, now: datetime
 ) -> bool:
-    """True the first time a platform event id is seen; False for its retries."""
-    return await insert_or_ignore(
-        session,
-        ProcessedEvent,
-        {"platform": platform, "event_id": event_id[:100], "received_at": now},
-        conflict_columns=("platform", "event_id"),
+    """True the first time a platform event id is seen; False for its retries.
+
+    A program (`content_store.one_trip`): every Teams activity starts here, and SQLAlchemy's
+    execution around one statement costs more than the statement."""
+    return await one_trip.run(
+        session, _first_delivery(session_dialect(session), platform, event_id[:100], now)
     )
+
+
+def _first_delivery(dialect: str, platform: str, event_id: str, now: datetime) -> Program[bool]:
+    rows = yield (
+        statement_for(
+            dialect,
+            table_of(ProcessedEvent),
+            ("platform", "event_id"),
+            update=None,
+            returning=("event_id",),
+        ),
+        {"platform": platform, "event_id": event_id, "received_at": now},
+    )
+    return bool(rows)
 
 
 async def forget_processed_events(session: AsyncSession, *, before: datetime) -> int:
