@@ -105,9 +105,7 @@ def _counter(db: Database) -> list[int]:
 
     whole = sqlite_driver.OneHopConnection.run_program
 
-    async def run_program(
-        self: sqlite_driver.OneHopConnection, *args: Any, **kwargs: Any
-    ) -> Any:
+    async def run_program(self: sqlite_driver.OneHopConnection, *args: Any, **kwargs: Any) -> Any:
         counted[0] += 1
         return await whole(self, *args, **kwargs)
 
