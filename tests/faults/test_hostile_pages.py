@@ -107,11 +107,18 @@ async def test_hostile_pages_leave_the_event_loop_running(
     await programme.answer_invitation(roomy, actor(), "in")
     benign = await _suggest_measuring_lag(roomy, f"{site.url}/benign")
     assert benign.error is None
-    hostile = await _suggest_measuring_lag(roomy, f"{site.url}{path}")
     # The budget: several times the worst lag of reading a benign page of the same size,
     # or half the time the hostile page took (read on the loop, lag ≈ all of that time).
-    budget = max(4 * benign.worst_lag, hostile.elapsed / 2)
-    assert hostile.worst_lag <= budget, (hostile, benign)
+    # A page read on the loop lags every try; a busy machine pausing the process once does
+    # not, so the best of three tries is judged.
+    tries = []
+    for _ in range(3):
+        hostile = await _suggest_measuring_lag(roomy, f"{site.url}{path}")
+        budget = max(4 * benign.worst_lag, hostile.elapsed / 2)
+        tries.append((hostile, budget))
+        if hostile.worst_lag <= budget:
+            break
+    assert any(hostile.worst_lag <= budget for hostile, budget in tries), (tries, benign)
 
 
 async def test_a_page_too_slow_to_read_is_refused_clearly(
