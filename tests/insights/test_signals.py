@@ -144,7 +144,7 @@ def test_only_complete_weeks_count() -> None:
 
 def _several(*shares: tuple[int, int | None], now_days: int = 22) -> int:
     """weeks_with_several for someone who joined on MONDAY and shared (day, item) pairs."""
-    events = [(EventType.OPTED_IN, timedelta(0), None)]
+    events: list[tuple[Any, ...]] = [(EventType.OPTED_IN, timedelta(0), None)]
     events += [(EventType.SHARE_INTENT, timedelta(days=d), "home", item) for d, item in shares]
     return _signals(
         _facts(*events), now=MONDAY + timedelta(days=now_days, hours=1)
