@@ -315,15 +315,19 @@ def _several_line(said: dict[str, list[str]]) -> tuple[str, str]:
 
 
 def test_several_items_a_week_counts_up_to_its_full_share_of_weeks() -> None:
-    none = dataclasses.replace(SELF_DRIVEN, weeks_with_several=0)
-    one = dataclasses.replace(SELF_DRIVEN, weeks_with_several=1)
-    full = dataclasses.replace(SELF_DRIVEN, weeks_with_several=round(8 * FULL_SEVERAL))
+    long = dataclasses.replace(SELF_DRIVEN, weeks_in_programme=32, weeks_with_share=24)
+    none = dataclasses.replace(long, weeks_with_several=0)
+    one = dataclasses.replace(long, weeks_with_several=1)
+    full = dataclasses.replace(long, weeks_with_several=round(32 * FULL_SEVERAL))
     parts = [drive_parts(s, T)["several"] for s in (none, one, full)]
-    assert parts == [0.0, pytest.approx(1 / 8 / FULL_SEVERAL), 1.0]
+    assert parts == [0.0, pytest.approx(1 / 32 / FULL_SEVERAL), 1.0]
+    assert 0.0 < parts[1] < 1.0
     assert drive_score(none, T) < drive_score(one, T) < drive_score(full, T)
-    more = dataclasses.replace(SELF_DRIVEN, weeks_with_several=6)
+    more = dataclasses.replace(long, weeks_with_several=20)
     assert drive_score(more, T) == drive_score(full, T)
     assert "several" in HABITS and WEIGHTS["several"] == 2.0
+    # Before the first complete week it says nothing.
+    assert drive_parts(dataclasses.replace(none, weeks_in_programme=0), T)["several"] == 0.0
 
 
 def test_several_items_a_week_is_listed_for_only_when_it_counts_fully() -> None:
@@ -333,8 +337,9 @@ def test_several_items_a_week_is_listed_for_only_when_it_counts_fully() -> None:
         "Complete weeks in the programme in which you shared two or more different items: 2 of 8 "
         "(the same item twice is one; the week in progress counts once it is over).",
     )
-    side, line = _several_line(_said(dataclasses.replace(SELF_DRIVEN, weeks_with_several=1)))
-    assert side == "" and ": 1 of 8" in line
+    long = dataclasses.replace(SELF_DRIVEN, weeks_in_programme=32, weeks_with_share=24)
+    side, line = _several_line(_said(dataclasses.replace(long, weeks_with_several=1)))
+    assert side == "" and ": 1 of 32" in line
     side, line = _several_line(_said(NEEDS_HELP))
     assert side == "against" and ": 0 of 8" in line
     assert all(
