@@ -7,6 +7,9 @@ prints the `simulate --scenarios` table (the same figures, without replaying the
 
     .venv/bin/python -m bench.insights_tuning record --seeds 1 --out runs/
     .venv/bin/python -m bench.insights_tuning evaluate --seeds 1,2 --out runs/
+
+`record --scenarios "usual;research mix"` plays only the scenarios named (semicolon-separated:
+the names themselves hold commas), to save time.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from content_store.models import Share
 from domain.programme import ProgrammeStatus
 from insights.grouping import Thresholds, place_all
 from insights.signals import Signals
-from simulation.scenarios import SCENARIOS, TABLE_HEADER, format_row, scenario_row
+from simulation.scenarios import SCENARIOS, TABLE_HEADER, Scenario, format_row, scenario_row
 from simulation.scoring import GroupScore, baseline, macro_f1, score
 from simulation.world import START, Config, World, _idea_server
 
@@ -44,9 +47,23 @@ def _stem(out: Path, seed: int, name: str) -> Path:
     return out / f"s{seed}-{_slug(name)}"
 
 
-async def record(seed: int, out: Path) -> None:
-    """Play every scenario on `seed`, keeping its database and hidden types."""
-    for scenario in SCENARIOS:
+def chosen_scenarios(names: str | None) -> list[Scenario]:
+    """The scenarios named in `names` (semicolon-separated, any case), in the table's order;
+    every scenario when None. An unknown name is an error that lists the known ones."""
+    if names is None:
+        return list(SCENARIOS)
+    wanted = {name.strip().casefold() for name in names.split(";") if name.strip()}
+    known = {scenario.name.casefold() for scenario in SCENARIOS}
+    unknown = sorted(wanted - known)
+    if unknown or not wanted:
+        listed = "; ".join(scenario.name for scenario in SCENARIOS)
+        raise ValueError(f"unknown scenario(s) {unknown or names!r}; known: {listed}")
+    return [scenario for scenario in SCENARIOS if scenario.name.casefold() in wanted]
+
+
+async def record(seed: int, out: Path, scenarios: list[Scenario] | None = None) -> None:
+    """Play every scenario (or those given) on `seed`, keeping its database and hidden types."""
+    for scenario in SCENARIOS if scenarios is None else scenarios:
         stem = _stem(out, seed, scenario.name)
         if stem.with_suffix(".json").exists():
             continue
@@ -187,13 +204,22 @@ def main() -> None:
     parser.add_argument("action", choices=("record", "evaluate", "dump"))
     parser.add_argument("--seeds", default="1")
     parser.add_argument("--out", type=Path, required=True, help="a folder for the runs")
+    parser.add_argument(
+        "--scenarios",
+        default=None,
+        help='record: only these scenarios, semicolon-separated ("usual;research mix")',
+    )
     args = parser.parse_args()
+    try:
+        scenarios = chosen_scenarios(args.scenarios)
+    except ValueError as error:
+        parser.error(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = [int(word) for word in args.seeds.split(",") if word.strip()]
     thresholds = Thresholds()
     if args.action == "record":
         for seed in seeds:
-            asyncio.run(record(seed, args.out))
+            asyncio.run(record(seed, args.out, scenarios))
         return
     runs = asyncio.run(_load_all(seeds, args.out, thresholds))
     if args.action == "dump":

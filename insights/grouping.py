@@ -97,15 +97,20 @@ WEIGHTS = {
     "on_topic": 1.5,
     "clicks": 1.0,
     "own_words": 0.5,
+    "several": 2.0,
 }
 # Habits whose meaning depends on the organisation: rewriting and clicks show drive in one and
 # diligence in another, and so may topics and steadiness. In a calibrated workspace each counts
 # only as far as it goes along with the core parts (the other four) there.
-HABITS = ("on_topic", "steadiness", "clicks", "own_words")
+HABITS = ("on_topic", "steadiness", "clicks", "own_words", "several")
 # A habit whose correlation with the core parts reaches this counts with its full weight.
 FULL_AGREEMENT = 0.2
 # Clicks per share that count fully as "relevant to one's followers".
 FULL_CLICKS_PER_SHARE = 2.0
+# The share of complete weeks with two or more different items shared that counts fully as the
+# habit of sharing several things a week (one who goes looking finds more than the one we sent):
+# one such week in eight. Chosen on the tuning seeds 1-4 from 0.125 to 0.75 (docs/insights.md).
+FULL_SEVERAL = 0.125
 # The cuts calibration chooses from.
 CUTS = tuple(round(0.25 + step * 0.005, 3) for step in range(111))
 # The spread assumed before a workspace is calibrated.
@@ -154,7 +159,16 @@ def drive_parts(signals: Signals, thresholds: Thresholds) -> dict[str, float]:
         "on_topic": 0.5 if match is None else match,
         "clicks": min(1.0, signals.clicks_per_share / FULL_CLICKS_PER_SHARE),
         "own_words": min(1.0, ratio / thresholds.full_rewrite_ratio),
+        "several": several_part(signals),
     }
+
+
+def several_part(signals: Signals) -> float:
+    """Complete weeks with several different items shared, as a share of the complete weeks in
+    the programme, over FULL_SEVERAL, at most 1 (0 before the first complete week)."""
+    if not signals.weeks_in_programme:
+        return 0.0
+    return min(1.0, signals.weeks_with_several / signals.weeks_in_programme / FULL_SEVERAL)
 
 
 def drive_score(
@@ -438,6 +452,16 @@ def evidence_of(signals: Signals, thresholds: Thresholds) -> list[Evidence]:
                 "steady",
                 "for" if steady else "against",
                 weeks=signals.weeks_with_share,
+                count=signals.weeks_in_programme,
+            )
+        )
+    if signals.weeks_in_programme and signals.shares:
+        part = several_part(signals)
+        found.append(
+            fact(
+                "several",
+                "for" if part >= 1.0 else "against" if not part else "",
+                weeks=signals.weeks_with_several,
                 count=signals.weeks_in_programme,
             )
         )

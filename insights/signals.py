@@ -122,6 +122,8 @@ class Signals:
     rewrite_ratio: float | None = None
     weeks_in_programme: int = 0
     weeks_with_share: int = 0
+    # Complete weeks in which the person shared two or more different items.
+    weeks_with_several: int = 0
     busiest_week_shares: int = 0
     content_suggested: int = 0
     # Requests for tips on one's own initiative: all of them, and weighted by how recent.
@@ -269,6 +271,7 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
     this_week = week_number(epoch(now))
     weeks = Counter(week_number(share.at) for share in raw.shares)
     complete = [week for week in weeks if week < this_week]
+    several = _weeks_with_several(raw.shares, this_week)
     matches = None
     if raw.topics is not None:
         topics = raw.topics
@@ -300,6 +303,7 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
         rewrite_ratio=raw.rewrite_ratio,
         weeks_in_programme=complete_weeks(joined, now),
         weeks_with_share=len(complete),
+        weeks_with_several=several,
         busiest_week_shares=max(weeks.values(), default=0),
         content_suggested=counts.get(EventType.CONTENT_SUGGESTED.value, 0),
         help_asked=len(raw.help_asks),
@@ -309,6 +313,17 @@ def summarise(raw: Raw, *, now: datetime, timing: Timing) -> Signals:
         topic_matches=matches,
         nudges_logged=counts.get(EventType.NUDGED_ELSEWHERE.value, 0),
     )
+
+
+def _weeks_with_several(shares: Iterable[ShareFact], this_week: int) -> int:
+    """Complete weeks (before `this_week`) with shares of two or more different items; the same
+    item shared twice is one item, and a share of no known item is none."""
+    items: dict[int, set[int]] = {}
+    for share in shares:
+        week = week_number(share.at)
+        if week < this_week and share.content_id is not None:
+            items.setdefault(week, set()).add(share.content_id)
+    return sum(1 for found in items.values() if len(found) >= 2)
 
 
 def _soon(share: ShareFact, timing: Timing) -> bool:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.events import EventType
 from handlers.insights import evidence_text
 from insights.grouping import (
+    FULL_SEVERAL,
+    HABITS,
+    WEIGHTS,
     Calibration,
     Group,
     Mark,
@@ -20,7 +25,7 @@ from insights.grouping import (
     place_all,
     workspace_weights,
 )
-from insights.signals import Signals
+from insights.signals import EventFact, PersonFacts, Signals, signals_of
 from messages import translate
 
 T = Thresholds()
@@ -296,3 +301,96 @@ def test_shares_in_a_team_wave_point_against_and_are_not_called_shares_on_ones_o
     assert all(evidence_text(wave, locale) for locale in ("en", "nl"))
     # Without a wave nothing about teammates is said.
     assert not any("teammate's," in line for side in _said(SELF_DRIVEN).values() for line in side)
+
+
+# ---- weeks with two or more different items shared (a habit part of the drive score)
+
+
+def _several_line(said: dict[str, list[str]]) -> tuple[str, str]:
+    """The side and text of the "two or more different items" fact."""
+    (found,) = [
+        (side, line) for side, lines in said.items() for line in lines if "different items" in line
+    ]
+    return found
+
+
+def test_several_items_a_week_counts_up_to_its_full_share_of_weeks() -> None:
+    long = dataclasses.replace(SELF_DRIVEN, weeks_in_programme=32, weeks_with_share=24)
+    none = dataclasses.replace(long, weeks_with_several=0)
+    one = dataclasses.replace(long, weeks_with_several=1)
+    full = dataclasses.replace(long, weeks_with_several=round(32 * FULL_SEVERAL))
+    parts = [drive_parts(s, T)["several"] for s in (none, one, full)]
+    assert parts == [0.0, pytest.approx(1 / 32 / FULL_SEVERAL), 1.0]
+    assert 0.0 < parts[1] < 1.0
+    assert drive_score(none, T) < drive_score(one, T) < drive_score(full, T)
+    more = dataclasses.replace(long, weeks_with_several=20)
+    assert drive_score(more, T) == drive_score(full, T)
+    assert "several" in HABITS and WEIGHTS["several"] == 2.0
+    # Before the first complete week it says nothing.
+    assert drive_parts(dataclasses.replace(none, weeks_in_programme=0), T)["several"] == 0.0
+
+
+def test_several_items_a_week_is_listed_for_only_when_it_counts_fully() -> None:
+    full = dataclasses.replace(SELF_DRIVEN, weeks_with_several=2)
+    assert _several_line(_said(full)) == (
+        "for",
+        "Complete weeks in the programme in which you shared two or more different items: 2 of 8 "
+        "(the same item twice is one; the week in progress counts once it is over).",
+    )
+    long = dataclasses.replace(SELF_DRIVEN, weeks_in_programme=32, weeks_with_share=24)
+    side, line = _several_line(_said(dataclasses.replace(long, weeks_with_several=1)))
+    assert side == "" and ": 1 of 32" in line
+    side, line = _several_line(_said(NEEDS_HELP))
+    assert side == "against" and ": 0 of 8" in line
+    assert all(
+        evidence_text(item, "nl")
+        for item in place(full, T).evidence
+        if item["key"].endswith(".several")
+    )
+
+
+def _person(*shares: tuple[int, int], now_days: int = 29) -> Signals:
+    """Someone who joined on a Monday and shared (day, item) pairs, nothing else."""
+    monday = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    events = [EventFact(1, EventType.OPTED_IN.value, monday)]
+    events += [
+        EventFact(n, EventType.SHARE_INTENT.value, monday + timedelta(days=day), "home", item)
+        for n, (day, item) in enumerate(shares, start=2)
+    ]
+    facts = PersonFacts(person_id=5, status="in", events=events)
+    return signals_of(facts, now=monday + timedelta(days=now_days, hours=1), timing=T.timing)
+
+
+def test_the_same_item_twice_or_items_in_the_week_in_progress_are_never_called_several() -> None:
+    """'Two or more different items' for someone who shared one item twice, or whose second
+    item came this week, would contradict what they did; and never more weeks than they shared."""
+    twice = _person((1, 7), (2, 7), (8, 8), (9, 8), (15, 9))
+    assert (twice.weeks_with_share, twice.weeks_with_several) == (3, 0)
+    side, line = _several_line(_said(twice))
+    assert side == "against" and ": 0 of 4" in line
+    assert all("different items" not in line for line in _said(twice).get("for", []))
+    this_week = _person((1, 7), (28, 8), (29, 9))
+    assert this_week.weeks_with_several == 0
+    assert ": 0 of 4" in _several_line(_said(this_week))[1]
+    often = _person((1, 7), (2, 8), (8, 9), (9, 10), (15, 7))
+    said = _said(often)
+    assert _several_line(said) == (
+        "for",
+        "Complete weeks in the programme in which you shared two or more different items: 2 of 4 "
+        "(the same item twice is one; the week in progress counts once it is over).",
+    )
+    steady = next(line for line in said["for"] if "in which you shared:" in line)
+    assert ": 3 of 4" in steady
+
+
+def test_no_headline_mentions_several_items() -> None:
+    """The habit weighs in the score only as far as it agrees with the core parts, so no headline
+    claims it: every headline, in both languages, leaves it out."""
+    people = [dataclasses.replace(SELF_DRIVEN, weeks_with_several=n) for n in range(0, 9, 2)] + [
+        dataclasses.replace(NEEDS_HELP, weeks_with_several=n) for n in range(0, 5)
+    ]
+    for person in people:
+        for calibration in (None, Calibration(0.3, 0.1), Calibration(0.9, 0.1)):
+            headline = place(person, T, calibration).headline
+            assert "different items" not in translate(headline, "en")
+            assert "verschillende items" not in translate(headline, "nl")

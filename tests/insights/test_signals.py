@@ -142,6 +142,66 @@ def test_only_complete_weeks_count() -> None:
     assert signals.busiest_week_shares == 3 and signals.shares == 5
 
 
+def _several(*shares: tuple[int, int | None], now_days: int = 22) -> int:
+    """weeks_with_several for someone who joined on MONDAY and shared (day, item) pairs."""
+    events: list[tuple[Any, ...]] = [(EventType.OPTED_IN, timedelta(0), None)]
+    events += [(EventType.SHARE_INTENT, timedelta(days=d), "home", item) for d, item in shares]
+    return _signals(
+        _facts(*events), now=MONDAY + timedelta(days=now_days, hours=1)
+    ).weeks_with_several
+
+
+def test_the_same_item_twice_in_a_week_is_not_several() -> None:
+    assert _several((1, 7), (3, 7)) == 0
+
+
+def test_two_different_items_in_a_complete_week_make_one_week_with_several() -> None:
+    assert _several((1, 7), (3, 8)) == 1
+    # The same item again that week changes nothing; a third item neither.
+    assert _several((1, 7), (3, 8), (4, 7), (5, 9)) == 1
+
+
+def test_two_items_in_the_week_in_progress_do_not_count_until_it_is_over() -> None:
+    assert _several((21, 7), (22, 8)) == 0
+    assert _several((21, 7), (22, 8), now_days=28) == 1
+
+
+def test_one_item_a_week_is_never_several_and_each_week_counts_once() -> None:
+    # Monday and the next Monday: two different items, but in two different weeks.
+    assert _several((0, 7), (7, 8)) == 0
+    assert _several((0, 7), (6, 8), (7, 9), (13, 7), (15, 9)) == 2
+
+
+def test_a_share_of_no_known_item_is_not_a_different_item() -> None:
+    assert _several((1, None), (2, None)) == 0
+    assert _several((1, None), (2, 7)) == 0
+
+
+def test_only_complete_weeks_count_for_several_items_through_the_workspace_path() -> None:
+    day = 24 * HOUR
+    monday = int(MONDAY.timestamp())
+    shares = [ShareFact(monday + d * day, None, item) for d, item in ((1, 1), (2, 2), (22, 3))]
+    shares.append(ShareFact(monday + 22 * day + HOUR, None, 4))
+    raw = Raw(
+        person_id=1,
+        status="in",
+        invited=True,
+        counts={},
+        first_in=monday,
+        first_reminded=None,
+        shares=shares,
+        help_asks=(),
+        rewrite_ratio=None,
+        topics_chosen=0,
+        topics=None,
+        content_topics={},
+        clicks=0,
+        team=None,
+    )
+    (signals,) = summarise_all([raw], now=MONDAY + timedelta(days=23), timing=TIMING)
+    assert (signals.weeks_with_share, signals.weeks_with_several) == (1, 1)
+
+
 def test_rewrite_ratio_is_the_average_over_shares() -> None:
     assert _signals(_facts(rewrite_ratios=(0.0, 0.5, 1.0))).rewrite_ratio == 0.5
     assert _signals(_facts()).rewrite_ratio is None

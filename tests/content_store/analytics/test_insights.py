@@ -237,6 +237,8 @@ async def test_sql_signals_equal_the_python_reference(
     assert sum(s.shares for s in computed) > 0 and sum(s.later_shares for s in computed) > 0
     assert any(s.help_asked for s in computed) and any(s.topic_matches for s in computed)
     assert any(s.nudges_logged for s in computed)
+    # Weeks with two or more different items shared occur, so the comparison below can fail.
+    assert any(s.weeks_with_several for s in computed)
     for got, want in zip(computed, expected, strict=True):
         if want.rewrite_ratio is None:
             assert got.rewrite_ratio is None
