@@ -1,7 +1,8 @@
 """Benchmark: the CPU cost of one share (`handlers.sharing.share`) in process, next to a floor.
 
 The floor is a unit of work running as many `SELECT 1` as a share makes trips to the database
-(statements through SQLAlchemy, and on SQLite each `content_store.one_trip` program as one):
+(statements through SQLAlchemy or sent to asyncpg, and on SQLite each `content_store.one_trip`
+program as one):
 what the database layer costs before any of our SQL does anything. Both are timed in the same
 run.
 
@@ -24,7 +25,7 @@ from sqlalchemy import event, select, text
 
 from bench.workload import fresh_database, seed_people
 from captions.template_writer import TemplateCaptionWriter
-from content_store import sqlite_driver
+from content_store import one_trip, sqlite_driver
 from content_store.database import Database
 from content_store.models import ContentItem
 from domain.networks import Network
@@ -95,13 +96,22 @@ async def measure(kind: str, directory: Path, *, count: int) -> tuple[float, flo
 
 
 def _counter(db: Database) -> list[int]:
-    """Trips to the database from now on: statements through SQLAlchemy, and whole programs
-    run in one call on SQLite's thread."""
+    """Trips to the database from now on: statements through SQLAlchemy, whole programs run in
+    one call on SQLite's thread, and on PostgreSQL each program statement sent to asyncpg."""
     counted = [0]
 
     @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
     def _count(*_: object) -> None:
         counted[0] += 1
+
+    if db.is_postgresql:  # a program's statements skip SQLAlchemy's execution (and its events)
+        compiling = one_trip.compiled
+
+        def compiled(*args: Any, **kwargs: Any) -> Any:
+            counted[0] += 1
+            return compiling(*args, **kwargs)
+
+        setattr(one_trip, "compiled", compiled)  # noqa: B010 - a counting wrapper
 
     whole = sqlite_driver.OneHopConnection.run_program
 
