@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, bindparam, cast, delete, func, select
+from sqlalchemy import String, and_, bindparam, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.models import Person, PersonRole, PersonTopic, Topic, Workspace, utcnow
@@ -175,6 +175,42 @@ async def set_roles(session: AsyncSession, *, person_id: int, roles: Iterable[Ro
     await session.execute(delete(PersonRole).filter_by(person_id=person_id))
     session.add_all(PersonRole(person_id=person_id, role=role) for role in set(roles))
     await session.flush()
+
+
+async def absorb_imported_twin(session: AsyncSession, *, person: Person) -> bool:
+    """Fold the org chart's entry for the person's e-mail into them, and remove it; False if
+    there is none.
+
+    A person first seen while the platform would not tell their e-mail (a rate limit, an
+    outage) was stored without one, beside the org chart's entry for them: two people, the
+    manager's team missing the one who uses chat. When their e-mail becomes known, the org
+    chart's team, name and manager, the people it lists them as managing and their roles pass
+    to the chat account (the org chart is the authority on those).
+    """
+    if not person.email:
+        return False
+    query = select(Person).where(
+        Person.workspace_id == person.workspace_id,
+        Person.email == person.email,
+        Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True),
+        Person.id != person.id,
+    )
+    twin = (await session.execute(query.limit(1))).scalar_one_or_none()
+    if twin is None:
+        return False
+    roles = await roles_of(session, person_id=person.id) | await roles_of(
+        session, person_id=twin.id
+    )
+    person.team = twin.team or person.team
+    person.display_name = twin.display_name or person.display_name
+    if twin.manager_id is not None and twin.manager_id != person.id:
+        person.manager_id = twin.manager_id
+    managed = update(Person).where(Person.manager_id == twin.id, Person.id != person.id)
+    await session.execute(managed.values(manager_id=person.id))
+    await session.delete(twin)  # its roles go with it (ON DELETE CASCADE)
+    await session.flush()
+    await set_roles(session, person_id=person.id, roles=roles)
+    return True
 
 
 async def topic_ids(

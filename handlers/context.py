@@ -17,6 +17,7 @@ from content_store.models import AuditEntry, Person, Workspace
 from content_store.people import (
     IMPORTED_PREFIX,
     Member,
+    absorb_imported_twin,
     find_member,
     find_person,
     find_person_by_email,
@@ -131,13 +132,23 @@ async def load_caller(session: AsyncSession, actor: Actor, services: Services) -
     )
     if member is None or member.person is None:
         return await _first_sight(session, actor, services)
-    return known_caller(member, member.person, actor)
+    return await known_caller(session, member, member.person, actor)
 
 
-def known_caller(member: Member, person: Person, actor: Actor) -> Caller:
-    """The caller for a person found in the database, refreshed from what the actor says."""
+async def known_caller(
+    session: AsyncSession, member: Member, person: Person, actor: Actor
+) -> Caller:
+    """The caller for a person found in the database, refreshed from what the actor says.
+
+    When this brings their e-mail for the first time, the org chart's entry for it (if any)
+    becomes theirs (`absorb_imported_twin`).
+    """
+    had_email = person.email is not None
     _refresh(person, actor)
-    return Caller(workspace=member.workspace, person=person, roles=member.roles)
+    roles = member.roles
+    if not had_email and await absorb_imported_twin(session, person=person):
+        roles = await roles_of(session, person_id=person.id)
+    return Caller(workspace=member.workspace, person=person, roles=roles)
 
 
 async def _first_sight(session: AsyncSession, actor: Actor, services: Services) -> Caller:

@@ -271,7 +271,7 @@ async def _caller_and_item(
             network=request.network,
         )
         return caller, item, suggested
-    caller = known_caller(found.member, found.member.person, actor)
+    caller = await known_caller(session, found.member, found.member.person, actor)
     require_participant(caller)
     if found.item is None:
         raise unknown_item(request.content_id)

@@ -86,3 +86,48 @@ async def test_an_unchanged_profile_leaves_the_person_clean_and_a_change_is_stor
         stored = await session.get(Person, caller.person.id)
     assert stored is not None
     assert (stored.locale, stored.timezone, stored.display_name) == ("nl", "Europe/Paris", "Ann")
+
+
+async def test_the_org_chart_entry_becomes_theirs_once_a_person_first_seen_without_email_has_one(
+    services: Services,
+) -> None:
+    """First seen while the platform would not tell the e-mail (a rate limit): stored without
+    one. When it arrives, the org chart's entry for it passes to them and is gone."""
+    chart = CSV + "bob@example.com,Bob,ann@example.com,Sales,\n"
+    async with services.db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+        await import_people(session, workspace_id=ws.id, rows=parse_people_csv(chart))
+    async with services.db.session() as session:
+        first = await load_caller(session, Actor("slack", WORKSPACE, "UANN"), services)
+        assert first.roles == frozenset() and first.person.team == ""
+    ann = Actor("slack", WORKSPACE, "UANN", email="ann@example.com")
+    async with services.db.session() as session:
+        caller = await load_caller(session, ann, services)
+        assert caller.person.id == first.person.id
+        assert caller.roles == {Role.CONTENT}
+        assert (caller.person.team, caller.person.display_name) == ("Sales", "Ann")
+        boss = await session.get(Person, caller.person.manager_id)
+        assert boss is not None and boss.email == "boss@example.com"
+    async with services.db.session() as session:
+        rows = (await session.execute(select(Person.external_id, Person.manager_id))).all()
+        bob_manager = {external: manager for external, manager in rows}["email:bob@example.com"]
+        assert await roles_of(session, person_id=first.person.id) == {Role.CONTENT}
+    assert sorted(external for external, _ in rows) == [
+        "UANN",
+        "email:bob@example.com",
+        "email:boss@example.com",
+    ]
+    assert bob_manager == first.person.id
+
+
+async def test_an_email_learned_without_an_org_chart_entry_changes_nothing_else(
+    services: Services,
+) -> None:
+    async with services.db.session() as session:
+        first = await load_caller(session, Actor("slack", WORKSPACE, "UANN"), services)
+    ann = Actor("slack", WORKSPACE, "UANN", email="ann@example.com", display_name="Ann")
+    async with services.db.session() as session:
+        caller = await load_caller(session, ann, services)
+        people = list((await session.execute(select(Person.external_id))).scalars())
+    assert caller.person.id == first.person.id and caller.person.email == "ann@example.com"
+    assert caller.roles == frozenset() and people == ["UANN"]
