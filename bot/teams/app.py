@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import replace
+from enum import Enum
 
 from aiohttp import ClientError, web
 from microsoft_agents.activity import Activity, ChannelAccount
@@ -43,10 +44,19 @@ log = logging.getLogger(__name__)
 
 
 class _FirstContact(Exception):
-    """Someone unknown pressed a button: undo the shared transaction, take the usual way."""
+    """Someone unknown (or whose e-mail is due to be asked) pressed a button: undo the shared
+    transaction, take the usual way (Teams is asked outside it)."""
 
 
 _THREAD = ";messageid="
+
+
+class Contact(Enum):
+    """What the database holds of the person behind an activity."""
+
+    FIRST = "first"  # nobody yet: their first contact
+    KNOWN = "known"
+    NO_EMAIL = "no_email"  # stored without an e-mail: Teams could not tell it then
 
 
 class TeamsAdapter:
@@ -151,19 +161,28 @@ class TeamsAdapter:
         """`_remember`, unless Teams delivered activity `event_id` before: then None, so that
         it has no second effect. The check and the reference share one transaction."""
         actor = payloads.actor(context.activity)
-        known = await self._store(context.activity, actor, event_id=event_id)
-        if known is None:
+        contact = await self._store(context.activity, actor, event_id=event_id)
+        if contact is None:
             return None
-        if known:
+        if not self._asks_email(actor, contact):
             return actor
-        # First contact: Teams tells the e-mail only on request; it links the org chart.
+        # Teams tells the e-mail only on request; it links the org chart.
+        self.seen.email_asked(actor.workspace_id, actor.user_id)
         return replace(actor, email=await self._email(context))
+
+    def _asks_email(self, actor: Actor, contact: Contact) -> bool:
+        """On first contact, and now and then for someone stored without an e-mail (Teams
+        could not tell it then), so that they are linked to their org-chart entry."""
+        if contact is Contact.NO_EMAIL:
+            return self.seen.email_due(actor.workspace_id, actor.user_id)
+        return contact is Contact.FIRST
 
     async def _store(
         self, activity: Activity, actor: Actor, *, event_id: str | None
-    ) -> bool | None:
-        """Save the reference; whether the person is known already (else their e-mail may
-        link them to someone imported from the org chart). None for a repeated `event_id`.
+    ) -> Contact | None:
+        """Save the reference; whether the person is known already, and with an e-mail (else
+        it may link them to someone imported from the org chart). None for a repeated
+        `event_id`.
 
         A message (`event_id` set) from a person and conversation this process has already
         written skips the lookup and the rewrite; installs and membership changes always write.
@@ -176,7 +195,7 @@ class TeamsAdapter:
                 session, platform=payloads.PLATFORM, event_id=event_id, now=now
             ):
                 return None
-            workspace_id, known = await self._member_of(session, actor)
+            workspace_id, contact = await self._member_of(session, actor)
             unchanged = event_id is not None and self.seen.written_lately(
                 workspace_id, conversation_id, reference
             )
@@ -195,28 +214,34 @@ class TeamsAdapter:
             self.services.db.after_commit(
                 lambda: self.seen.reference_written(workspace_id, conversation_id, reference)
             )
-        if known:
+        if contact is Contact.KNOWN:
             self.services.db.after_commit(
                 lambda: self.seen.person_exists(
                     actor.workspace_id, actor.user_id, workspace_id=workspace_id
                 )
             )
-        return known
+        return contact
 
-    async def _member_of(self, session: AsyncSession, actor: Actor) -> tuple[int, bool]:
-        """The tenant's workspace id (made on first sight) and whether the person is known."""
+    async def _member_of(self, session: AsyncSession, actor: Actor) -> tuple[int, Contact]:
+        """The tenant's workspace id (made on first sight) and what we know of the person.
+
+        Only people stored with an e-mail are remembered by this process: someone without
+        one is looked up each time, to be asked for it again (`_asks_email`).
+        """
         workspace_id = self.seen.workspace_of(actor.workspace_id, actor.user_id)
         if workspace_id is not None:
-            return workspace_id, True
+            return workspace_id, Contact.KNOWN
         member = await find_member(
             session,
             platform=payloads.PLATFORM,
             workspace_external_id=actor.workspace_id,
             external_id=actor.user_id,
         )
-        if member is not None:
-            return member.workspace.id, member.person is not None
-        return (await self._workspace(session, actor.workspace_id)).id, False
+        if member is None:
+            return (await self._workspace(session, actor.workspace_id)).id, Contact.FIRST
+        if member.person is None:
+            return member.workspace.id, Contact.FIRST
+        return member.workspace.id, Contact.KNOWN if member.person.email else Contact.NO_EMAIL
 
     async def _workspace(self, session: AsyncSession, tenant_id: str) -> Workspace:
         services = self.services
@@ -304,10 +329,10 @@ class TeamsAdapter:
         actor = payloads.actor(activity)
         try:
             async with self.services.db.one_transaction():
-                known = await self._store(activity, actor, event_id=activity.id)
-                if known is None:
+                contact = await self._store(activity, actor, event_id=activity.id)
+                if contact is None:
                     return True  # Teams delivered this activity before: no second effect
-                if not known:
+                if self._asks_email(actor, contact):
                     raise _FirstContact
                 answer = await dispatch(self.services, actor, pressed, messenger=self.outbound)
         except _FirstContact:

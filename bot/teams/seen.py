@@ -12,16 +12,21 @@ from typing import Any
 LIMIT = 50_000
 # A reference written this long ago is written again (its `updated_at` orders personal chats).
 REWRITE_SECONDS = 600.0
+# Someone whose e-mail Teams did not tell is asked again after this long, not on every message.
+EMAIL_RETRY_SECONDS = 600.0
 
 
 @dataclass
 class Seen:
-    """People known to exist (with their workspace id) and references written lately."""
+    """People known to exist (with their workspace id), references written lately, and when
+    Teams was last asked for the e-mail of someone stored without one."""
 
     limit: int = LIMIT
     rewrite_seconds: float = REWRITE_SECONDS
+    email_retry_seconds: float = EMAIL_RETRY_SECONDS
     _people: dict[tuple[str, str], int] = field(default_factory=dict)
     _references: dict[tuple[int, str], tuple[str, float]] = field(default_factory=dict)
+    _email_asked: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def workspace_of(self, tenant_id: str, user_id: str) -> int | None:
         """The workspace id of a person this process saw in the database, else None."""
@@ -31,6 +36,16 @@ class Seen:
         """Note that the person exists (seen in a committed row)."""
         _bounded(self._people, self.limit)
         self._people[(tenant_id, user_id)] = workspace_id
+
+    def email_due(self, tenant_id: str, user_id: str) -> bool:
+        """Whether Teams may be asked for this person's e-mail (not asked within the retry)."""
+        asked = self._email_asked.get((tenant_id, user_id))
+        return asked is None or time.monotonic() - asked >= self.email_retry_seconds
+
+    def email_asked(self, tenant_id: str, user_id: str) -> None:
+        """Note that Teams was just asked for this person's e-mail."""
+        _bounded(self._email_asked, self.limit)
+        self._email_asked[(tenant_id, user_id)] = time.monotonic()
 
     def written_lately(
         self, workspace_id: int, conversation_id: str, reference: dict[str, Any]

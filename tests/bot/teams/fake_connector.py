@@ -47,6 +47,8 @@ class FakeConnector:
         self.calls: list[Call] = []
         # Conversation members by Teams id, as GET .../members/{id} answers them.
         self.members: dict[str, dict[str, Any]] = {}
+        # Every member the bot asked about, in order (found or not).
+        self.member_lookups: list[str] = []
         self.script: deque[Answer] = deque()
         # The bot's side of each request's TCP connection: how many connections it opened.
         self.peers: list[tuple[str, int]] = []
@@ -97,6 +99,7 @@ class FakeConnector:
         return await handler(request)
 
     async def _member(self, request: web.Request) -> web.Response:
+        self.member_lookups.append(request.match_info["member"])
         found = self.members.get(request.match_info["member"])
         if found is None:
             return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)

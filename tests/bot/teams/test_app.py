@@ -22,8 +22,10 @@ from content_store.models import (
     ProcessedEvent,
     Share,
     TeamsConversation,
+    Workspace,
 )
 from content_store.people import roles_of
+from content_store.people_import import import_people, parse_people_csv
 from domain.programme import Role
 from handlers.context import Services
 from tests.bot.teams.factories import add_teams_item, grant, join
@@ -400,3 +402,36 @@ async def test_a_first_press_from_someone_unknown_asks_teams_for_their_email_fir
     [person] = await _stored(services, Person)
     assert person.email == "alex@example.com"  # the org chart can still find them
     assert len(await _stored(services, ProcessedEvent)) == 1
+
+
+async def test_someone_stored_without_an_email_is_asked_again_later_and_gets_their_org_chart_entry(
+    services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Teams would not tell the e-mail on first contact (the member lookup failed): the person
+    is stored without one. A later message asks again, once the retry is due, and the org
+    chart's entry for the e-mail (team, role) becomes theirs."""
+    alex = connector.members.pop("29:alex")
+    app, adapter = local_teams_app(
+        services, service_url=connector.service_url, monkeypatch=monkeypatch
+    )
+    async with TestClient(TestServer(app)) as client:
+        assert await post(client, activity(connector, text="hello", activity_id="m-1"))
+        [person] = await _stored(services, Person)
+        assert person.email is None
+        async with services.db.session() as session:
+            workspace = await session.get(Workspace, person.workspace_id)
+            assert workspace is not None
+            csv = "email,name,manager_email,team,roles\nalex@example.com,Alex,,Sales,content\n"
+            await import_people(session, workspace_id=workspace.id, rows=parse_people_csv(csv))
+        connector.members["29:alex"] = alex
+        assert connector.member_lookups == ["29:alex"]
+        assert await post(client, activity(connector, text="hello", activity_id="m-2"))
+        assert connector.member_lookups == ["29:alex"]  # asked lately: not on every message
+        adapter.seen.email_retry_seconds = 0.0
+        assert await post(client, activity(connector, text="hello", activity_id="m-3"))
+        assert await post(client, activity(connector, text="hello", activity_id="m-4"))
+        assert connector.member_lookups == ["29:alex", "29:alex"]  # known now: asked no more
+    [person] = await _stored(services, Person)
+    assert (person.email, person.team) == ("alex@example.com", "Sales")
+    async with services.db.session() as session:
+        assert await roles_of(session, person_id=person.id) == {Role.CONTENT}
