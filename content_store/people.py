@@ -147,8 +147,13 @@ async def get_person_by_external_id(
 async def find_person_by_email(
     session: AsyncSession, *, workspace_id: int, email: str
 ) -> Person | None:
-    """The person with this e-mail address in the workspace, if any."""
-    query = select(Person).filter_by(workspace_id=workspace_id, email=email.lower())
+    """The person with this e-mail address in the workspace, if any: their chat account before
+    an org chart's entry (both exist for someone first seen without an e-mail)."""
+    query = (
+        select(Person)
+        .filter_by(workspace_id=workspace_id, email=email.lower())
+        .order_by(Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True), Person.id)
+    )
     return (await session.execute(query.limit(1))).scalar_one_or_none()
 
 
@@ -195,7 +200,9 @@ async def absorb_imported_twin(session: AsyncSession, *, person: Person) -> bool
         Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True),
         Person.id != person.id,
     )
-    twin = (await session.execute(query.limit(1))).scalar_one_or_none()
+    # Locked: of two accounts learning the same e-mail at once, the second waits, then finds
+    # the entry gone (on SQLite the one writer does the same).
+    twin = (await session.execute(query.limit(1).with_for_update())).scalar_one_or_none()
     if twin is None:
         return False
     roles = await roles_of(session, person_id=person.id) | await roles_of(

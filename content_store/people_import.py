@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from content_store.models import Person
 from content_store.people import (
     IMPORTED_PREFIX,
+    absorb_imported_twin,
     find_person_by_email,
     get_or_create_person,
     set_roles,
@@ -192,6 +193,9 @@ async def import_people(
     people: dict[str, Person] = {}
     for row in rows:
         person = await find_person_by_email(session, workspace_id=workspace_id, email=row.email)
+        if person is not None and not person.external_id.startswith(IMPORTED_PREFIX):
+            # A twin left from before chat accounts took their entry over (absorb_imported_twin).
+            await absorb_imported_twin(session, person=person)
         if person is None:
             person = await get_or_create_person(
                 session, workspace_id=workspace_id, external_id=f"{IMPORTED_PREFIX}{row.email}"

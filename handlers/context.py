@@ -143,11 +143,26 @@ async def known_caller(
     When this brings their e-mail for the first time, the org chart's entry for it (if any)
     becomes theirs (`absorb_imported_twin`).
     """
-    had_email = person.email is not None
-    _refresh(person, actor)
     roles = member.roles
-    if not had_email and await absorb_imported_twin(session, person=person):
+    learns_email = person.email is None and bool(actor.email)
+    if learns_email:
+        # Another press of theirs may be taking the org chart's entry over right now: wait for
+        # it and read what it wrote (rare: once per person).
+        await session.refresh(person, with_for_update=True)
+        learns_email = person.email is None
         roles = await roles_of(session, person_id=person.id)
+    _refresh(person, actor)
+    if learns_email and await absorb_imported_twin(session, person=person):
+        roles = await roles_of(session, person_id=person.id)
+        caller = Caller(workspace=member.workspace, person=person, roles=roles)
+        # Roles (admin among them) came with it: kept accountable like `role set`.
+        audit(
+            session,
+            caller,
+            "person.org_chart_entry",
+            f"{actor.user_id}:{','.join(sorted(role.value for role in roles))}",
+        )
+        return caller
     return Caller(workspace=member.workspace, person=person, roles=roles)
 
 

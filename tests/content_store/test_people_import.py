@@ -41,6 +41,27 @@ async def test_import_creates_people_with_managers_and_roles(db: Database) -> No
     assert boss_roles == {Role.MANAGER, Role.ADMIN}
 
 
+async def test_importing_again_folds_a_twin_left_beside_a_chat_account_into_it(
+    db: Database,
+) -> None:
+    """Ann's chat account got her e-mail before chat accounts took their org-chart entry over:
+    both rows exist. The next import keeps one, the chat account, with the entry's team, role
+    and the people it manages."""
+    await _import(db, GOOD)
+    async with db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id="T1")
+        session.add(Person(workspace_id=ws.id, external_id="UANN", email="ann@example.com"))
+    await _import(db, GOOD + "cat@example.com,Cat,ann@example.com,Marketing,\n")
+    async with db.session() as session:
+        people = list((await session.execute(select(Person))).scalars())
+        anns = [p for p in people if p.email == "ann@example.com"]
+        [ann] = anns
+        cat = next(p for p in people if p.email == "cat@example.com")
+        ann_roles = await roles_of(session, person_id=ann.id)
+    assert ann.external_id == "UANN" and ann.team == "Marketing"
+    assert ann_roles == {Role.CONTENT} and cat.manager_id == ann.id
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

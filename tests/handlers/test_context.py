@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
-from content_store.models import Person
+from content_store.models import AuditEntry, Person
 from content_store.people import get_or_create_workspace, roles_of
 from content_store.people_import import import_people, parse_people_csv
 from domain.errors import InvalidInput
@@ -131,3 +133,35 @@ async def test_an_email_learned_without_an_org_chart_entry_changes_nothing_else(
         people = list((await session.execute(select(Person.external_id))).scalars())
     assert caller.person.id == first.person.id and caller.person.email == "ann@example.com"
     assert caller.roles == frozenset() and people == ["UANN"]
+
+
+async def test_two_accounts_learning_the_same_email_at_once_do_not_both_get_the_entry(
+    services: Services,
+) -> None:
+    """The org chart's entry (with its role) passes to one of them only: the second waits
+    for the first, then finds it gone."""
+    async with services.db.session() as session:
+        ws = await get_or_create_workspace(session, platform="slack", external_id=WORKSPACE)
+        await import_people(session, workspace_id=ws.id, rows=parse_people_csv(CSV))
+    for user in ("UANN", "UOTHER"):
+        async with services.db.session() as session:
+            await load_caller(session, Actor("slack", WORKSPACE, user), services)
+
+    async def learns(user: str) -> frozenset[Role]:
+        async with services.db.session() as session:
+            actor = Actor("slack", WORKSPACE, user, email="ann@example.com")
+            return (await load_caller(session, actor, services)).roles
+
+    async with services.db.session() as session:
+        first = await load_caller(
+            session, Actor("slack", WORKSPACE, "UANN", email="ann@example.com"), services
+        )
+        second = asyncio.create_task(learns("UOTHER"))
+        await asyncio.sleep(0.05)  # let it reach the lock (it finds the same either way)
+    assert first.roles == {Role.CONTENT}
+    assert await second == frozenset()
+    async with services.db.session() as session:
+        external = sorted((await session.execute(select(Person.external_id))).scalars())
+        audited = list((await session.execute(select(AuditEntry.action))).scalars())
+    assert external == ["UANN", "UOTHER", "email:boss@example.com"]
+    assert audited == ["person.org_chart_entry"]
