@@ -48,6 +48,8 @@ _NOT_PRELOADED = frozenset({"__main__", "__mp_main__", "builtins"})
 _lock = threading.Lock()
 _pool: ProcessPool | None = None
 _owner = 0  # the process that started _pool: a forked child must start its own
+# The pool that has finished a task: its fork server is up, so nothing is left to start ahead.
+_warm: ProcessPool | None = None
 
 
 def _running_pool() -> ProcessPool:
@@ -75,9 +77,10 @@ async def run_bounded(
     exception raised by `function` itself reaches the caller unchanged. Cancelling the caller
     cancels the task, killing its worker if it had started.
     """
-    future = _running_pool().schedule(function, args=args, kwargs=kwargs, timeout=seconds)
+    pool = _running_pool()
+    future = pool.schedule(function, args=args, kwargs=kwargs, timeout=seconds)
     try:
-        return await asyncio.wrap_future(future)
+        result = await asyncio.wrap_future(future)
     except FutureTimeout as error:
         raise WorkTooLong(f"{_name(function)} ran past {seconds:g} s and was stopped") from error
     except ProcessExpired as error:
@@ -88,6 +91,9 @@ async def run_bounded(
             raise  # our caller was cancelled (and pebble stops the task with it)
         # Nobody cancelled us: pebble dropped the task (the pool is being stopped).
         raise WorkFailed(f"{_name(function)}: the worker pool stopped") from None
+    global _warm
+    _warm = pool
+    return result
 
 
 def _ready() -> None:
@@ -97,8 +103,11 @@ def _ready() -> None:
 async def start_ahead() -> None:
     """Have the worker running, ahead of a task about to come: starting it the first time (the
     fork server's imports) takes a second or two, which then overlaps the caller's own waiting
-    (a regrouping's queries) instead of adding to it. When it runs already, this costs one
-    empty task's trip to it."""
+    (a regrouping's queries) instead of adding to it. Once a task has finished in this
+    process's worker, there is nothing to start: a replaced worker is forked from the fork
+    server, which keeps its imports."""
+    if _warm is not None and _warm is _pool and _owner == os.getpid():
+        return
     await run_bounded(_ready, seconds=_START_SECONDS)
 
 

@@ -81,5 +81,22 @@ def own_pid() -> int:
 
 async def test_starting_ahead_twice_is_harmless_and_tasks_still_run_in_the_worker() -> None:
     await worker.start_ahead()
-    await worker.start_ahead()  # already running: an empty task
+    await worker.start_ahead()  # already running: nothing to do
     assert await run_bounded(own_pid, seconds=30.0) != os.getpid()
+
+
+async def test_starting_ahead_sends_no_task_once_the_worker_has_run_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert await run_bounded(add, 1, 2, seconds=30.0) == 3
+    sent: list[object] = []
+
+    async def recording(function: object, /, *args: object, **kwargs: object) -> None:
+        sent.append(function)
+
+    monkeypatch.setattr(worker, "run_bounded", recording)
+    await worker.start_ahead()
+    assert sent == []
+    worker.shutdown()  # a new pool has its fork server to start: the empty task goes again
+    await worker.start_ahead()
+    assert sent == [worker._ready]
