@@ -15,6 +15,13 @@ from domain.programme import ProgrammeStatus, Role
 
 # People imported from the org chart before they ever used chat are keyed by e-mail.
 IMPORTED_PREFIX = "email:"
+# In SQL: the person is such an org-chart entry (not yet anyone's chat account).
+_IMPORTED = Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True)
+
+
+def is_imported(person: Person) -> bool:
+    """Whether the person is an org-chart entry not yet linked to a chat account."""
+    return person.external_id.startswith(IMPORTED_PREFIX)
 
 
 async def get_or_create_workspace(
@@ -152,7 +159,7 @@ async def find_person_by_email(
     query = (
         select(Person)
         .filter_by(workspace_id=workspace_id, email=email.lower())
-        .order_by(Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True), Person.id)
+        .order_by(_IMPORTED, Person.id)
     )
     return (await session.execute(query.limit(1))).scalar_one_or_none()
 
@@ -197,7 +204,7 @@ async def absorb_imported_twin(session: AsyncSession, *, person: Person) -> bool
     query = select(Person).where(
         Person.workspace_id == person.workspace_id,
         Person.email == person.email,
-        Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True),
+        _IMPORTED,
         Person.id != person.id,
     )
     # Locked: of two accounts learning the same e-mail at once, the second waits, then finds

@@ -16,6 +16,7 @@ from content_store.people import (
     absorb_imported_twin,
     find_person_by_email,
     get_or_create_person,
+    is_imported,
     set_roles,
 )
 from domain.errors import InvalidInput
@@ -193,7 +194,7 @@ async def import_people(
     people: dict[str, Person] = {}
     for row in rows:
         person = await find_person_by_email(session, workspace_id=workspace_id, email=row.email)
-        if person is not None and not person.external_id.startswith(IMPORTED_PREFIX):
+        if person is not None and not is_imported(person):
             # A twin left from before chat accounts took their entry over (absorb_imported_twin).
             await absorb_imported_twin(session, person=person)
         if person is None:

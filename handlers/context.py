@@ -15,7 +15,6 @@ from content_store.database import Database
 from content_store.events import record_event
 from content_store.models import AuditEntry, Person, Workspace
 from content_store.people import (
-    IMPORTED_PREFIX,
     Member,
     absorb_imported_twin,
     find_member,
@@ -23,6 +22,7 @@ from content_store.people import (
     find_person_by_email,
     get_or_create_person,
     get_or_create_workspace,
+    is_imported,
     roles_of,
 )
 from domain.errors import InvalidInput
@@ -144,17 +144,19 @@ async def known_caller(
     becomes theirs (`absorb_imported_twin`).
     """
     roles = member.roles
-    learns_email = person.email is None and bool(actor.email)
-    if learns_email:
+    absorbed = False
+    if person.email is None and actor.email:
         # Another press of theirs may be taking the org chart's entry over right now: wait for
         # it and read what it wrote (rare: once per person).
         await session.refresh(person, with_for_update=True)
         learns_email = person.email is None
-        roles = await roles_of(session, person_id=person.id)
-    _refresh(person, actor)
-    if learns_email and await absorb_imported_twin(session, person=person):
-        roles = await roles_of(session, person_id=person.id)
-        caller = Caller(workspace=member.workspace, person=person, roles=roles)
+        _refresh(person, actor)
+        absorbed = learns_email and await absorb_imported_twin(session, person=person)
+        roles = await roles_of(session, person_id=person.id)  # theirs now, whoever merged
+    else:
+        _refresh(person, actor)
+    caller = Caller(workspace=member.workspace, person=person, roles=roles)
+    if absorbed:
         # Roles (admin among them) came with it: kept accountable like `role set`.
         audit(
             session,
@@ -162,8 +164,7 @@ async def known_caller(
             "person.org_chart_entry",
             f"{actor.user_id}:{','.join(sorted(role.value for role in roles))}",
         )
-        return caller
-    return Caller(workspace=member.workspace, person=person, roles=roles)
+    return caller
 
 
 async def _first_sight(session: AsyncSession, actor: Actor, services: Services) -> Caller:
@@ -237,7 +238,7 @@ async def _adopt_imported(session: AsyncSession, *, workspace_id: int, actor: Ac
     if known is not None:
         return
     imported = await find_person_by_email(session, workspace_id=workspace_id, email=actor.email)
-    if imported is not None and imported.external_id.startswith(IMPORTED_PREFIX):
+    if imported is not None and is_imported(imported):
         imported.external_id = actor.user_id
         await session.flush()
 

@@ -182,22 +182,7 @@ def test_only_complete_weeks_count_for_several_items_through_the_workspace_path(
     monday = int(MONDAY.timestamp())
     shares = [ShareFact(monday + d * day, None, item) for d, item in ((1, 1), (2, 2), (22, 3))]
     shares.append(ShareFact(monday + 22 * day + HOUR, None, 4))
-    raw = Raw(
-        person_id=1,
-        status="in",
-        invited=True,
-        counts={},
-        first_in=monday,
-        first_reminded=None,
-        shares=shares,
-        help_asks=(),
-        rewrite_ratio=None,
-        topics_chosen=0,
-        topics=None,
-        content_topics={},
-        clicks=0,
-        team=None,
-    )
+    raw = _raw_of(1, None, shares)
     (signals,) = summarise_all([raw], now=MONDAY + timedelta(days=23), timing=TIMING)
     assert (signals.weeks_with_share, signals.weeks_with_several) == (1, 1)
 
@@ -266,17 +251,23 @@ def test_nobody_in_the_programme_has_no_steadiness() -> None:
 # Team waves: each share is (hours after Monday 09:00, hours since our latest nudge or None).
 def _raw(person_id: int, team: int | None, *shares: tuple[float, float | None]) -> Raw:
     start = int(MONDAY.timestamp())
+    facts = [
+        ShareFact(start + int(at * HOUR), None if delay is None else int(delay * HOUR))
+        for at, delay in shares
+    ]
+    return _raw_of(person_id, team, facts)
+
+
+def _raw_of(person_id: int, team: int | None, shares: list[ShareFact]) -> Raw:
+    """Someone in the programme since Monday 09:00 with these shares and nothing else."""
     return Raw(
         person_id=person_id,
         status="in",
         invited=True,
         counts={},
-        first_in=start,
+        first_in=int(MONDAY.timestamp()),
         first_reminded=None,
-        shares=[
-            ShareFact(start + int(at * HOUR), None if delay is None else int(delay * HOUR))
-            for at, delay in shares
-        ],
+        shares=shares,
         help_asks=(),
         rewrite_ratio=None,
         topics_chosen=0,
