@@ -1,27 +1,39 @@
-"""The baselines for the HTTP load benchmark: a Bolt app and an Agents SDK app that only ack.
+"""The baselines for the HTTP load benchmark: a Bolt app and an Agents SDK app that only ack,
+or that ack and send one fixed answer the way the platform wants a press answered in place.
 
 Each is served by aiohttp exactly as `socialboost serve` serves the real ones (the same request
 conversion for Bolt, the same CloudAdapter and token check for Teams), with nothing behind them.
 
     python -m bench.bare_apps slack 8123 3978   # POST /slack/events, GET /healthz
     python -m bench.bare_apps teams 8124 3978   # POST /api/messages, GET /healthz
+    python -m bench.bare_apps slack 8123 3978 answer.json   # ack, then POST it to response_url
+    python -m bench.bare_apps teams 8124 3978 answer.json   # the card update it holds
 
-The last argument is the Playground port whose service URL anonymous local mode accepts.
+The third argument is the Playground port whose service URL anonymous local mode accepts. The
+fourth, when given, is a JSON body: for Slack the message posted to each click's response URL,
+for Teams the activity that replaces the pressed card (sent through the SDK's connector client).
+Nothing is rendered or looked up per request: the floor of answering, not of deciding what.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import sys
 import warnings
+from pathlib import Path
+from typing import Any
 
+import aiohttp
 from aiohttp import web
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import TurnContext
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.teams.cloud import (
     Unauthorized,
@@ -33,38 +45,58 @@ from bot.teams.cloud import (
 )
 
 
-def slack_app() -> web.Application:
-    """Bolt with one listener for every action: ack, nothing else."""
+def slack_app(answer: dict[str, Any] | None = None) -> web.Application:
+    """Bolt with one listener for every action: ack, then (with `answer`) post it to the
+    click's response URL over one kept session, as `socialboost serve` does."""
     client = AsyncWebClient(token="xoxb-test", base_url=os.environ["SLACK_API_URL"])  # noqa: S106
     bolt = AsyncApp(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
+    kept: list[aiohttp.ClientSession] = []
 
     @bolt.action(re.compile(".*"))
-    async def ack_only(ack: AsyncAck) -> None:
+    async def ack_only(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        if answer is not None:
+            webhook = AsyncWebhookClient(url=body["response_url"], session=kept[0])
+            await webhook.send_dict(answer)
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
-    return _served(web.post("/slack/events", events))
+    async def open_session(app: web.Application) -> None:
+        kept.append(aiohttp.ClientSession())
+
+    async def close_session(app: web.Application) -> None:
+        await kept[0].close()
+
+    app = _served(web.post("/slack/events", events))
+    app.on_startup.append(open_session)
+    app.on_cleanup.append(close_session)
+    return app
 
 
 class _Nothing:
-    """An agent that hears every activity and does nothing with it."""
+    """An agent that hears every activity and, given an answer, replaces the pressed card."""
+
+    def __init__(self, answer: Activity | None = None) -> None:
+        self.answer = answer
 
     async def on_turn(self, context: TurnContext) -> None:
-        return None
+        if self.answer is not None and context.activity.reply_to_id:
+            update = self.answer.model_copy(update={"id": context.activity.reply_to_id})
+            await context.update_activity(update)
 
 
-def teams_app(connector_port: int) -> web.Application:
-    """The Agents SDK's CloudAdapter in anonymous local mode, running an empty turn after the
-    same checks as ours (loopback peer, no forwarding header, the Playground's service URL)."""
+def teams_app(connector_port: int, answer: dict[str, Any] | None = None) -> web.Application:
+    """The Agents SDK's CloudAdapter in anonymous local mode, running an empty turn (or one card
+    update) after the same checks as ours (loopback peer, no forwarding header, the
+    Playground's service URL)."""
     # As in `socialboost serve`: without an app id the SDK warns on every turn.
     logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
         logging.ERROR
     )
     configuration = auth_configuration(None)
     cloud = build_cloud_adapter(configuration)
-    agent = _Nothing()
+    agent = _Nothing(Activity.model_validate(answer) if answer is not None else None)
     allowed = playground_service_url(connector_port)
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -100,5 +132,6 @@ def _served(route: web.RouteDef) -> web.Application:
 
 if __name__ == "__main__":
     platform, port, connector = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    app = slack_app() if platform == "slack" else teams_app(connector)
+    answer = json.loads(Path(sys.argv[4]).read_text()) if len(sys.argv) > 4 else None
+    app = slack_app(answer) if platform == "slack" else teams_app(connector, answer)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)

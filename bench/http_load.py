@@ -4,15 +4,19 @@ For Slack, each request is a signed `block_actions` share click; Bolt answers th
 at `ack()` and does the work after it, so a click counts as done when its answer reaches the
 `response_url` (a sink in this process). For Teams, each is a card's Action.Submit share as a
 message activity to /api/messages; the turn (the card updated through the connector, here the
-same sink) finishes before the HTTP answer. The baselines (`bench/bare_apps.py`) only ack.
-Each target runs in its own process, started the same way; per target: a closed loop of
-`--clients` clients for `--seconds`, then an open loop at `--rate` requests a second.
+same sink) finishes before the HTTP answer. Two baselines per platform (`bench/bare_apps.py`):
+one only acks; the other acks and sends, unchanged for every request, the last answer ours
+sent (Slack: the share panel posted to the response URL; Teams: the card update) — what any
+app answering a press in place must spend. Each target runs in its own process, started the
+same way; per target: a closed loop of `--clients` clients for `--seconds`, then an open loop
+at `--rate` requests a second.
 
     .venv/bin/python -m bench.http_load --database both --platform both
 
-The `cpu ms` of each of ours is divided by the bare app's (same platform, phase and run) in the
-`ratio` column. `--workers N` > 1 measures Slack only: `serve`'s worker processes accept only the
-default Playground port's service URL in anonymous Teams mode, not the sink's.
+The `cpu ms` of each of ours is divided by the bare ack's (same platform, phase and run) in the
+`ratio` column, and by the bare app's that also answers in the `vs answer` column.
+`--workers N` > 1 measures Slack only: `serve`'s worker processes accept only the default
+Playground port's service URL in anonymous Teams mode, not the sink's.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class Sink:
 
     def __init__(self) -> None:
         self.waiting: dict[str, asyncio.Future[None]] = {}
+        # The last answer body per platform, for the baseline that sends the same one.
+        self.answers: dict[str, bytes] = {}
         self.runner: web.AppRunner | None = None
         self.url = ""
         self.port = 0
@@ -83,7 +89,7 @@ class Sink:
         return future
 
     async def _responded(self, request: web.Request) -> web.Response:
-        await request.read()
+        self.answers["slack"] = await request.read()
         future = self.waiting.pop(request.match_info["key"], None)
         if future is not None and not future.done():
             future.set_result(None)
@@ -114,7 +120,9 @@ class Sink:
         return web.json_response({"ok": True})
 
     async def _connector(self, request: web.Request) -> web.Response:
-        await request.read()
+        body = await request.read()
+        if request.method == "PUT":  # a card update
+            self.answers["teams"] = body
         if request.method == "GET":  # a member lookup
             return web.json_response({"id": "29:x", "aadObjectId": "x", "email": "x@example.com"})
         return web.json_response({"id": f"a-{random.randrange(10**9)}"})  # noqa: S311
@@ -199,7 +207,9 @@ class Row:
     platform: str = ""
     kind: str = ""  # the database of the run it belongs to
     bare: bool = False
-    ratio: float = float("nan")  # cpu ms ÷ the bare app's, same platform and phase, same run
+    answers: bool = False  # a baseline that also sends the answer
+    ratio: float = float("nan")  # cpu ms ÷ the bare ack's, same platform and phase, same run
+    ratio_answer: float = float("nan")  # ÷ the bare app's that also answers
 
     @property
     def throughput(self) -> float:
@@ -223,7 +233,7 @@ class Row:
         return (
             f"{self.label:<40} {self.phase:<12} {self.throughput:>8.1f} "
             f"{self.percentile(0.5):>8.1f} {self.percentile(0.99):>8.1f} {self.failed:>6} "
-            f"{self.cpu_ms:>7.2f} {self.ratio:>6.2f} {self.memory:>7.0f}"
+            f"{self.cpu_ms:>7.2f} {self.ratio:>6.2f} {self.ratio_answer:>9.2f} {self.memory:>7.0f}"
         )
 
 
@@ -465,8 +475,8 @@ def ours(kind: str, url: str, sink: Sink, *, workers: int = 1) -> Target:
     return Target(label, command, env, port)
 
 
-def bare(platform: str, sink: Sink) -> Target:
-    """The baseline that only acks."""
+def bare(platform: str, sink: Sink, *, answer: Path | None = None) -> Target:
+    """The baseline that only acks, or (with `answer`) acks and sends that body as the answer."""
     port = _port()
     env = _env(SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{sink.url}/api/")
     command = [
@@ -478,6 +488,9 @@ def bare(platform: str, sink: Sink) -> Target:
         str(sink.port),
     ]
     label = "bare Bolt app (ack only)" if platform == "slack" else "bare Agents SDK app"
+    if answer is not None:
+        command.append(str(answer))
+        label = "bare Bolt app + same answer" if platform == "slack" else "bare SDK + same update"
     return Target(label, command, env, port)
 
 
@@ -533,8 +546,8 @@ async def run(kind: str, arguments: argparse.Namespace, log: Path) -> list[Row]:
                         rows.append(row)
             finally:
                 await target.stop()
-        # The baselines need no database, but run beside each one: CPU drifts within the hour.
-        rows += await _bare_rows(arguments, sink, clicks, log)
+            # The baselines need no database, but run beside each one: CPU drifts in the hour.
+            rows += await _bare_rows(arguments, sink, clicks, log, Path(directory))
         for row in rows:
             row.kind = kind
             if row.bare:
@@ -549,32 +562,40 @@ async def _bare_rows(
     sink: Sink,
     clicks: dict[str, Clicks],
     log: Path,
+    directory: Path,
 ) -> list[Row]:
     rows: list[Row] = []
     for platform in arguments.platforms:
-        target = bare(platform, sink)
-        await target.start(log)
-        try:
-            op = (
-                slack_click(target, sink, clicks["slack"], waits=False)
-                if platform == "slack"
-                else teams_click(target, sink, clicks["teams"])
-            )
-            for row in await measure(target, op, arguments):
-                row.platform, row.bare = platform, True
-                rows.append(row)
-        finally:
-            await target.stop()
+        answer = directory / f"{platform}-answer.json"
+        answer.write_bytes(sink.answers[platform])
+        for sends in (False, True):
+            target = bare(platform, sink, answer=answer if sends else None)
+            await target.start(log)
+            try:
+                op = (
+                    slack_click(target, sink, clicks["slack"], waits=sends)
+                    if platform == "slack"
+                    else teams_click(target, sink, clicks["teams"])
+                )
+                for row in await measure(target, op, arguments):
+                    row.platform, row.bare, row.answers = platform, True, sends
+                    rows.append(row)
+            finally:
+                await target.stop()
     return rows
 
 
 def set_ratios(rows: list[Row]) -> None:
-    """Each row's CPU per request over the bare app's for the same platform and phase."""
-    floors = {(row.kind, row.platform, row.phase): row.cpu_ms for row in rows if row.bare}
+    """Each row's CPU per request over each baseline's for the same platform and phase."""
+    floors = {
+        (row.kind, row.platform, row.phase, row.answers): row.cpu_ms for row in rows if row.bare
+    }
     for row in rows:
-        floor = floors.get((row.kind, row.platform, row.phase))
-        if floor:
+        key = (row.kind, row.platform, row.phase)
+        if floor := floors.get((*key, False)):
             row.ratio = row.cpu_ms / floor
+        if floor := floors.get((*key, True)):
+            row.ratio_answer = row.cpu_ms / floor
 
 
 def main() -> None:
@@ -601,7 +622,7 @@ def main() -> None:
     set_ratios(rows)
     print(
         f"{'target':<40} {'phase':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'failed':>6} {'cpu ms':>7} {'ratio':>6} {'MiB':>7}"
+        f"{'failed':>6} {'cpu ms':>7} {'ratio':>6} {'vs answer':>9} {'MiB':>7}"
     )
     for row in rows:
         print(row.line())
@@ -611,6 +632,7 @@ def main() -> None:
             round(r.percentile(0.99), 1),
             round(r.cpu_ms, 2),
             round(r.ratio, 2),
+            round(r.ratio_answer, 2),
         ]
         for r in rows
     }
