@@ -22,7 +22,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -110,8 +110,20 @@ class Database:
         rolled back whole when it raises. Inside `one_transaction()` it joins that transaction.
 
         On SQLite the program and its commit are one call on the database's thread (no
-        session, no ORM: one hop for the whole unit); elsewhere a session runs it.
+        session, no ORM: one hop for the whole unit); on PostgreSQL its BEGIN, statements and
+        COMMIT go straight to asyncpg's connection, with no session around them; elsewhere a
+        session runs it.
         """
+        if _SHARED.get() is None and self.is_postgresql:
+            async with self.engine.connect() as connection:
+                raw = (await connection.get_raw_connection()).dbapi_connection
+                if one_trip.runs_units_on(raw):
+                    try:
+                        return await one_trip.unit_on_asyncpg(raw, program, connection.dialect)
+                    except DBAPIError as error:
+                        if error.connection_invalidated:  # as SQLAlchemy's execution would
+                            await connection.invalidate()
+                        raise
         if _SHARED.get() is None and not self.is_postgresql and not _IN_UNIT.get():
             async with self._turn():
                 token = _IN_UNIT.set(True)

@@ -193,6 +193,46 @@ async def _on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect)
         return await _driven(program, on_the_connection)
 
 
+def runs_units_on(driver: Any) -> bool:
+    """Whether `unit_on_asyncpg` may run a unit of work on this DBAPI connection."""
+    return _ASYNCPG_SUPPORTED and isinstance(driver, AsyncAdapt_asyncpg_connection)
+
+
+async def unit_on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect) -> _Result:
+    """`program` as a unit of work of its own on a connection just taken from the pool: BEGIN,
+    its statements and COMMIT on asyncpg's connection (ROLLBACK if anything raised), with no
+    session or SQLAlchemy transaction around them. A failed COMMIT is SQLAlchemy's error too."""
+
+    async def on_the_connection(statement: Executable, values: Mapping[str, Any]) -> Rows:
+        done = compiled(statement, dialect, tuple(values))
+        try:
+            fetched = await adapted._connection.fetch(done.sql, *done.parameters(values))
+        except Exception as error:
+            raise _as_sqlalchemys(adapted, error, dialect) from error
+        return done.rows(fetched)
+
+    async with adapted._execute_mutex:
+        if adapted._transaction is not None:  # never on a fresh connection; not ours to end
+            return await _driven(program, on_the_connection)
+        try:
+            await adapted._start_transaction()
+        except Exception as error:  # the adapter's own error type: SQLAlchemy's, as for BEGIN
+            raise _as_sqlalchemys(adapted, error, dialect) from error
+        transaction = adapted._transaction
+        try:
+            result = await _driven(program, on_the_connection)
+        except BaseException:
+            if transaction is not None:
+                await adapted._call_and_discard(transaction.rollback)
+            raise
+        if transaction is not None:
+            try:
+                await adapted._call_and_discard(transaction.commit)
+            except Exception as error:
+                raise _as_sqlalchemys(adapted, error, dialect) from error
+        return result
+
+
 def _as_sqlalchemys(adapted: Any, error: Exception, dialect: Dialect) -> BaseException:
     """asyncpg's error as SQLAlchemy raises it for a statement (IntegrityError, ...)."""
     base = dialect.loaded_dbapi.Error

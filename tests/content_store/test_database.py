@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from content_store import database
 from content_store.database import Database
 from content_store.models import Base, Workspace
+from content_store.one_trip import Program
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -151,6 +152,26 @@ async def test_a_postgres_connection_closed_within_the_second_fails_once_then_al
         await _backend_pid(db)
     assert failure.value.connection_invalidated
     assert await _backend_pid(db) != first
+
+
+def _backend_pid_program() -> Program[int]:
+    rows = yield select(func.pg_backend_pid()), {}
+    return int(rows[0][0])
+
+
+async def test_a_program_meeting_a_postgres_connection_closed_fails_once_then_all_recover(
+    one_connection: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, for a unit run as a program straight on asyncpg's connection: its failure
+    is a disconnect and invalidates the connection, so the next program gets a fresh one."""
+    db = one_connection
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    first = await db.run(_backend_pid_program())
+    await _terminate(db, first)
+    with pytest.raises(DBAPIError) as failure:
+        await db.run(_backend_pid_program())
+    assert failure.value.connection_invalidated
+    assert await db.run(_backend_pid_program()) != first
 
 
 async def _workspaces(db: Database) -> list[str]:

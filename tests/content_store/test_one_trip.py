@@ -279,6 +279,33 @@ async def test_run_is_a_unit_of_work_committed_in_the_same_trip(
         assert await session.scalar(select(func.count()).select_from(Event)) == 2
 
 
+async def test_run_on_postgresql_opens_no_session_and_no_sqlalchemy_transaction(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN, the statements and COMMIT go to asyncpg's connection: nothing through
+    SQLAlchemy's execution, no session made, and the rows are there afterwards."""
+    if not db.is_postgresql:
+        pytest.skip("SQLite's unit is one call on its thread (above)")
+    workspace_id, _ = await _people(db)
+    made: list[object] = []
+    monkeypatch.setattr(db, "sessions", lambda: made.append(1))  # any session would fail
+    executed: list[str] = []
+
+    def note(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        executed.append(statement)
+
+    rows = [event_row(workspace_id=workspace_id, type=EventType.REMINDED, at=AT)] * 2
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        assert await db.run(_events(rows)) == 2
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+    monkeypatch.undo()
+    assert made == [] and executed == []
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Event)) == 2
+
+
 async def test_run_undoes_everything_when_the_program_raises(db: Database) -> None:
     workspace_id, _ = await _people(db)
 
