@@ -116,9 +116,9 @@ TABLE_HEADER = (
 )
 # Printed once after the table: what the two columns beside needs-help recall mean.
 TABLE_NOTE = (
-    "ceiling: share of the people who need help who ever joined (answered the invitation "
-    '"in"), the highest needs-help recall any grouping could reach; recall if joined: '
-    "needs-help recall among those who joined."
+    "ceiling: share of the people who need help who ever joined (answered the invitation\n"
+    '"in"), the highest needs-help recall any grouping could reach.\n'
+    "recall if joined: needs-help recall among those who joined."
 )
 
 
