@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 GROUPS = ("not_interested", "needs_help", "self_driven")
+NEEDS_HELP = "needs_help"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,45 @@ def score(truth: Mapping[int, str], predicted: Mapping[int, str]) -> dict[str, G
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         scores[group] = GroupScore(precision, recall, f1, actual)
     return scores
+
+
+@dataclass(frozen=True)
+class JoinedRecall:
+    """One group's recall counted over the people who ever joined the programme.
+
+    `support` people are truly in the group, `joined` of them ever answered the invitation
+    "in", and `hits` of those were placed in the group. Someone who never joined left nothing
+    that tells them from someone not interested, so `ceiling` is the highest recall over
+    everyone that any grouping could reach; `recall` is the grouping's recall among those it
+    could see (PRODUCT.md §9 places each participant).
+    """
+
+    support: int
+    joined: int
+    hits: int
+
+    @property
+    def ceiling(self) -> float:
+        """Share of the group's people who ever joined."""
+        return self.joined / self.support if self.support else 0.0
+
+    @property
+    def recall(self) -> float:
+        """Share of the group's people who joined that were placed in the group."""
+        return self.hits / self.joined if self.joined else 0.0
+
+
+def recall_among_joined(
+    truth: Mapping[int, str],
+    predicted: Mapping[int, str],
+    joined: Collection[int],
+    group: str = NEEDS_HELP,
+) -> JoinedRecall:
+    """`group`'s ceiling and recall among the people in `joined` (everyone keyed by person)."""
+    members = [person for person, kind in truth.items() if kind == group]
+    inside = [person for person in members if person in joined]
+    hits = sum(1 for person in inside if predicted.get(person) == group)
+    return JoinedRecall(support=len(members), joined=len(inside), hits=hits)
 
 
 def macro_f1(scores: Mapping[str, GroupScore]) -> float:

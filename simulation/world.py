@@ -46,7 +46,14 @@ from insights.signals import Signals
 from links.fetcher import FetchPolicy
 from simulation import behaviour
 from simulation.behaviour import Kind, Persona
-from simulation.scoring import GroupScore, baseline, macro_f1, score
+from simulation.scoring import (
+    GroupScore,
+    JoinedRecall,
+    baseline,
+    macro_f1,
+    recall_among_joined,
+    score,
+)
 
 PLATFORM, WORKSPACE = "slack", "TSIM"
 Decide = Callable[[Persona, random.Random], str | None]
@@ -113,6 +120,10 @@ class Result:
     truth: Counter[str] = field(default_factory=Counter)
     predicted: Counter[str] = field(default_factory=Counter)
     messages_sent: int = 0
+    # Everyone who ever answered the invitation "in" (person ids), and the needs-help group's
+    # recall over them: its ceiling (share who joined) and the grouping's recall among them.
+    joined: frozenset[int] = frozenset()
+    needs_help_joined: JoinedRecall = field(default_factory=lambda: JoinedRecall(0, 0, 0))
     # Participants (in the programme at the end) shown as "not sure yet", and all of them.
     not_sure: int = 0
     participants: int = 0
@@ -151,7 +162,19 @@ class Result:
             "scenario": self.config.name,
             "habits": self.config.habits.label(),
             "not_sure_share": round(self.not_sure_share, 4),
+            "needs_help_joined": joined_figures(self.needs_help_joined),
         }
+
+
+def joined_figures(group: JoinedRecall) -> dict[str, float]:
+    """A group's ceiling and recall among those who joined, JSON-ready."""
+    return {
+        "ceiling": round(group.ceiling, 4),
+        "recall": round(group.recall, 4),
+        "joined": group.joined,
+        "hits": group.hits,
+        "support": group.support,
+    }
 
 
 def _figures(group: GroupScore) -> dict[str, float]:
@@ -526,6 +549,7 @@ class World:
         async with self.services.db.session() as session:
             counts = await _share_counts(session, list(truth))
         guess = baseline(counts, sorted(truth))
+        joined = frozenset(self.person_ids[index] for index in self.joined)
         return Result(
             config=self.config,
             scores=score(truth, predicted),
@@ -533,6 +557,8 @@ class World:
             truth=Counter(truth.values()),
             predicted=Counter(predicted.values()),
             messages_sent=len(self.messenger.sent),
+            joined=joined,
+            needs_help_joined=recall_among_joined(truth, predicted, joined),
         )
 
 

@@ -207,7 +207,15 @@ def test_simulate_prints_one_json_object_with_the_figures(tmp_path: Path) -> Non
     figures = json.loads(result.stdout)
     assert {"macro_f1", "baseline_macro_f1", "groups"} <= set(figures)
     assert set(figures["groups"]["self_driven"]) >= {"precision", "recall"}
+    assert set(figures["needs_help_joined"]) >= {"ceiling", "recall", "joined", "support"}
     assert not (tmp_path / "var").exists()  # a temporary database, not the configured one
+
+
+def test_simulate_prints_needs_help_recall_among_those_who_joined(tmp_path: Path) -> None:
+    result = _run(tmp_path, "simulate", "--employees", "12", "--weeks", "2", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    text = " ".join((result.stdout + result.stderr).split())  # the console wraps long lines
+    assert "who ever joined: recall" in text and "(ceiling " in text
 
 
 def test_simulate_takes_habit_options_and_refuses_unknown_ones(tmp_path: Path) -> None:

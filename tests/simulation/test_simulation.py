@@ -7,8 +7,8 @@ import random
 import pytest
 
 from simulation.behaviour import Habits, Kind, make_people, plan_week
-from simulation.scenarios import SCENARIOS, by_name, format_row, scenario_row
-from simulation.scoring import baseline, macro_f1, score
+from simulation.scenarios import SCENARIOS, TABLE_HEADER, by_name, format_row, scenario_row
+from simulation.scoring import baseline, macro_f1, recall_among_joined, score
 from simulation.world import Config, simulate
 
 
@@ -103,3 +103,32 @@ async def test_a_scenario_with_pushes_from_outside_runs_and_is_scored() -> None:
 def test_the_named_scenarios_include_combined_habits() -> None:
     assert any(s.combined for s in SCENARIOS) and by_name([]) == list(SCENARIOS)
     assert by_name(["usual"])[0].habits == Habits()
+
+
+def test_needs_help_recall_among_those_who_joined_leaves_out_who_never_joined() -> None:
+    # Four people need help: 1 and 2 joined and were found, 3 joined and was missed, 4 never
+    # joined (and so looks not interested). Over everyone recall is 2/4; among those who
+    # joined it is 2/3, and no grouping could find more than 3 of the 4.
+    truth = {1: "needs_help", 2: "needs_help", 3: "needs_help", 4: "needs_help", 5: "self_driven"}
+    predicted = {1: "needs_help", 2: "needs_help", 3: "self_driven", 4: "not_interested"}
+    figures = recall_among_joined(truth, predicted, joined={1, 2, 3, 5})
+    assert (figures.support, figures.joined, figures.hits) == (4, 3, 2)
+    assert figures.ceiling == 0.75
+    assert figures.recall == 2 / 3
+    assert score(truth, predicted)["needs_help"].recall == 0.5  # over everyone, unchanged
+    assert recall_among_joined(truth, predicted, joined=set()).recall == 0.0
+
+
+async def test_a_run_keeps_who_joined_and_shows_both_needs_help_figures() -> None:
+    result = await simulate(Config(employees=30, weeks=2, seed=5, name="small"))
+    figures = result.needs_help_joined
+    hidden_needs_help = {p for p, kind in result.hidden.items() if kind == "needs_help"}
+    assert figures.support == len(hidden_needs_help)
+    assert figures.joined == len(hidden_needs_help & result.joined)
+    assert result.as_json()["needs_help_joined"]["ceiling"] == round(figures.ceiling, 4)
+    row = scenario_row("small", False, [result])
+    assert row["needs_help_ceiling"] == round(figures.ceiling, 3)
+    assert row["needs_help_joined_recall"] == round(figures.recall, 3)
+    cells = format_row(row).split(" | ")
+    assert cells[3:5] == [f"{figures.ceiling:.3f}", f"{figures.recall:.3f}"]
+    assert TABLE_HEADER.split("\n")[0].split(" | ")[3:5] == ["ceiling", "recall if joined"]
