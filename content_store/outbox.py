@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_store.models import Delivery, Person, Workspace
-from content_store.people import IMPORTED_PREFIX
+from content_store.people import IMPORTED
 from domain.programme import Cadence, ProgrammeStatus
 
 # Rows a sender may take: due and waiting, or held by a sender whose lease ran out.
@@ -418,7 +418,7 @@ async def participants(
         select(Person.id, zone, Person.cadence, Person.paused_until, last.c.last)
         .outerjoin(last, last.c.person_id == Person.id)
         .where(Person.workspace_id == workspace.id, Person.status == ProgrammeStatus.IN)
-        .where(Person.external_id.not_like(f"{IMPORTED_PREFIX}%"))
+        .where(~IMPORTED)
         .order_by(Person.id)
     )
     if zone_name is not None:

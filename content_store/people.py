@@ -16,7 +16,8 @@ from domain.programme import ProgrammeStatus, Role
 # People imported from the org chart before they ever used chat are keyed by e-mail.
 IMPORTED_PREFIX = "email:"
 # In SQL: the person is such an org-chart entry (not yet anyone's chat account).
-_IMPORTED = Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True)
+# SQL: the person is an org-chart entry not yet linked to a chat account (`~IMPORTED`: is not).
+IMPORTED = Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True)
 
 
 def is_imported(person: Person) -> bool:
@@ -159,7 +160,7 @@ async def find_person_by_email(
     query = (
         select(Person)
         .filter_by(workspace_id=workspace_id, email=email.lower())
-        .order_by(_IMPORTED, Person.id)
+        .order_by(IMPORTED, Person.id)
     )
     return (await session.execute(query.limit(1))).scalar_one_or_none()
 
@@ -204,7 +205,7 @@ async def absorb_imported_twin(session: AsyncSession, *, person: Person) -> bool
     query = select(Person).where(
         Person.workspace_id == person.workspace_id,
         Person.email == person.email,
-        _IMPORTED,
+        IMPORTED,
         Person.id != person.id,
     )
     # Locked: of two accounts learning the same e-mail at once, the second waits, then finds

@@ -27,7 +27,7 @@ from content_store.analytics.digest_figures import (
 )
 from content_store.models import Delivery, Person, StoredDigest, Workspace
 from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery
-from content_store.people import IMPORTED_PREFIX
+from content_store.people import IMPORTED
 from domain.programme import ProgrammeStatus
 from handlers.charts import drawn, weekly_chart
 from handlers.context import Services
@@ -354,7 +354,7 @@ async def _manager_zones(session: AsyncSession, *, workspace: Workspace) -> dict
     )
     query = select(Person.id, Person.timezone).where(
         Person.id.in_(managers.scalar_subquery()),
-        Person.external_id.not_like(f"{IMPORTED_PREFIX}%"),
+        ~IMPORTED,
     )
     fallback = workspace.timezone or "UTC"
     # The same zone names the schedule's jobs use (content_store.schedules.recipient_zones).

@@ -11,7 +11,7 @@ from content_store import outbox
 from content_store.events import record_event
 from content_store.models import Person, Workspace
 from content_store.outbox import ClaimedDelivery, PersonState, PlannedDelivery
-from content_store.people import IMPORTED_PREFIX
+from content_store.people import IMPORTED
 from domain.events import EventType
 from domain.programme import ProgrammeStatus
 from handlers.context import Services, load_caller
@@ -49,7 +49,7 @@ async def plan_reminders(
             Person.invited_at.is_not(None),
             Person.invited_at <= cutoff,
             or_(Person.reminded_at.is_(None), Person.reminded_at < Person.invited_at),
-            Person.external_id.not_like(f"{IMPORTED_PREFIX}%"),
+            ~IMPORTED,
         )
         .order_by(Person.id)
     )
