@@ -257,7 +257,9 @@ def main() -> None:
     for row in table(runs, thresholds):
         print(format_row(row))
     print(f"\n{TABLE_NOTE}")
-    print(Counter(r.name for r in runs).most_common(1))
+    counted = Counter(r.name for r in runs)
+    print(f"recorded runs per scenario: at most {max(counted.values(), default=0)}", end="")
+    print(f" (seeds {args.seeds}); scenarios without a recording are left out")
 
 
 if __name__ == "__main__":
