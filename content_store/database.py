@@ -121,7 +121,10 @@ class Database:
                     try:
                         return await one_trip.unit_on_asyncpg(raw, program, connection.dialect)
                     except DBAPIError as error:
-                        if error.connection_invalidated:  # as SQLAlchemy's execution would
+                        # As SQLAlchemy's execution would for a disconnect; a connection the
+                        # server closed during the unit (it said why, not "closed") too.
+                        if error.connection_invalidated or one_trip.is_closed(raw):
+                            error.connection_invalidated = True
                             await connection.invalidate()
                         raise
         if _SHARED.get() is None and not self.is_postgresql and not _IN_UNIT.get():

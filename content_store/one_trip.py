@@ -22,6 +22,7 @@ the commit is in the same call, so a whole unit is one hop.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -175,11 +176,12 @@ ASYNCPG_ADAPTER_READ_AGAINST = SpecifierSet("~=2.1.0")
 _ASYNCPG_SUPPORTED = ASYNCPG_ADAPTER_READ_AGAINST.contains(version("sqlalchemy"))
 
 
-async def _on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect) -> _Result:
-    """Every statement on asyncpg's connection without SQLAlchemy's execution around each,
-    in the transaction SQLAlchemy's adapter keeps (begun here if the unit has not yet)."""
+def _on_the_connection(
+    adapted: Any, dialect: Dialect
+) -> Callable[[Executable, Mapping[str, Any]], Awaitable[Rows]]:
+    """Runs one statement on asyncpg's connection, its errors as SQLAlchemy's."""
 
-    async def on_the_connection(statement: Executable, values: Mapping[str, Any]) -> Rows:
+    async def execute(statement: Executable, values: Mapping[str, Any]) -> Rows:
         done = compiled(statement, dialect, tuple(values))
         try:
             fetched = await adapted._connection.fetch(done.sql, *done.parameters(values))
@@ -187,10 +189,16 @@ async def _on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect)
             raise _as_sqlalchemys(adapted, error, dialect) from error
         return done.rows(fetched)
 
+    return execute
+
+
+async def _on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect) -> _Result:
+    """Every statement on asyncpg's connection without SQLAlchemy's execution around each,
+    in the transaction SQLAlchemy's adapter keeps (begun here if the unit has not yet)."""
     async with adapted._execute_mutex:
         if adapted._transaction is None:
             await adapted._start_transaction()
-        return await _driven(program, on_the_connection)
+        return await _driven(program, _on_the_connection(adapted, dialect))
 
 
 def runs_units_on(driver: Any) -> bool:
@@ -198,19 +206,18 @@ def runs_units_on(driver: Any) -> bool:
     return _ASYNCPG_SUPPORTED and isinstance(driver, AsyncAdapt_asyncpg_connection)
 
 
+def is_closed(adapted: Any) -> bool:
+    """Whether asyncpg's connection behind the adapter is closed (the server ended it)."""
+    return bool(adapted._connection.is_closed())
+
+
 async def unit_on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dialect) -> _Result:
     """`program` as a unit of work of its own on a connection just taken from the pool: BEGIN,
     its statements and COMMIT on asyncpg's connection (ROLLBACK if anything raised), with no
-    session or SQLAlchemy transaction around them. A failed COMMIT is SQLAlchemy's error too."""
-
-    async def on_the_connection(statement: Executable, values: Mapping[str, Any]) -> Rows:
-        done = compiled(statement, dialect, tuple(values))
-        try:
-            fetched = await adapted._connection.fetch(done.sql, *done.parameters(values))
-        except Exception as error:
-            raise _as_sqlalchemys(adapted, error, dialect) from error
-        return done.rows(fetched)
-
+    session or SQLAlchemy transaction around them. A failed COMMIT is SQLAlchemy's error too;
+    when the ROLLBACK after a failure fails as well (the connection is gone), the first error
+    is the one raised, so that a disconnect is seen as one."""
+    on_the_connection = _on_the_connection(adapted, dialect)
     async with adapted._execute_mutex:
         if adapted._transaction is not None:  # never on a fresh connection; not ours to end
             return await _driven(program, on_the_connection)
@@ -223,7 +230,8 @@ async def unit_on_asyncpg(adapted: Any, program: Program[_Result], dialect: Dial
             result = await _driven(program, on_the_connection)
         except BaseException:
             if transaction is not None:
-                await adapted._call_and_discard(transaction.rollback)
+                with suppress(Exception):
+                    await adapted._call_and_discard(transaction.rollback)
             raise
         if transaction is not None:
             try:

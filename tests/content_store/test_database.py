@@ -174,6 +174,24 @@ async def test_a_program_meeting_a_postgres_connection_closed_fails_once_then_al
     assert await db.run(_backend_pid_program()) != first
 
 
+async def test_a_program_whose_connection_dies_midway_fails_as_a_disconnect_then_all_recover(
+    one_connection: Database,
+) -> None:
+    """The server ends the connection during the unit (here the statement asks it to): the
+    ROLLBACK that follows fails too, and the error raised is still the disconnect, which
+    invalidates the connection, so the next program runs on a fresh one."""
+    db = one_connection
+    first = await db.run(_backend_pid_program())
+
+    def ended_midway() -> Program[None]:
+        yield select(func.pg_terminate_backend(func.pg_backend_pid())), {}
+
+    with pytest.raises(DBAPIError) as failure:
+        await db.run(ended_midway())
+    assert failure.value.connection_invalidated
+    assert await db.run(_backend_pid_program()) != first
+
+
 async def _workspaces(db: Database) -> list[str]:
     async with db.session() as session:
         query = text("SELECT external_id FROM workspaces ORDER BY external_id")
