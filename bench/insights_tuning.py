@@ -257,9 +257,8 @@ def main() -> None:
     for row in table(runs, thresholds):
         print(format_row(row))
     print(f"\n{TABLE_NOTE}")
-    counted = Counter(r.name for r in runs)
-    print(f"recorded runs per scenario: at most {max(counted.values(), default=0)}", end="")
-    print(f" (seeds {args.seeds}); scenarios without a recording are left out")
+    most = max(Counter(r.name for r in runs).values(), default=0)
+    print(f"runs per scenario: at most {most} (seeds {args.seeds}; unrecorded ones left out)")
 
 
 if __name__ == "__main__":

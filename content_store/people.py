@@ -15,8 +15,8 @@ from domain.programme import ProgrammeStatus, Role
 
 # People imported from the org chart before they ever used chat are keyed by e-mail.
 IMPORTED_PREFIX = "email:"
-# In SQL: the person is such an org-chart entry (not yet anyone's chat account).
-# SQL: the person is an org-chart entry not yet linked to a chat account (`~IMPORTED`: is not).
+# In SQL: the person is such an org-chart entry, not yet anyone's chat account (`~IMPORTED`:
+# is not).
 IMPORTED = Person.external_id.startswith(IMPORTED_PREFIX, autoescape=True)
 
 

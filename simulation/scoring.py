@@ -41,7 +41,7 @@ class JoinedRecall:
     "in", and `hits` of those were placed in the group. Someone who never joined left nothing
     that tells them from someone not interested, so `ceiling` is the highest recall over
     everyone that any grouping could reach; `recall` is the grouping's recall among those it
-    could see (PRODUCT.md §9 places each participant).
+    had anything to go on (whoever stayed outside is placed not interested, docs/insights.md).
     """
 
     support: int
@@ -57,6 +57,16 @@ class JoinedRecall:
     def recall(self) -> float:
         """Share of the group's people who joined that were placed in the group."""
         return self.hits / self.joined if self.joined else 0.0
+
+    def as_json(self) -> dict[str, float]:
+        """The figures, JSON-ready."""
+        return {
+            "ceiling": round(self.ceiling, 4),
+            "recall": round(self.recall, 4),
+            "joined": self.joined,
+            "hits": self.hits,
+            "support": self.support,
+        }
 
 
 def recall_among_joined(

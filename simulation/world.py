@@ -162,19 +162,8 @@ class Result:
             "scenario": self.config.name,
             "habits": self.config.habits.label(),
             "not_sure_share": round(self.not_sure_share, 4),
-            "needs_help_joined": joined_figures(self.needs_help_joined),
+            "needs_help_joined": self.needs_help_joined.as_json(),
         }
-
-
-def joined_figures(group: JoinedRecall) -> dict[str, float]:
-    """A group's ceiling and recall among those who joined, JSON-ready."""
-    return {
-        "ceiling": round(group.ceiling, 4),
-        "recall": round(group.recall, 4),
-        "joined": group.joined,
-        "hits": group.hits,
-        "support": group.support,
-    }
 
 
 def _figures(group: GroupScore) -> dict[str, float]:
